@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+from accounts.validators import NAME_MAX_LENGTH, validate_namespace_name
+
+
+class NamespaceTaken(Exception):
+    """The name is already used by a user or an organization."""
+
+
+class NamespaceQuerySet(models.QuerySet["Namespace"]):
+    def named(self, name: str) -> Namespace:
+        return self.get(name__iexact=name)
+
+    def is_taken(self, name: str) -> bool:
+        return self.filter(name__iexact=name).exists()
+
+    def administered_by(self, user) -> NamespaceQuerySet:
+        """Namespaces where ``user`` may create, move and administer repositories."""
+        return self.filter(
+            models.Q(user=user)
+            | models.Q(
+                organization__memberships__user=user,
+                organization__memberships__role=Membership.Role.ADMIN,
+            )
+        ).distinct()
+
+    def writable_by(self, user) -> NamespaceQuerySet:
+        """Namespaces where ``user`` may create repositories."""
+        return self.filter(
+            models.Q(user=user)
+            | models.Q(
+                organization__memberships__user=user,
+                organization__memberships__role__in=WRITER_ROLES,
+            )
+        ).distinct()
+
+
+class Namespace(models.Model):
+    """The one namespace shared by usernames and organization names: repositories live in it."""
+
+    class Kind(models.TextChoices):
+        USER = "user", "User"
+        ORGANIZATION = "organization", "Organization"
+
+    name = models.CharField(max_length=NAME_MAX_LENGTH, validators=[validate_namespace_name])
+    kind = models.CharField(max_length=16, choices=Kind)
+
+    objects = NamespaceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("name"), name="namespace_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def claim(cls, name: str, kind: str) -> Namespace:
+        """Create the namespace, or raise NamespaceTaken if the name is in use in any case."""
+        # The case-insensitive unique constraint decides races between simultaneous sign-ups.
+        try:
+            with transaction.atomic():
+                return cls.objects.create(name=name, kind=kind)
+        except IntegrityError as exc:
+            raise NamespaceTaken(name) from exc
+
+    def get_absolute_url(self) -> str:
+        return reverse("namespace", args=[self.name])
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == self.Kind.USER:
+            return self.user.full_name or self.name
+        return self.organization.display_name or self.name
+
+
+class HubUserManager(UserManager):
+    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[override]
+        with transaction.atomic():
+            namespace = Namespace.claim(username, Namespace.Kind.USER)
+            return super()._create_user(
+                username, email, password, namespace=namespace, **extra_fields
+            )
+
+
+class User(AbstractUser):
+    """A person. Their username is their namespace; their full name goes to DataCite as author."""
+
+    username = models.CharField(
+        "username",
+        max_length=NAME_MAX_LENGTH,
+        unique=True,
+        validators=[validate_namespace_name],
+        help_text="Letters, digits, '-', '_' and '.'. Your repositories live under this name.",
+        error_messages={"unique": "That name is taken."},
+    )
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
+    full_name = models.CharField(
+        "full name",
+        max_length=200,
+        blank=True,
+        help_text="As you want it in citations, e.g. “Jane Doe”. Sent to DataCite when you "
+        "generate a DOI.",
+    )
+    email = models.EmailField(
+        "email", unique=True, error_messages={"unique": "That email is already registered."}
+    )
+    namespace = models.OneToOneField(Namespace, on_delete=models.PROTECT, related_name="user")
+
+    objects = HubUserManager()
+
+    REQUIRED_FIELDS = ["email"]
+
+    def __str__(self) -> str:
+        return self.username
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.username
+
+    def get_short_name(self) -> str:
+        return self.username
+
+    def get_absolute_url(self) -> str:
+        return reverse("namespace", args=[self.username])
+
+
+class Organization(models.Model):
+    namespace = models.OneToOneField(
+        Namespace, on_delete=models.PROTECT, related_name="organization"
+    )
+    display_name = models.CharField("full name", max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(User, through="Membership", related_name="organizations")
+
+    class Meta:
+        ordering = ["namespace__name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.namespace.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("namespace", args=[self.name])
+
+    @classmethod
+    def create(cls, *, name: str, display_name: str, creator: User) -> Organization:
+        """Create an organization whose first admin is ``creator``."""
+        with transaction.atomic():
+            namespace = Namespace.claim(name, Namespace.Kind.ORGANIZATION)
+            org = cls.objects.create(namespace=namespace, display_name=display_name)
+            Membership.objects.create(organization=org, user=creator, role=Membership.Role.ADMIN)
+        return org
+
+    def role_of(self, user) -> str | None:
+        if not user.is_authenticated:
+            return None
+        membership = self.memberships.filter(user=user).first()
+        return membership.role if membership else None
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        WRITE = "write", "Write"
+        READ = "read", "Read"
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role, default=Role.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique")
+        ]
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+
+WRITER_ROLES = (Membership.Role.ADMIN, Membership.Role.WRITE)

@@ -1,0 +1,20 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("join", views.join, name="join"),
+    path("login", auth_views.LoginView.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(), name="logout"),
+    path("settings/profile", views.profile, name="profile"),
+    path("settings/password", views.password, name="password"),
+    path("organizations/new", views.organization_new, name="organization-new"),
+    path(
+        "organizations/<str:name>/settings",
+        views.organization_settings,
+        name="organization-settings",
+    ),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DoiConfig(AppConfig):
+    name = "doi"
+    verbose_name = "DOIs"

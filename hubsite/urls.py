@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+from repos import views as repo_views
+
+urlpatterns = [
+    path("", repo_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("doi/", include("doi.urls")),
+    path("", include("accounts.urls")),
+    path("", include("repos.urls")),
+    # Last: a user's or organization's page at /<name> would otherwise shadow the fixed pages.
+    path("<str:name>", account_views.namespace, name="namespace"),
+]

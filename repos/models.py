@@ -1,0 +1,390 @@
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from accounts.models import WRITER_ROLES, Membership, Namespace
+from accounts.validators import NAME_MAX_LENGTH, validate_name
+from repos.cards import as_list, parse_card
+
+README = "README.md"
+
+
+class RepoType(models.TextChoices):
+    MODEL = "model", "Model"
+    DATASET = "dataset", "Dataset"
+
+
+def _member_of_owner(user, roles: Iterable[str] | None = None) -> Exists:
+    memberships = Membership.objects.filter(
+        organization__namespace=OuterRef("namespace"), user=user
+    )
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
+    return Exists(memberships)
+
+
+class RepoQuerySet(models.QuerySet["Repo"]):
+    def public(self) -> RepoQuerySet:
+        return self.filter(private=False)
+
+    def of_type(self, repo_type: str) -> RepoQuerySet:
+        return self.filter(type=repo_type)
+
+    def visible_to(self, user) -> RepoQuerySet:
+        """Public repositories, and private ones the user owns or belongs to the organization of."""
+        if not user.is_authenticated:
+            return self.public()
+        return self.filter(Q(private=False) | Q(namespace__user=user) | _member_of_owner(user))
+
+    def writable_by(self, user) -> RepoQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(Q(namespace__user=user) | _member_of_owner(user, WRITER_ROLES))
+
+    def administered_by(self, user) -> RepoQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(
+            Q(namespace__user=user) | _member_of_owner(user, [Membership.Role.ADMIN])
+        )
+
+    def search(self, query: str) -> RepoQuerySet:
+        query = query.strip()
+        if not query:
+            return self
+        if "/" in query:
+            owner, _, name = query.partition("/")
+            return self.filter(namespace__name__icontains=owner, name__icontains=name)
+        return self.filter(Q(name__icontains=query) | Q(namespace__name__icontains=query))
+
+    def at(self, repo_type: str, owner: str, name: str) -> Repo:
+        return self.select_related("namespace", "head").get(
+            type=repo_type, namespace__name__iexact=owner, name__iexact=name
+        )
+
+
+class Repo(models.Model):
+    namespace = models.ForeignKey(Namespace, on_delete=models.PROTECT, related_name="repos")
+    name = models.CharField(max_length=NAME_MAX_LENGTH, validators=[validate_name])
+    type = models.CharField(max_length=8, choices=RepoType, default=RepoType.MODEL)
+    private = models.BooleanField(default=False)
+    head = models.ForeignKey(
+        "Revision", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RepoQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "namespace", Lower("name"), "type", name="repo_name_ci_unique_per_owner_and_type"
+            )
+        ]
+        indexes = [models.Index(fields=["private", "-updated_at"])]
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.namespace.name}/{self.name}"
+
+    @property
+    def is_dataset(self) -> bool:
+        return self.type == RepoType.DATASET
+
+    # URLs -------------------------------------------------------------------------------------
+
+    def url(self, view: str, *args) -> str:
+        """The URL of one of this repository's pages (``page``, ``settings``, ``commits`` …)."""
+        return reverse(f"repos:{self.type}-{view}", args=[self.namespace.name, self.name, *args])
+
+    def get_absolute_url(self) -> str:
+        return self.url("page")
+
+    # Access -----------------------------------------------------------------------------------
+
+    def _role(self, user) -> str | None:
+        """'owner' for the user namespace's owner, else the organization role, else None."""
+        if not user.is_authenticated:
+            return None
+        if self.namespace.kind == Namespace.Kind.USER:
+            return "owner" if self.namespace_id == user.namespace_id else None
+        cache = self.__dict__.setdefault("_role_cache", {})
+        if user.pk not in cache:
+            cache[user.pk] = (
+                Membership.objects.filter(organization__namespace=self.namespace_id, user=user)
+                .values_list("role", flat=True)
+                .first()
+            )
+        return cache[user.pk]
+
+    def can_view(self, user) -> bool:
+        return not self.private or self._role(user) is not None
+
+    def can_write(self, user) -> bool:
+        return self._role(user) in ("owner", *WRITER_ROLES)
+
+    def can_admin(self, user) -> bool:
+        return self._role(user) in ("owner", Membership.Role.ADMIN)
+
+    # Content ----------------------------------------------------------------------------------
+
+    @cached_property
+    def card_metadata(self) -> dict:
+        return self.head.card_metadata if self.head else {}
+
+    @property
+    def license(self) -> str:
+        value = self.card_metadata.get("license")
+        return str(value) if value else ""
+
+    @property
+    def tags(self) -> list[str]:
+        return as_list(self.card_metadata.get("tags"))
+
+    def resolve_revision(self, rev: str) -> Revision:
+        """A revision of this repository by full or abbreviated (at least 7 characters) id."""
+        rev = rev.lower()
+        if len(rev) == 40:
+            return self.revisions.get(oid=rev)
+        if len(rev) < 7:
+            raise Revision.DoesNotExist(rev)
+        matches = list(self.revisions.filter(oid__startswith=rev)[:2])
+        if len(matches) != 1:
+            raise Revision.DoesNotExist(rev)
+        return matches[0]
+
+    def clean(self) -> None:
+        taken = Repo.objects.filter(
+            type=self.type, namespace_id=self.namespace_id, name__iexact=self.name
+        ).exclude(pk=self.pk)
+        if self.namespace_id and self.name and taken.exists():
+            raise ValidationError(
+                {"name": f"{self.namespace.name} already has a {self.type} named “{self.name}”."}
+            )
+
+    def move(self, *, namespace: Namespace, name: str) -> None:
+        """Rename and/or move to another namespace; the old URLs keep redirecting here."""
+        old_namespace, old_name = self.namespace, self.name
+        self.namespace, self.name = namespace, name
+        try:
+            self.full_clean(exclude=["head"])
+        except ValidationError:
+            self.namespace, self.name = old_namespace, old_name
+            raise
+        with transaction.atomic():
+            # The new name may have redirected elsewhere; a real repository takes precedence.
+            RepoRedirect.objects.filter(
+                type=self.type, owner__iexact=namespace.name, name__iexact=name
+            ).delete()
+            RepoRedirect.objects.update_or_create(
+                type=self.type,
+                owner=old_namespace.name,
+                name=old_name,
+                defaults={"repo": self},
+            )
+            self.updated_at = timezone.now()
+            self.save(update_fields=["namespace", "name", "updated_at"])
+
+    def set_private(self, private: bool) -> None:
+        self.private = private
+        self.updated_at = timezone.now()
+        self.save(update_fields=["private", "updated_at"])
+
+    def commit(
+        self,
+        *,
+        author,
+        message: str,
+        add: Mapping[str, bytes | IO[bytes]] | None = None,
+        remove: Iterable[str] = (),
+    ) -> Revision:
+        """Record a new revision: the current files, plus ``add`` (path → content), less
+        ``remove``."""
+        add = dict(add or {})
+        for path in [*add, *remove]:
+            validate_path(path)
+        with transaction.atomic():
+            repo = Repo.objects.select_for_update().get(pk=self.pk)
+            parent = repo.head
+            tree: dict[str, Blob] = {}
+            if parent is not None:
+                tree = {f.path: f.blob for f in parent.files.select_related("blob")}
+            for path in remove:
+                tree.pop(path, None)
+            for path, content in add.items():
+                tree[path] = Blob.store(content)
+            now = timezone.now()
+            revision = Revision(
+                repo=repo,
+                parent=parent,
+                message=message.strip() or "Update files",
+                author=author,
+                created_at=now,
+            )
+            revision.oid = revision.compute_oid(tree)
+            if README in tree:
+                card = parse_card(tree[README].read_text())
+                revision.card_metadata, revision.card_error = card.metadata, card.error
+            revision.save()
+            RevisionFile.objects.bulk_create(
+                RevisionFile(revision=revision, path=path, blob=blob)
+                for path, blob in sorted(tree.items())
+            )
+            Repo.objects.filter(pk=repo.pk).update(head=revision, updated_at=now)
+        self.head, self.updated_at = revision, now
+        self.__dict__.pop("card_metadata", None)
+        return revision
+
+
+def validate_path(path: str) -> None:
+    parts = path.split("/")
+    if (
+        not path
+        or len(path) > 255
+        or path.startswith("/")
+        or any(part in ("", ".", "..") for part in parts)
+        or "\\" in path
+        or "\x00" in path
+    ):
+        raise ValidationError(f"“{path}” is not a valid file path.", code="invalid_path")
+
+
+class Blob(models.Model):
+    """File content, stored once through Django's storage API under its SHA-256."""
+
+    sha256 = models.CharField(max_length=64, unique=True)
+    size = models.BigIntegerField()
+    file = models.FileField(upload_to="blobs/", max_length=200)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+    @classmethod
+    def store(cls, content: bytes | IO[bytes]) -> Blob:
+        data = content if isinstance(content, bytes) else _read_all(content)
+        digest = hashlib.sha256(data).hexdigest()
+        blob = cls.objects.filter(sha256=digest).first()
+        if blob is not None:
+            return blob
+        name = f"blobs/{digest[:2]}/{digest}"
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(data))
+        blob, _ = cls.objects.get_or_create(
+            sha256=digest, defaults={"size": len(data), "file": name}
+        )
+        return blob
+
+    def read(self) -> bytes:
+        with default_storage.open(self.file.name, "rb") as fh:
+            return fh.read()
+
+    def read_text(self) -> str:
+        return self.read().decode("utf-8", errors="replace")
+
+
+def _read_all(fh: IO[bytes]) -> bytes:
+    if hasattr(fh, "chunks"):
+        return b"".join(fh.chunks())
+    return fh.read()
+
+
+class Revision(models.Model):
+    repo = models.ForeignKey(Repo, on_delete=models.CASCADE, related_name="revisions")
+    oid = models.CharField("revision id", max_length=40)
+    parent = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    card_metadata = models.JSONField(default=dict, blank=True)
+    card_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repo", "oid"], name="revision_oid_unique_per_repo")
+        ]
+        indexes = [models.Index(fields=["repo", "-created_at"])]
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.short_oid
+
+    @property
+    def short_oid(self) -> str:
+        return self.oid[:7]
+
+    def compute_oid(self, tree: Mapping[str, Blob]) -> str:
+        """A 40-hex id in git's spirit: the hash of the parent, author, time, message and files."""
+        h = hashlib.sha1(usedforsecurity=False)
+        h.update(f"parent {self.parent.oid if self.parent else ''}\n".encode())
+        h.update(f"author {self.author.pk if self.author else ''}\n".encode())
+        h.update(f"time {self.created_at.isoformat()}\n".encode())
+        for path, blob in sorted(tree.items()):
+            h.update(f"file {blob.sha256} {path}\n".encode())
+        h.update(b"\n" + self.message.encode())
+        return h.hexdigest()
+
+    def get_absolute_url(self) -> str:
+        return self.repo.url("tree", self.oid)
+
+    @property
+    def is_head(self) -> bool:
+        return self.repo.head_id == self.pk
+
+
+class RevisionFile(models.Model):
+    """One file of a revision's tree."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="files")
+    path = models.CharField(max_length=255)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "path"], name="revision_file_unique_path")
+        ]
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class RepoRedirect(models.Model):
+    """An old owner/name of a renamed or moved repository, so old URLs keep working."""
+
+    type = models.CharField(max_length=8, choices=RepoType)
+    owner = models.CharField(max_length=NAME_MAX_LENGTH)
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+    repo = models.ForeignKey(Repo, on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "type", Lower("owner"), Lower("name"), name="repo_redirect_unique_old_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner}/{self.name} → {self.repo}"

@@ -1,0 +1,55 @@
+# Sourced by scripts/serve and scripts/test: install what a fresh machine is missing.
+# Python packages come from uv.lock into .venv; system packages (Chromium, PostgreSQL) from apt.
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+ensure_uv() {
+  if ! command -v uv >/dev/null 2>&1; then
+    log "Installing uv"
+    python3 -m pip install --quiet --user uv || python3 -m pip install --quiet uv
+    export PATH="$HOME/.local/bin:$PATH"
+  fi
+}
+
+# Django 6.1 needs Python 3.12+. Prefer an interpreter already on this machine (PATH or pyenv);
+# without one, uv fetches a managed Python itself.
+ensure_python() {
+  [ -n "${UV_PYTHON:-}" ] && return
+  local candidate
+  for candidate in python3.13 python3.12 \
+    "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3 \
+    "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3; do
+    if command -v "$candidate" >/dev/null 2>&1 || [ -x "$candidate" ]; then
+      export UV_PYTHON="$candidate" UV_PYTHON_DOWNLOADS=never
+      return
+    fi
+  done
+}
+
+ensure_venv() {
+  ensure_uv
+  ensure_python
+  uv sync --locked --quiet "$@"
+}
+
+apt_install() {
+  if [ "$(id -u)" != 0 ]; then
+    log "Missing system packages: $*. Install them (e.g. sudo apt-get install -y $*) and re-run."
+    exit 1
+  fi
+  log "Installing system packages: $*"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+postgres_bindir() {
+  local dir
+  for dir in "$(pg_config --bindir 2>/dev/null)" /usr/lib/postgresql/*/bin; do
+    if [ -x "$dir/pg_ctl" ] && [ -x "$dir/postgres" ]; then
+      echo "$dir"
+      return
+    fi
+  done
+}

@@ -1,0 +1,152 @@
+"""Test harness: a PostgreSQL the suite starts itself, a fixed cast of users, and Chromium.
+
+``HUB_TEST_DATABASE=sqlite`` runs against the SQLite development default instead (the smoke set).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from pytest_postgresql import factories
+
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ARTIFACTS = BASE_DIR / "test-artifacts"
+USE_SQLITE = os.environ.get("HUB_TEST_DATABASE") == "sqlite"
+
+postgresql_server = factories.postgresql_proc(
+    executable=str(BASE_DIR / "scripts" / "pg_ctl_as_postgres"),
+    host="127.0.0.1",
+    postgres_options="-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
+    from django.conf import settings
+
+    if USE_SQLITE:
+        return
+    server = request.getfixturevalue("postgresql_server")
+    settings.DATABASES["default"].update(
+        ENGINE="django.db.backends.postgresql",
+        NAME="hub",
+        HOST=server.host,
+        PORT=server.port,
+        USER=server.user,
+        PASSWORD=server.password or "",
+        CONN_MAX_AGE=0,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_media(settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="alice", full_name="Alice Liddell")
+
+
+@pytest.fixture
+def stranger(db):
+    return UserFactory(username="mallory", full_name="Mallory Stranger")
+
+
+@pytest.fixture
+def org(owner):
+    organization = OrganizationFactory(namespace__name="wonderland")
+    MembershipFactory(organization=organization, user=owner, role="admin")
+    return organization
+
+
+@pytest.fixture
+def writer(org):
+    user = UserFactory(username="bob", full_name="Bob Writer")
+    MembershipFactory(organization=org, user=user, role="write")
+    return user
+
+
+@pytest.fixture
+def reader(org):
+    user = UserFactory(username="carol", full_name="Carol Reader")
+    MembershipFactory(organization=org, user=user, role="read")
+    return user
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="staffer", full_name="Stef Staff", is_staff=True, is_superuser=True)
+
+
+# Browser -------------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    """A fresh browser context pointed at the live server; a screenshot is kept on failure."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(10_000)
+    pg = context.new_page()
+    yield pg
+    if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=ARTIFACTS / f"FAILED-{request.node.name}.png", full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under test-artifacts/screenshots/ to look at."""
+    folder = ARTIFACTS / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str, target=None) -> Path:
+        path = folder / f"{name}.png"
+        (target or page).screenshot(path=path, full_page=True)
+        return path
+
+    return take
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def pytest_collection_modifyitems(config, items):
+    if USE_SQLITE:
+        return
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
