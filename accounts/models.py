@@ -12,6 +12,10 @@ class NamespaceTaken(Exception):
     """The name is already used by a user or an organization."""
 
 
+class LastAdmin(Exception):
+    """The change would leave an organization without an admin."""
+
+
 class NamespaceQuerySet(models.QuerySet["Namespace"]):
     def named(self, name: str) -> Namespace:
         return self.get(name__iexact=name)
@@ -159,6 +163,34 @@ class Organization(models.Model):
             org = cls.objects.create(namespace=namespace, display_name=display_name)
             Membership.objects.create(organization=org, user=creator, role=Membership.Role.ADMIN)
         return org
+
+    def add_member(self, user: User, role: str) -> Membership:
+        return Membership.objects.create(organization=self, user=user, role=role)
+
+    def set_role(self, membership: Membership, role: str) -> None:
+        """Change a member's role; raise LastAdmin rather than demote the only admin."""
+        with transaction.atomic():
+            if role != Membership.Role.ADMIN:
+                self._ensure_other_admin(membership)
+            membership.role = role
+            membership.save(update_fields=["role"])
+
+    def remove_member(self, membership: Membership) -> None:
+        """Remove a member; raise LastAdmin rather than remove the only admin."""
+        with transaction.atomic():
+            self._ensure_other_admin(membership)
+            membership.delete()
+
+    def _ensure_other_admin(self, membership: Membership) -> None:
+        # Locking the admin rows serialises two admins demoting each other at the same time.
+        admin_ids = set(
+            self.memberships.select_for_update()
+            .filter(role=Membership.Role.ADMIN)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        if admin_ids == {membership.pk}:
+            raise LastAdmin(self.name)
 
     def role_of(self, user) -> str | None:
         if not user.is_authenticated:

@@ -7,7 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("join", views.join, name="join"),
-    path("login", auth_views.LoginView.as_view(), name="login"),
+    path("login", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/profile", views.profile, name="profile"),
     path("settings/password", views.password, name="password"),
@@ -16,5 +16,20 @@ urlpatterns = [
         "organizations/<str:name>/settings",
         views.organization_settings,
         name="organization-settings",
+    ),
+    path(
+        "organizations/<str:name>/settings/members/add",
+        views.member_add,
+        name="member-add",
+    ),
+    path(
+        "organizations/<str:name>/settings/members/<str:username>/role",
+        views.member_role,
+        name="member-role",
+    ),
+    path(
+        "organizations/<str:name>/settings/members/<str:username>/remove",
+        views.member_remove,
+        name="member-remove",
     ),
 ]

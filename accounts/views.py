@@ -1,29 +1,236 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
-# Placeholders while the views are being written.
+from accounts.forms import (
+    NAME_TAKEN,
+    AddMemberForm,
+    JoinForm,
+    OrganizationForm,
+    OrganizationProfileForm,
+    ProfileForm,
+    RoleForm,
+)
+from accounts.models import LastAdmin, Membership, Namespace, NamespaceTaken, Organization
+from repos.models import Repo, RepoType
 
 
-def join(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-def profile(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+def _get_organization_for_admin(request: HttpRequest, name: str) -> Organization:
+    organization = get_object_or_404(
+        Organization.objects.select_related("namespace"), namespace__name__iexact=name
+    )
+    if organization.role_of(request.user) != Membership.Role.ADMIN:
+        raise PermissionDenied
+    return organization
 
 
-def password(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+def _get_membership(organization: Organization, username: str) -> Membership:
+    return get_object_or_404(
+        organization.memberships.select_related("user"), user__username__iexact=username
+    )
 
 
-def organization_new(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+# Sign-up and personal settings ----------------------------------------------------------------
 
 
-def organization_settings(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+def join(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = JoinForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = form.create_user()
+        except NamespaceTaken:
+            form.add_error("username", NAME_TAKEN)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.get_full_name()}! Your account is ready.")
+            return redirect("home")
+    return render(request, "accounts/join.html", {"form": form})
 
 
-def namespace(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your profile is saved.")
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form, "section": "profile"})
+
+
+@login_required
+def password(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, "Your password is changed.")
+        return redirect("accounts:password")
+    return render(request, "accounts/password.html", {"form": form, "section": "password"})
+
+
+# Organizations --------------------------------------------------------------------------------
+
+
+@login_required
+def organization_new(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization = Organization.create(
+                name=form.cleaned_data["name"],
+                display_name=form.cleaned_data["display_name"],
+                creator=request.user,
+            )
+        except NamespaceTaken:
+            form.add_error("name", NAME_TAKEN)
+        else:
+            messages.success(request, f"Organization {organization.name} created.")
+            return redirect(organization)
+    return render(request, "accounts/organization_new.html", {"form": form})
+
+
+def _settings_context(organization: Organization, **extra) -> dict:
+    return {
+        "organization": organization,
+        "memberships": organization.memberships.select_related("user"),
+        "roles": Membership.Role.choices,
+        "add_form": AddMemberForm(organization=organization),
+        **extra,
+    }
+
+
+@login_required
+def organization_settings(request: HttpRequest, name: str) -> HttpResponse:
+    organization = _get_organization_for_admin(request, name)
+    form = OrganizationProfileForm(request.POST or None, instance=organization)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Organization profile saved.")
+        return redirect("accounts:organization-settings", organization.name)
+    context = _settings_context(organization, form=form)
+    return render(request, "accounts/organization_settings.html", context)
+
+
+def _members_response(
+    request: HtmxHttpRequest,
+    organization: Organization,
+    *,
+    notice: str = "",
+    error: str = "",
+    add_form: AddMemberForm | None = None,
+) -> HttpResponse:
+    """After a member change: the members section for htmx, else the page (or a redirect)."""
+    failed = bool(error) or (add_form is not None and bool(add_form.errors))
+    if not failed and organization.role_of(request.user) != Membership.Role.ADMIN:
+        # The admin removed or demoted themselves: these settings are no longer theirs.
+        messages.success(request, notice)
+        if request.htmx:
+            return HttpResponseClientRedirect(organization.get_absolute_url())
+        return redirect(organization)
+    extra = {"add_form": add_form} if add_form is not None else {}
+    if request.htmx:
+        context = _settings_context(organization, notice=notice, error=error, **extra)
+        return render(request, "accounts/organization_settings.html#members", context)
+    if failed:
+        form = OrganizationProfileForm(instance=organization)
+        context = _settings_context(organization, form=form, error=error, **extra)
+        return render(request, "accounts/organization_settings.html", context)
+    messages.success(request, notice)
+    return redirect("accounts:organization-settings", organization.name)
+
+
+@login_required
+@require_POST
+def member_add(request: HtmxHttpRequest, name: str) -> HttpResponse:
+    organization = _get_organization_for_admin(request, name)
+    form = AddMemberForm(request.POST, organization=organization)
+    if not form.is_valid():
+        return _members_response(request, organization, add_form=form)
+    user, role = form.cleaned_data["username"], form.cleaned_data["role"]
+    organization.add_member(user, role)
+    notice = f"Added {user.username} as {Membership.Role(role).label.lower()}."
+    return _members_response(request, organization, notice=notice)
+
+
+@login_required
+@require_POST
+def member_role(request: HtmxHttpRequest, name: str, username: str) -> HttpResponse:
+    organization = _get_organization_for_admin(request, name)
+    membership = _get_membership(organization, username)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        return _members_response(request, organization, error="Choose admin, write or read.")
+    try:
+        organization.set_role(membership, form.cleaned_data["role"])
+    except LastAdmin:
+        error = f"{membership.user.username} is the only admin. Make someone else admin first."
+        return _members_response(request, organization, error=error)
+    notice = f"{membership.user.username} is now {membership.get_role_display().lower()}."
+    return _members_response(request, organization, notice=notice)
+
+
+@login_required
+@require_POST
+def member_remove(request: HtmxHttpRequest, name: str, username: str) -> HttpResponse:
+    organization = _get_organization_for_admin(request, name)
+    membership = _get_membership(organization, username)
+    try:
+        organization.remove_member(membership)
+    except LastAdmin:
+        error = (
+            f"{membership.user.username} is the only admin and cannot be removed. "
+            "Make someone else admin first."
+        )
+        return _members_response(request, organization, error=error)
+    notice = f"Removed {membership.user.username} from {organization.name}."
+    return _members_response(request, organization, notice=notice)
+
+
+# The page of a user or an organization ----------------------------------------------------------
+
+
+def namespace(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = get_object_or_404(
+        Namespace.objects.select_related("user", "organization"), name__iexact=name
+    )
+    if namespace.name != name:
+        return redirect(namespace, permanent=True)
+    repos = list(Repo.objects.visible_to(request.user).filter(namespace=namespace))
+    for repo in repos:
+        repo.namespace = namespace  # spares a query per repository when building its URL
+    context = {
+        "namespace": namespace,
+        "models": [r for r in repos if r.type == RepoType.MODEL],
+        "datasets": [r for r in repos if r.type == RepoType.DATASET],
+    }
+    if namespace.kind == Namespace.Kind.ORGANIZATION:
+        memberships = list(namespace.organization.memberships.select_related("user"))
+        context["organization"] = namespace.organization
+        context["memberships"] = memberships
+        context["is_admin"] = any(
+            m.user_id == request.user.pk and m.role == Membership.Role.ADMIN for m in memberships
+        )
+        template = "accounts/organization_page.html"
+    else:
+        profile_user = namespace.user
+        context["profile_user"] = profile_user
+        context["organizations"] = Organization.objects.filter(
+            memberships__user=profile_user
+        ).select_related("namespace")
+        template = "accounts/user_page.html"
+    return render(request, template, context)
