@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import IO
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -20,6 +22,49 @@ from accounts.validators import NAME_MAX_LENGTH, validate_name
 from repos.cards import as_list, parse_card
 
 README = "README.md"
+
+# What a lock protects: a locked repository keeps its name, owner and visibility, and exists.
+LOCKED_FIELDS = frozenset({"name", "namespace", "namespace_id", "private"})
+_lock_override: ContextVar[str | None] = ContextVar("repo_lock_override", default=None)
+
+
+class RepoLocked(Exception):
+    """A locked repository was asked to be deleted, renamed, moved or change visibility."""
+
+    def __init__(self, repo_name: str, action: str, reasons: Iterable[str]) -> None:
+        self.repo_name, self.action = repo_name, action
+        self.reasons = sorted(set(reasons)) or ["another record"]
+        super().__init__(
+            f"{repo_name} is locked by {' and '.join(self.reasons)}: it cannot be {action} "
+            "by its owner, because its permanent identifiers must keep pointing to it. "
+            "File a support request and staff will carry it out without breaking them."
+        )
+
+
+@contextmanager
+def lock_override(*, actor, reason: str) -> Iterator[None]:
+    """The one way past repository locks: staff carrying out an approved support request.
+
+    Everything inside runs in one transaction. On PostgreSQL the database trigger that guards
+    locked rows is told, for this transaction only, that the change is sanctioned.
+    """
+    if not (actor and actor.is_active and actor.is_staff):
+        raise PermissionDenied("Only staff can carry out changes to a locked repository.")
+    if not reason.strip():
+        raise ValueError("A lock override needs a reason.")
+    token = _lock_override.set(reason)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT set_config('hub.lock_override', 'on', true)")
+            yield
+    finally:
+        _lock_override.reset(token)
+
+
+def _locks_overridden() -> bool:
+    return _lock_override.get() is not None
 
 
 class RepoType(models.TextChoices):
@@ -37,6 +82,37 @@ def _member_of_owner(user, roles: Iterable[str] | None = None) -> Exists:
 
 
 class RepoQuerySet(models.QuerySet["Repo"]):
+    # The lock guard: bulk paths refuse when any repository in the set is locked.
+
+    def locked(self) -> RepoQuerySet:
+        return self.filter(Exists(RepoLock.objects.filter(repo=OuterRef("pk"))))
+
+    def _refuse_if_locked(self, action: str) -> None:
+        if _locks_overridden():
+            return
+        reasons = RepoLock.objects.filter(repo__in=self.values("pk")).values_list(
+            "reason", "repo__namespace__name", "repo__name"
+        )
+        first = reasons.first()
+        if first is not None:
+            raise RepoLocked(f"{first[1]}/{first[2]}", action, [first[0]])
+
+    def update(self, **kwargs) -> int:
+        if LOCKED_FIELDS & kwargs.keys():
+            self._refuse_if_locked("renamed, moved or have its visibility changed")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, batch_size=None) -> int:
+        if LOCKED_FIELDS & set(fields):
+            self.filter(pk__in=[o.pk for o in objs])._refuse_if_locked(
+                "renamed, moved or have its visibility changed"
+            )
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        self._refuse_if_locked("deleted")
+        return super().delete()
+
     def public(self) -> RepoQuerySet:
         return self.filter(private=False)
 
@@ -118,6 +194,45 @@ class Repo(models.Model):
     def get_absolute_url(self) -> str:
         return self.url("page")
 
+    # Locks ------------------------------------------------------------------------------------
+
+    @property
+    def lock_reasons(self) -> list[str]:
+        """What locks this repository (e.g. ["DOI"]); empty when it is not locked."""
+        if self.pk is None:
+            return []
+        return sorted(set(self.locks.values_list("reason", flat=True)))
+
+    @property
+    def is_locked(self) -> bool:
+        return bool(self.lock_reasons)
+
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        guarded = update_fields is None or LOCKED_FIELDS & set(update_fields)
+        if self.pk is not None and guarded and not _locks_overridden():
+            stored = (
+                Repo.objects.filter(pk=self.pk).values("name", "namespace_id", "private").first()
+            )
+            current = {
+                "name": self.name,
+                "namespace_id": self.namespace_id,
+                "private": self.private,
+            }
+            if stored is not None and stored != current and self.lock_reasons:
+                action = "made private" if stored["private"] != self.private else "renamed or moved"
+                if stored["private"] and not self.private:
+                    action = "made public"
+                raise RepoLocked(
+                    f"{self.namespace.name}/{stored['name']}", action, self.lock_reasons
+                )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if not _locks_overridden() and self.lock_reasons:
+            raise RepoLocked(self.full_name, "deleted", self.lock_reasons)
+        return super().delete(*args, **kwargs)
+
     # Access -----------------------------------------------------------------------------------
 
     def _role(self, user) -> str | None:
@@ -186,27 +301,32 @@ class Repo(models.Model):
         self.namespace, self.name = namespace, name
         try:
             self.full_clean(exclude=["head"])
-        except ValidationError:
+            with transaction.atomic():
+                # The new name may have redirected elsewhere; a real repository takes precedence.
+                RepoRedirect.objects.filter(
+                    type=self.type, owner__iexact=namespace.name, name__iexact=name
+                ).delete()
+                RepoRedirect.objects.update_or_create(
+                    type=self.type,
+                    owner=old_namespace.name,
+                    name=old_name,
+                    defaults={"repo": self},
+                )
+                self.updated_at = timezone.now()
+                self.save(update_fields=["namespace", "name", "updated_at"])
+        except Exception:
             self.namespace, self.name = old_namespace, old_name
             raise
-        with transaction.atomic():
-            # The new name may have redirected elsewhere; a real repository takes precedence.
-            RepoRedirect.objects.filter(
-                type=self.type, owner__iexact=namespace.name, name__iexact=name
-            ).delete()
-            RepoRedirect.objects.update_or_create(
-                type=self.type,
-                owner=old_namespace.name,
-                name=old_name,
-                defaults={"repo": self},
-            )
-            self.updated_at = timezone.now()
-            self.save(update_fields=["namespace", "name", "updated_at"])
 
     def set_private(self, private: bool) -> None:
+        was_private = self.private
         self.private = private
-        self.updated_at = timezone.now()
-        self.save(update_fields=["private", "updated_at"])
+        try:
+            self.updated_at = timezone.now()
+            self.save(update_fields=["private", "updated_at"])
+        except Exception:
+            self.private = was_private
+            raise
 
     def commit(
         self,
@@ -368,6 +488,27 @@ class RevisionFile(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class RepoLock(models.Model):
+    """Something outside this app (a DOI) that needs the repository to stay as it is.
+
+    While a repository has a lock, its owner cannot delete, rename, move it or change its
+    visibility; only ``lock_override`` (the staff path) can. The holder releases its lock.
+    """
+
+    repo = models.ForeignKey(Repo, on_delete=models.PROTECT, related_name="locks")
+    reason = models.CharField(max_length=40, help_text="Shown as “locked by <reason>”.")
+    holder = models.CharField(max_length=255, help_text="Who holds it, e.g. doi:10.5072/hub/0001")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repo", "holder"], name="repo_lock_unique_holder")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repo} locked by {self.reason} ({self.holder})"
 
 
 class RepoRedirect(models.Model):

@@ -40,6 +40,13 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
         PASSWORD=server.password or "",
         CONN_MAX_AGE=0,
     )
+    # Something at start-up may already have opened the SQLite wrapper; start afresh.
+    from django.db import connections
+
+    connections.close_all()
+    for alias in list(connections.settings):
+        if hasattr(connections._connections, alias):
+            delattr(connections._connections, alias)
 
 
 @pytest.fixture(autouse=True)
