@@ -113,8 +113,12 @@ class RepoQuerySet(models.QuerySet["Repo"]):
         self._refuse_if_locked("deleted")
         return super().delete()
 
+    def present(self) -> RepoQuerySet:
+        """Not removed: a removed repository only remains as a tombstone behind its DOIs."""
+        return self.filter(removed_at__isnull=True)
+
     def public(self) -> RepoQuerySet:
-        return self.filter(private=False)
+        return self.present().filter(private=False)
 
     def of_type(self, repo_type: str) -> RepoQuerySet:
         return self.filter(type=repo_type)
@@ -123,17 +127,19 @@ class RepoQuerySet(models.QuerySet["Repo"]):
         """Public repositories, and private ones the user owns or belongs to the organization of."""
         if not user.is_authenticated:
             return self.public()
-        return self.filter(Q(private=False) | Q(namespace__user=user) | _member_of_owner(user))
+        return self.present().filter(
+            Q(private=False) | Q(namespace__user=user) | _member_of_owner(user)
+        )
 
     def writable_by(self, user) -> RepoQuerySet:
         if not user.is_authenticated:
             return self.none()
-        return self.filter(Q(namespace__user=user) | _member_of_owner(user, WRITER_ROLES))
+        return self.present().filter(Q(namespace__user=user) | _member_of_owner(user, WRITER_ROLES))
 
     def administered_by(self, user) -> RepoQuerySet:
         if not user.is_authenticated:
             return self.none()
-        return self.filter(
+        return self.present().filter(
             Q(namespace__user=user) | _member_of_owner(user, [Membership.Role.ADMIN])
         )
 
@@ -147,7 +153,7 @@ class RepoQuerySet(models.QuerySet["Repo"]):
         return self.filter(Q(name__icontains=query) | Q(namespace__name__icontains=query))
 
     def at(self, repo_type: str, owner: str, name: str) -> Repo:
-        return self.select_related("namespace", "head").get(
+        return self.present().select_related("namespace", "head").get(
             type=repo_type, namespace__name__iexact=owner, name__iexact=name
         )
 
@@ -162,6 +168,12 @@ class Repo(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # A removed repository keeps its row as a tombstone: the name stays reserved and the DOIs
+    # that point to it keep answering (410 Gone, with their citation).
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removal_reason = models.TextField(
+        blank=True, help_text="Shown publicly on the tombstone page of its DOIs."
+    )
 
     objects = RepoQuerySet.as_manager()
 
@@ -317,6 +329,23 @@ class Repo(models.Model):
         except Exception:
             self.namespace, self.name = old_namespace, old_name
             raise
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    def remove(self, *, reason: str) -> None:
+        """Delete the files and revisions but keep the row as a tombstone (name reserved).
+
+        A locked repository can only be removed inside ``lock_override`` (the staff path).
+        """
+        if not _locks_overridden() and self.lock_reasons:
+            raise RepoLocked(self.full_name, "deleted", self.lock_reasons)
+        with transaction.atomic():
+            Repo.objects.filter(pk=self.pk).update(head=None)
+            self.revisions.all().delete()
+            self.removed_at, self.removal_reason, self.head = timezone.now(), reason, None
+            self.save(update_fields=["removed_at", "removal_reason", "head"])
 
     def set_private(self, private: bool) -> None:
         was_private = self.private

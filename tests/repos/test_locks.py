@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection, transaction
 
 from repos.models import Repo, RepoLock, RepoLocked, lock_override
-from tests.factories import RepoFactory
+from tests.factories import RepoFactory, commit_files
 
 
 @pytest.fixture
@@ -107,3 +107,19 @@ def test_staff_override_lets_the_change_through(locked, owner, staff, org):
     # The override ends with its block.
     with pytest.raises(RepoLocked):
         stored.set_private(False)
+
+
+def test_remove_is_refused_for_locked_repos_and_keeps_a_tombstone_for_staff(locked, owner, staff):
+    commit_files(locked, owner, {"README.md": "# Bert"})
+    with pytest.raises(RepoLocked):
+        locked.remove(reason="Asked by the owner")
+    assert locked.revisions.count() == 1
+
+    with lock_override(actor=staff, reason="Support request #2"):
+        locked.remove(reason="Removed at the owner's request.")
+    stored = Repo.objects.get(pk=locked.pk)
+    assert stored.is_removed and stored.head is None
+    assert stored.removal_reason == "Removed at the owner's request."
+    assert not stored.revisions.exists()
+    assert not Repo.objects.present().filter(pk=locked.pk).exists()
+    assert not Repo.objects.visible_to(owner).filter(pk=locked.pk).exists()
