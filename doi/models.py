@@ -1,11 +1,40 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import ClassVar
+
 from django.conf import settings
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from doi.metadata import DoiMetadataError, build_attributes, clean_creator, validate_attributes
+from doi.registrars import Registrar, RegistrarError, get_registrar
 from repos.models import Repo, Revision
+
+__all__ = ["Consent", "Doi", "DoiCounter", "DoiMetadataError", "DoiNotAllowed", "Event"]
+
+# How long a freshly queued push may take before ``doi_sync`` assumes the worker died.
+WORKER_GRACE = timedelta(minutes=1)
+# Transient failures are retried after 30 s, 1 min, 2 min … at most every 6 hours.
+RETRY_BASE = timedelta(seconds=30)
+RETRY_MAX = timedelta(hours=6)
+
+
+class DoiNotAllowed(Exception):
+    """A DOI action the user may not take, or that makes no sense now; the message says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def doi_name(number: int) -> str:
+    """The DOI for suffix number ``number``: ``DOI_PREFIX/DOI_SUFFIX_PATTERN``."""
+    return f"{settings.DOI_PREFIX}/{settings.DOI_SUFFIX_PATTERN.format(number=number)}"
 
 
 class DoiCounter(models.Model):
@@ -16,6 +45,260 @@ class DoiCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}: {self.last_number}"
+
+    @classmethod
+    def allocate(cls) -> tuple[int, str]:
+        """The next number and its DOI name. Call inside the transaction that uses it: the
+        counter row stays locked until then, so two requests never get the same number."""
+        prefix = settings.DOI_PREFIX
+        cls.objects.get_or_create(prefix=prefix)
+        counter = cls.objects.select_for_update().get(prefix=prefix)
+        while True:
+            counter.last_number += 1
+            name = doi_name(counter.last_number)
+            # A name can exist already if the suffix pattern was changed; skip it, never reuse.
+            if not Doi.objects.filter(doi__iexact=name).exists():
+                break
+        counter.save(update_fields=["last_number"])
+        return counter.last_number, name
+
+    @classmethod
+    def peek(cls, ahead: int = 1) -> tuple[int, str]:
+        """The number ``allocate`` would likely hand out ``ahead`` calls from now (for previews;
+        allocates nothing)."""
+        last = (
+            cls.objects.filter(prefix=settings.DOI_PREFIX)
+            .values_list("last_number", flat=True)
+            .first()
+        )
+        number = (last or 0) + ahead
+        return number, doi_name(number)
+
+
+def _check_can_mint(repo: Repo, user) -> Revision:
+    """The revision a new version DOI would name, or DoiNotAllowed saying why there is none."""
+    if not repo.can_admin(user):
+        raise DoiNotAllowed(
+            "Only the repository's owner or an organization admin can generate a DOI."
+        )
+    if repo.private:
+        raise DoiNotAllowed(
+            "A private repository cannot get a DOI: a DOI promises that anyone can reach what it "
+            "names. Make the repository public first."
+        )
+    if repo.head_id is None:
+        raise DoiNotAllowed(
+            "This repository has no revision yet. Upload files first: a DOI names one revision."
+        )
+    existing = Doi.objects.live().versions().filter(revision_id=repo.head_id).first()
+    if existing is not None:
+        raise DoiNotAllowed(f"The current revision already has a DOI: {existing.doi}.")
+    return repo.head
+
+
+def _clean_creators(creators: list[dict]) -> list[dict]:
+    if not creators:
+        raise DoiMetadataError("creators", "Add at least one author.")
+    cleaned = []
+    for index, creator in enumerate(creators, start=1):
+        try:
+            cleaned.append(clean_creator(creator))
+        except ValidationError as exc:
+            field, messages = next(iter(exc.message_dict.items()))
+            raise DoiMetadataError(
+                f"creators[{index}].{field}", f"Author {index}: {' '.join(messages)}"
+            ) from None
+    return cleaned
+
+
+class DoiQuerySet(models.QuerySet["Doi"]):
+    def live(self) -> DoiQuerySet:
+        """DOIs that were not discarded (a discarded one never reached DataCite)."""
+        return self.filter(discarded_at__isnull=True)
+
+    def versions(self) -> DoiQuerySet:
+        return self.filter(kind=Doi.Kind.VERSION)
+
+    def concepts(self) -> DoiQuerySet:
+        return self.filter(kind=Doi.Kind.CONCEPT)
+
+    def for_repo(self, repo: Repo) -> DoiQuerySet:
+        return self.filter(repo=repo)
+
+    def latest_version_for(self, repo: Repo) -> Doi | None:
+        return self.live().versions().filter(repo=repo).order_by("-number").first()
+
+    def concept_for(self, repo: Repo) -> Doi | None:
+        return self.live().concepts().filter(repo=repo).first()
+
+    def with_outdated(self) -> DoiQuerySet:
+        """Annotate so that ``doi.is_outdated`` costs no query per row."""
+        newer = (
+            Doi.objects.live()
+            .versions()
+            .filter(repo_id=OuterRef("repo_id"), number__gt=OuterRef("number"))
+        )
+        return self.annotate(newer_version_exists=Exists(newer))
+
+    def due(self, *, include_permanent: bool = False, now=None) -> DoiQuerySet:
+        """DOIs with a change DataCite has not confirmed, whose time to (re)try has come."""
+        now = now or timezone.now()
+        due = (
+            self.live()
+            .exclude(pending_action="")
+            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        )
+        if not include_permanent:
+            due = due.filter(error_is_permanent=False)
+        return due.order_by("number")
+
+    def preview(self, *, repo: Repo, user, creators: list[dict]) -> dict:
+        """The attributes ``reserve`` would send for the repository's current revision.
+
+        Allocates nothing: the DOI shown is the next likely name. Raises like ``reserve``."""
+        head = _check_can_mint(repo, user)
+        cleaned = _clean_creators(creators)
+        now = timezone.now()
+        concept = self.concept_for(repo)
+        ahead = 1
+        if concept is None and settings.DOI_CONCEPT_DOIS:
+            number, name = DoiCounter.peek(ahead)
+            concept = Doi(kind=Doi.Kind.CONCEPT, repo=repo, number=number, doi=name)
+            ahead += 1
+        number, name = DoiCounter.peek(ahead)
+        version = Doi(
+            kind=Doi.Kind.VERSION,
+            repo=repo,
+            number=number,
+            doi=name,
+            revision=head,
+            revision_oid=head.oid,
+            concept=concept,
+            creators=cleaned,
+            created_at=now,
+        )
+        attributes = build_attributes(version)
+        validate_attributes(attributes)
+        return attributes
+
+    def reserve(
+        self,
+        *,
+        repo: Repo,
+        user,
+        creators: list[dict],
+        consent_text: str,
+        consent_version: str,
+    ) -> Doi:
+        """Create the version DOI for the repository's current revision (and the concept DOI
+        the first time), record the consent, and queue the registration at DataCite.
+
+        Everything is checked under a lock on the repository row, so simultaneous requests
+        produce one DOI. Raises DoiNotAllowed or DoiMetadataError; then nothing is created."""
+        cleaned = _clean_creators(creators)
+        with transaction.atomic():
+            repo = Repo.objects.select_for_update().get(pk=repo.pk)
+            head = _check_can_mint(repo, user)
+            now = timezone.now()
+            fields = {
+                "repo": repo,
+                "created_by": user,
+                "created_at": now,
+                "pending_action": Doi.Action.PUBLISH,
+                "next_attempt_at": now + WORKER_GRACE,
+            }
+            concept = self.concept_for(repo)
+            new_concept = concept is None and settings.DOI_CONCEPT_DOIS
+            earlier = list(self.live().versions().filter(repo=repo))
+            if new_concept:
+                number, name = DoiCounter.allocate()
+                concept = Doi.objects.create(
+                    kind=Doi.Kind.CONCEPT, number=number, doi=name, **fields
+                )
+            number, name = DoiCounter.allocate()
+            version = Doi.objects.create(
+                kind=Doi.Kind.VERSION,
+                number=number,
+                doi=name,
+                revision=head,
+                revision_oid=head.oid,
+                concept=concept,
+                creators=cleaned,
+                **fields,
+            )
+            created = [d for d in (concept if new_concept else None, version) if d is not None]
+            for doi in created:
+                doi.metadata = build_attributes(doi)
+                validate_attributes(doi.metadata)
+                doi.save(update_fields=["metadata"])
+            Consent.objects.create(
+                user=user,
+                repo=repo,
+                revision_oid=head.oid,
+                doi=version,
+                text_version=consent_version,
+                text=consent_text,
+                payload=version.metadata,
+                created_at=now,
+            )
+            for doi in created:
+                Event.objects.create(
+                    kind=Event.Kind.RESERVED,
+                    doi=doi,
+                    repo=repo,
+                    actor=user,
+                    created_at=now,
+                    message=f"Revision {head.short_oid}" if doi.kind == Doi.Kind.VERSION else "",
+                )
+            # DataCite must learn the new version links: the previous version gets
+            # IsPreviousVersionOf, the concept HasVersion (and, for a new concept, every
+            # earlier version IsVersionOf).
+            outdated = earlier if new_concept else earlier[-1:]
+            if concept is not None and not new_concept:
+                outdated.append(concept)
+            Doi.objects.filter(pk__in=[d.pk for d in outdated], pending_action="").update(
+                pending_action=Doi.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
+            )
+            queue = [d.pk for d in created] + [d.pk for d in outdated]
+            transaction.on_commit(lambda: _enqueue(queue))
+        return version
+
+    def push(self, pk: int, *, registrar: Registrar | None = None, force: bool = False) -> Push:
+        """Push the DOI's pending action to the registrar, and store what happened.
+
+        The row stays locked meanwhile; a DOI another worker is pushing is skipped. A DOI whose
+        last error was permanent is skipped unless ``force``."""
+        registrar = registrar or get_registrar()
+        with transaction.atomic():
+            doi = self.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if (
+                doi is None
+                or doi.discarded_at is not None
+                or not doi.pending_action
+                or (doi.error_is_permanent and not force)
+            ):
+                return Push(Push.SKIPPED)
+            return doi._push(registrar)
+
+
+@dataclass(frozen=True)
+class Push:
+    """The outcome of one push to the registrar."""
+
+    DONE: ClassVar[str] = "done"
+    RETRY: ClassVar[str] = "retry"
+    FAILED: ClassVar[str] = "failed"
+    SKIPPED: ClassVar[str] = "skipped"
+
+    outcome: str
+    retry_after: float | None = None
+
+
+def _enqueue(ids: list[int]) -> None:
+    from doi.tasks import sync_doi
+
+    for pk in ids:
+        sync_doi.enqueue(pk)
 
 
 class Doi(models.Model):
@@ -40,6 +323,14 @@ class Doi(models.Model):
         PUBLISH = "publish", "Publish"
         UPDATE = "update", "Update metadata"
         HIDE = "hide", "Hide"
+
+    STATE_LABELS = {
+        "pending": "Registration in progress",
+        "findable": "Findable",
+        "hidden": "Hidden",
+        "failed": "Registration failed",
+        "discarded": "Discarded",
+    }
 
     doi = models.CharField("DOI", max_length=255)
     number = models.PositiveIntegerField()
@@ -74,6 +365,8 @@ class Doi(models.Model):
         null=True, blank=True, help_text="A DOI that never reached DataCite and was given up."
     )
 
+    objects = DoiQuerySet.as_manager()
+
     class Meta:
         verbose_name = "DOI"
         constraints = [
@@ -94,6 +387,289 @@ class Doi(models.Model):
 
     def __str__(self) -> str:
         return self.doi
+
+    # Display ------------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """pending, findable, hidden, failed or discarded. Only DataCite's word makes it
+        findable."""
+        if self.discarded_at is not None:
+            return "discarded"
+        if self.remote_state == self.RemoteState.FINDABLE:
+            return "findable"
+        if self.remote_state == self.RemoteState.REGISTERED:
+            return "hidden"
+        return "failed" if self.error_is_permanent else "pending"
+
+    @property
+    def update_pending(self) -> bool:
+        """DataCite has this DOI, and a change to it is still to be pushed."""
+        return (
+            self.state in ("findable", "hidden")
+            and bool(self.pending_action)
+            and not self.error_is_permanent
+        )
+
+    @property
+    def update_failed(self) -> bool:
+        """DataCite has this DOI, but pushing a change to it failed for good."""
+        return self.state in ("findable", "hidden") and self.error_is_permanent
+
+    @property
+    def state_label(self) -> str:
+        label = self.STATE_LABELS[self.state]
+        if self.update_failed:
+            return f"{label} — update failed"
+        if self.update_pending:
+            return f"{label} — update pending"
+        return label
+
+    @property
+    def is_concept(self) -> bool:
+        return self.kind == self.Kind.CONCEPT
+
+    @property
+    def is_outdated(self) -> bool:
+        """A version DOI that is not the repository's latest live version."""
+        if self.kind != self.Kind.VERSION or self.discarded_at is not None:
+            return False
+        if "newer_version_exists" in self.__dict__:
+            return self.newer_version_exists
+        return (
+            Doi.objects.live()
+            .versions()
+            .filter(repo_id=self.repo_id, number__gt=self.number)
+            .exists()
+        )
+
+    @property
+    def url(self) -> str:
+        """The landing URL registered at DataCite."""
+        return f"{settings.SITE_URL}/doi/{self.doi}"
+
+    @property
+    def resolver_url(self) -> str:
+        return f"https://doi.org/{self.doi}"
+
+    # Changes ------------------------------------------------------------------------------------
+
+    def retry(self, actor=None) -> None:
+        """Queue the outstanding change again, after a failure someone has looked at."""
+        with transaction.atomic():
+            doi = self._locked()
+            if not doi.pending_action:
+                doi.pending_action = (
+                    self.Action.PUBLISH
+                    if doi.remote_state == self.RemoteState.NONE
+                    else self.Action.UPDATE
+                )
+            message = f"After: {doi.last_error}" if doi.last_error else ""
+            doi._queue()
+            Event.objects.create(
+                kind=Event.Kind.RETRIED, doi=doi, repo_id=doi.repo_id, actor=actor, message=message
+            )
+        self.refresh_from_db()
+
+    def resend_metadata(self, actor=None) -> None:
+        """Send the metadata, rebuilt from current data, to DataCite again."""
+        with transaction.atomic():
+            doi = self._locked()
+            # A publish or hide still outstanding sends the metadata along anyway.
+            if not doi.pending_action:
+                doi.pending_action = (
+                    self.Action.PUBLISH
+                    if doi.remote_state == self.RemoteState.NONE
+                    else self.Action.UPDATE
+                )
+            doi._queue()
+            Event.objects.create(
+                kind=Event.Kind.RETRIED,
+                doi=doi,
+                repo_id=doi.repo_id,
+                actor=actor,
+                message="Re-sending the metadata to DataCite.",
+            )
+        self.refresh_from_db()
+
+    def hide(self, actor=None) -> None:
+        """Make the DOI registered but not findable at DataCite (it keeps resolving)."""
+        with transaction.atomic():
+            doi = self._locked()
+            if doi.remote_state == self.RemoteState.REGISTERED and not doi.pending_action:
+                return
+            doi.pending_action = self.Action.HIDE
+            doi._queue()
+        self.refresh_from_db()
+
+    def show(self, actor=None) -> None:
+        """Make a hidden DOI findable again."""
+        with transaction.atomic():
+            doi = self._locked()
+            if doi.remote_state == self.RemoteState.FINDABLE and not doi.pending_action:
+                return
+            doi.pending_action = self.Action.PUBLISH
+            doi._queue()
+        self.refresh_from_db()
+
+    def discard(self, actor=None) -> None:
+        """Give up a DOI that never reached DataCite. Refused for any DOI DataCite has: those
+        are permanent. DataCite is asked first, in case a request did arrive unconfirmed."""
+        with transaction.atomic():
+            doi = self._locked()
+            if doi.remote_state != self.RemoteState.NONE:
+                raise DoiNotAllowed(
+                    "DataCite has this DOI, and DOIs there are permanent: it cannot be "
+                    "discarded. Hide it instead."
+                )
+            try:
+                remote = get_registrar().get(doi.doi)
+            except RegistrarError as exc:
+                raise DoiNotAllowed(
+                    f"Could not make sure DataCite does not have this DOI: {exc.message}"
+                ) from None
+            if remote is not None and remote.get("state") in ("findable", "registered"):
+                doi.remote_state = remote["state"]
+                doi.save(update_fields=["remote_state"])
+                raise DoiNotAllowed(
+                    "DataCite does have this DOI after all, so it cannot be discarded."
+                )
+            now = timezone.now()
+            doi.discarded_at = now
+            doi.pending_action = self.Action.NONE
+            doi.next_attempt_at = None
+            doi.save(update_fields=["discarded_at", "pending_action", "next_attempt_at"])
+            Event.objects.create(
+                kind=Event.Kind.DISCARDED, doi=doi, repo_id=doi.repo_id, actor=actor
+            )
+            # The neighbours at DataCite must stop pointing at it.
+            neighbours = (
+                Doi.objects.live()
+                .filter(repo_id=doi.repo_id)
+                .exclude(remote_state=self.RemoteState.NONE)
+            )
+            neighbours.filter(pending_action="").update(
+                pending_action=self.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
+            )
+            queue = list(neighbours.values_list("pk", flat=True))
+            transaction.on_commit(lambda: _enqueue(queue))
+        self.refresh_from_db()
+
+    # Pushing to the registrar --------------------------------------------------------------
+
+    def _push(self, registrar: Registrar) -> Push:
+        action = self.pending_action
+        try:
+            attributes = build_attributes(self)
+            validate_attributes(attributes)
+        except DoiMetadataError as exc:
+            return self._failed(
+                RegistrarError(f"The metadata is not valid: {exc.message}", permanent=True)
+            )
+        event = self._event_for(action)
+        try:
+            answer = registrar.upsert(self.doi, attributes, event)
+        except RegistrarError as exc:
+            return self._failed(exc)
+        state = answer.get("state") or self.remote_state
+        expected = {"publish": "findable", "register": "registered", "hide": "registered"}
+        if state not in ("findable", "registered") or (event and state != expected[event]):
+            return self._failed(
+                RegistrarError(
+                    f"DataCite answered, but the DOI is “{state}” there instead of "
+                    f"“{expected.get(event, 'findable')}”. The hub will try again.",
+                    permanent=False,
+                )
+            )
+        return self._succeeded(action, state, attributes, registrar)
+
+    def _event_for(self, action: str) -> str | None:
+        """The DataCite event that brings the DOI where ``action`` wants it."""
+        remote = self.remote_state
+        if action == self.Action.HIDE:
+            if remote == self.RemoteState.REGISTERED:
+                return None
+            return "hide" if remote == self.RemoteState.FINDABLE else "register"
+        if action == self.Action.PUBLISH or remote == self.RemoteState.NONE:
+            # An update of a DOI that never reached DataCite must create it findable.
+            return "publish"
+        return None
+
+    def _succeeded(self, action: str, state: str, attributes: dict, registrar) -> Push:
+        now = timezone.now()
+        before = self.remote_state
+        if action == self.Action.HIDE:
+            kind = Event.Kind.HIDDEN
+        elif before == self.RemoteState.NONE:
+            kind = Event.Kind.MINTED
+        elif before == self.RemoteState.REGISTERED and state == self.RemoteState.FINDABLE:
+            kind = Event.Kind.SHOWN
+        else:
+            kind = Event.Kind.UPDATED
+        self.remote_state = state
+        self.metadata = attributes
+        self.pending_action = self.Action.NONE
+        self.attempts = 0
+        self.last_error = ""
+        self.error_is_permanent = False
+        self.next_attempt_at = None
+        self.registered_at = self.registered_at or now
+        self.last_synced_at = now
+        self.save()
+        Event.objects.create(
+            kind=kind,
+            doi=self,
+            repo_id=self.repo_id,
+            created_at=now,
+            message=f"{registrar.name}: {self.get_remote_state_display().lower()}.",
+        )
+        return Push(Push.DONE)
+
+    def _failed(self, error: RegistrarError) -> Push:
+        now = timezone.now()
+        self.attempts += 1
+        self.last_error = error.message
+        self.error_is_permanent = error.permanent
+        if error.permanent:
+            self.next_attempt_at = None
+            kind = Event.Kind.FAILED
+        else:
+            backoff = min(RETRY_BASE * 2 ** (self.attempts - 1), RETRY_MAX)
+            if error.retry_after is not None:
+                backoff = timedelta(seconds=error.retry_after)
+            self.next_attempt_at = now + backoff
+            kind = Event.Kind.RETRYING
+        self.save(update_fields=["attempts", "last_error", "error_is_permanent", "next_attempt_at"])
+        Event.objects.create(
+            kind=kind, doi=self, repo_id=self.repo_id, created_at=now, message=error.message
+        )
+        if error.permanent:
+            return Push(Push.FAILED)
+        return Push(Push.RETRY, retry_after=error.retry_after)
+
+    def _locked(self) -> Doi:
+        doi = Doi.objects.select_for_update().get(pk=self.pk)
+        if doi.discarded_at is not None:
+            raise DoiNotAllowed("This DOI was discarded.")
+        return doi
+
+    def _queue(self) -> None:
+        """Save the pending action with a clean slate, and push it once the transaction commits."""
+        self.attempts = 0
+        self.last_error = ""
+        self.error_is_permanent = False
+        self.next_attempt_at = timezone.now() + WORKER_GRACE
+        self.save(
+            update_fields=[
+                "pending_action",
+                "attempts",
+                "last_error",
+                "error_is_permanent",
+                "next_attempt_at",
+            ]
+        )
+        pk = self.pk
+        transaction.on_commit(lambda: _enqueue([pk]))
 
 
 class Consent(models.Model):

@@ -1,0 +1,441 @@
+"""DataCite kernel-4 metadata for the hub's DOIs: built from the repository, its card and the
+authors the owner confirmed, and validated against the schema before anything is sent.
+
+The builder works on unsaved ``Doi`` objects too, so the acknowledgement form can preview exactly
+what ``Doi.objects.reserve`` will send.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import TYPE_CHECKING
+
+import idutils
+from datacite import schema45
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from jsonschema.exceptions import best_match
+from markdown_it import MarkdownIt
+
+from repos.cards import as_list, parse_card
+from repos.models import README
+
+if TYPE_CHECKING:
+    from doi.models import Doi
+
+SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
+# DataCite's own rule for DOI names (the JSON schema's pattern is looser).
+DOI_PATTERN = re.compile(r"^10\.\d{4,5}/[-._;()/:a-zA-Z0-9*~$=]+$")
+ORCID_URI = "https://orcid.org/"
+ABSTRACT_MAX_LENGTH = 1000
+NAME_MAX_LENGTH = 200
+
+RESOURCE_TYPES = {
+    "model": {"resourceTypeGeneral": "Model", "resourceType": "Machine learning model"},
+    "dataset": {"resourceTypeGeneral": "Dataset", "resourceType": "Dataset"},
+}
+
+# The licence ids people use in Hub cards, mapped to SPDX (id, name). Anything else is sent as
+# plain rights text, without an identifier that would claim more than we know.
+LICENCES = {
+    "apache-2.0": ("Apache-2.0", "Apache License 2.0"),
+    "mit": ("MIT", "MIT License"),
+    "bsd-2-clause": ("BSD-2-Clause", 'BSD 2-Clause "Simplified" License'),
+    "bsd-3-clause": ("BSD-3-Clause", 'BSD 3-Clause "New" or "Revised" License'),
+    "gpl-2.0": ("GPL-2.0-only", "GNU General Public License v2.0 only"),
+    "gpl-3.0": ("GPL-3.0-only", "GNU General Public License v3.0 only"),
+    "lgpl-3.0": ("LGPL-3.0-only", "GNU Lesser General Public License v3.0 only"),
+    "agpl-3.0": ("AGPL-3.0-only", "GNU Affero General Public License v3.0 only"),
+    "mpl-2.0": ("MPL-2.0", "Mozilla Public License 2.0"),
+    "epl-2.0": ("EPL-2.0", "Eclipse Public License 2.0"),
+    "unlicense": ("Unlicense", "The Unlicense"),
+    "cc0-1.0": ("CC0-1.0", "Creative Commons Zero v1.0 Universal"),
+    "cc-by-3.0": ("CC-BY-3.0", "Creative Commons Attribution 3.0 Unported"),
+    "cc-by-4.0": ("CC-BY-4.0", "Creative Commons Attribution 4.0 International"),
+    "cc-by-sa-3.0": ("CC-BY-SA-3.0", "Creative Commons Attribution Share Alike 3.0 Unported"),
+    "cc-by-sa-4.0": ("CC-BY-SA-4.0", "Creative Commons Attribution Share Alike 4.0 International"),
+    "cc-by-nc-4.0": (
+        "CC-BY-NC-4.0",
+        "Creative Commons Attribution Non Commercial 4.0 International",
+    ),
+    "cc-by-nc-sa-4.0": (
+        "CC-BY-NC-SA-4.0",
+        "Creative Commons Attribution Non Commercial Share Alike 4.0 International",
+    ),
+    "cc-by-nd-4.0": (
+        "CC-BY-ND-4.0",
+        "Creative Commons Attribution No Derivatives 4.0 International",
+    ),
+    "cc-by-nc-nd-4.0": (
+        "CC-BY-NC-ND-4.0",
+        "Creative Commons Attribution Non Commercial No Derivatives 4.0 International",
+    ),
+    "odc-by": ("ODC-By-1.0", "Open Data Commons Attribution License v1.0"),
+    "odbl": ("ODbL-1.0", "Open Data Commons Open Database License v1.0"),
+    "pddl": ("PDDL-1.0", "Open Data Commons Public Domain Dedication & License 1.0"),
+}
+# Card values that say nothing about the rights: sent as no rights at all.
+NO_LICENCE = {"other", "unknown", "none", ""}
+
+# Lower-case words that start a family name ("Ludwig van Beethoven").
+FAMILY_PARTICLES = {
+    "al", "bin", "da", "das", "de", "del", "della", "den", "der", "di", "do", "dos", "du",
+    "la", "le", "st", "ten", "ter", "van", "von", "zu",
+}  # fmt: skip
+
+_markdown = MarkdownIt("commonmark")
+
+
+class DoiMetadataError(Exception):
+    """The metadata for a DOI is not acceptable to DataCite; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+# Authors ------------------------------------------------------------------------------------
+
+
+def clean_creator(data: dict) -> dict:
+    """Validate and normalise one author as the owner entered it.
+
+    Returns ``{"type", "name", "given_name", "family_name", "orcid", "affiliation"}`` with a
+    bare ORCID id; raises ``ValidationError`` keyed by those field names.
+    """
+    kind = str(data.get("type") or "Personal").strip()
+    if kind not in ("Personal", "Organizational"):
+        raise ValidationError({"type": "An author is either a person or an organization."})
+    name = _squash(data.get("name"))
+    given = _squash(data.get("given_name"))
+    family = _squash(data.get("family_name"))
+    affiliation = _squash(data.get("affiliation"))
+    orcid = _clean_orcid(str(data.get("orcid") or ""))
+
+    if kind == "Organizational":
+        if orcid:
+            raise ValidationError(
+                {"orcid": "An ORCID identifies a person; leave it empty for an organization."}
+            )
+        given = family = ""
+    elif given and family:
+        name = name or f"{given} {family}"
+    elif not given and not family:
+        given, family = split_name(name)
+    else:
+        name = name or given or family
+    if not name:
+        what = "the organization's name" if kind == "Organizational" else "the author's full name"
+        raise ValidationError({"name": f"Enter {what}."})
+    lengths = {"name": name, "given_name": given, "family_name": family, "affiliation": affiliation}
+    for field, value in lengths.items():
+        if len(value) > NAME_MAX_LENGTH:
+            raise ValidationError({field: f"Use at most {NAME_MAX_LENGTH} characters."})
+    return {
+        "type": kind,
+        "name": name,
+        "given_name": given,
+        "family_name": family,
+        "orcid": orcid,
+        "affiliation": affiliation,
+    }
+
+
+def _squash(value) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _clean_orcid(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    bare = re.sub(r"^(?:https?://)?(?:www\.)?orcid\.org/", "", value, flags=re.I).upper()
+    if not re.fullmatch(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", bare):
+        raise ValidationError(
+            {"orcid": "An ORCID iD looks like 0000-0002-1825-0097 (16 digits in groups of four)."}
+        )
+    if not idutils.is_orcid(bare):
+        raise ValidationError(
+            {"orcid": f"{bare} is not a valid ORCID iD: its check digit does not match."}
+        )
+    return bare
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """Guess (given, family) from a full name: "Doe, Jane", "Jane Doe", "Ludwig van Beethoven".
+    A single word is left unsplit."""
+    if "," in name:
+        family, _, given = name.partition(",")
+        return given.strip(), family.strip()
+    words = name.split()
+    if len(words) < 2:
+        return "", ""
+    start = len(words) - 1
+    for i, word in enumerate(words[1:-1], start=1):
+        if word in FAMILY_PARTICLES:
+            start = i
+            break
+    return " ".join(words[:start]), " ".join(words[start:])
+
+
+def default_creators(user) -> list[dict]:
+    """The author list the form starts with: the user, when their profile has a full name."""
+    if not user.full_name.strip():
+        return []
+    return [clean_creator({"type": "Personal", "name": user.full_name})]
+
+
+def creator_attributes(creator: dict) -> dict:
+    if creator["type"] == "Organizational":
+        out: dict = {"name": creator["name"], "nameType": "Organizational"}
+    else:
+        given, family = creator["given_name"], creator["family_name"]
+        out = {"name": f"{family}, {given}" if given and family else creator["name"]}
+        out["nameType"] = "Personal"
+        if given:
+            out["givenName"] = given
+        if family:
+            out["familyName"] = family
+        if creator["orcid"]:
+            out["nameIdentifiers"] = [
+                {
+                    "nameIdentifier": ORCID_URI + creator["orcid"],
+                    "nameIdentifierScheme": "ORCID",
+                    "schemeUri": "https://orcid.org",
+                }
+            ]
+    if creator["affiliation"]:
+        out["affiliation"] = [{"name": creator["affiliation"]}]
+    return out
+
+
+# The attributes ----------------------------------------------------------------------------
+
+
+def landing_url(doi_name: str) -> str:
+    """The URL registered at DataCite. It never names the repository, so renames need no update."""
+    return f"{settings.SITE_URL}/doi/{doi_name}"
+
+
+def publisher() -> dict:
+    out = {"name": settings.SITE_NAME}
+    if settings.DOI_PUBLISHER_ROR:
+        ror = settings.DOI_PUBLISHER_ROR.rsplit("/", 1)[-1]
+        out |= {
+            "publisherIdentifier": f"https://ror.org/{ror}",
+            "publisherIdentifierScheme": "ROR",
+            "schemeUri": "https://ror.org/",
+        }
+    return out
+
+
+def build_attributes(doi: Doi) -> dict:
+    """The DataCite attributes for ``doi`` from current data (saved or not)."""
+    versions = _live_versions(doi)
+    if doi.kind == "concept":
+        source = versions[-1] if versions else None
+        creators = source.creators if source else []
+        related = [_relation(v.doi, "HasVersion") for v in versions]
+    else:
+        source = doi
+        creators = doi.creators
+        related = []
+        if doi.concept is not None:
+            related.append(_relation(doi.concept.doi, "IsVersionOf"))
+        older = [v for v in versions if v.number < doi.number]
+        newer = [v for v in versions if v.number > doi.number]
+        if older:
+            related.append(_relation(older[-1].doi, "IsNewVersionOf"))
+        if newer:
+            related.append(_relation(newer[0].doi, "IsPreviousVersionOf"))
+    if not creators:
+        raise DoiMetadataError("creators", "Add at least one author.")
+    content = _content(source) if source is not None else {}
+    related += [r for r in content.get("derived", []) if r not in related]
+
+    attributes = {
+        "doi": doi.doi,
+        "creators": [creator_attributes(c) for c in creators],
+        "titles": [{"title": doi.repo.name}],
+        "publisher": publisher(),
+        "publicationYear": str(doi.created_at.year),
+        "types": dict(RESOURCE_TYPES[doi.repo.type]),
+    }
+    if doi.kind != "concept":
+        attributes["version"] = doi.revision_oid[:7]
+    # Lists are always sent, empty ones too: a PUT keeps any attribute it does not mention,
+    # so leaving one out would keep a licence or tag that the card no longer has.
+    attributes |= {
+        "rightsList": content.get("rights", []),
+        "subjects": content.get("subjects", []),
+        "descriptions": content.get("descriptions", []),
+        "relatedIdentifiers": related,
+        "url": landing_url(doi.doi),
+        "schemaVersion": SCHEMA_VERSION,
+    }
+    return attributes
+
+
+def _live_versions(doi: Doi) -> list[Doi]:
+    """The repository's live version DOIs, oldest first, with ``doi`` itself in its place."""
+    model = type(doi)
+    others = model.objects.live().versions().filter(repo_id=doi.repo_id).only("doi", "number")
+    if doi.pk:
+        others = others.exclude(pk=doi.pk)
+    versions = list(others.order_by("number"))
+    if doi.kind == "version" and doi.discarded_at is None:
+        versions.append(doi)
+        versions.sort(key=lambda v: v.number)
+    return versions
+
+
+def _relation(identifier: str, relation: str) -> dict:
+    return {
+        "relatedIdentifier": identifier,
+        "relatedIdentifierType": "DOI",
+        "relationType": relation,
+    }
+
+
+def _content(doi: Doi) -> dict:
+    """Rights, subjects, abstract and derivations from the card of the DOI's revision.
+
+    Once a repository's files are removed (a tombstone), what was last sent is kept."""
+    if doi.pk and doi.revision_id is None and doi.metadata:
+        stored = doi.metadata
+        return {
+            "rights": stored.get("rightsList", []),
+            "subjects": stored.get("subjects", []),
+            "descriptions": stored.get("descriptions", []),
+            "derived": [
+                r
+                for r in stored.get("relatedIdentifiers", [])
+                if r["relationType"] == "IsDerivedFrom"
+            ],
+        }
+    revision = doi.revision
+    card = revision.card_metadata if revision else {}
+    abstract = summary(card, _readme_body(revision) if revision else "")
+    return {
+        "rights": rights(card.get("license")),
+        "subjects": [{"subject": tag} for tag in dict.fromkeys(as_list(card.get("tags")))],
+        "descriptions": [{"description": abstract, "descriptionType": "Abstract"}]
+        if abstract
+        else [],
+        "derived": derived_from(card, doi),
+    }
+
+
+def rights(licence) -> list[dict]:
+    if isinstance(licence, list):
+        licence = licence[0] if licence else ""
+    key = str(licence or "").strip()
+    if key.lower() in NO_LICENCE:
+        return []
+    if key.lower() not in LICENCES:
+        return [{"rights": key}]
+    spdx, name = LICENCES[key.lower()]
+    return [
+        {
+            "rights": name,
+            "rightsUri": f"https://spdx.org/licenses/{spdx}",
+            "rightsIdentifier": spdx.lower(),
+            "rightsIdentifierScheme": "SPDX",
+            "schemeUri": "https://spdx.org/licenses/",
+        }
+    ]
+
+
+def derived_from(card: dict, doi: Doi) -> list[dict]:
+    """``IsDerivedFrom`` for the card's base models and datasets that have DOIs on this hub."""
+    model = type(doi)
+    out = []
+    for repo_type, key in (("model", "base_model"), ("dataset", "datasets")):
+        for ref in as_list(card.get(key)):
+            owner, _, name = ref.strip().partition("/")
+            if not owner or not name:
+                continue
+            target = (
+                model.objects.live()
+                .versions()
+                .filter(
+                    repo__type=repo_type,
+                    repo__private=False,
+                    repo__namespace__name__iexact=owner,
+                    repo__name__iexact=name,
+                )
+                .exclude(repo_id=doi.repo_id)
+                .order_by("-number")
+                .first()
+            )
+            if target is not None:
+                relation = _relation(target.doi, "IsDerivedFrom")
+                if relation not in out:
+                    out.append(relation)
+    return out
+
+
+def _readme_body(revision) -> str:
+    readme = revision.files.filter(path=README).select_related("blob").first()
+    return parse_card(readme.blob.read_text()).body if readme else ""
+
+
+def summary(card: dict, body: str) -> str:
+    """Plain text for the abstract: the card's ``summary``/``description``, else the README's
+    first paragraph of text (headings, badges and HTML skipped)."""
+    for key in ("summary", "description"):
+        value = card.get(key)
+        if isinstance(value, str) and value.strip():
+            return _trim(" ".join(value.split()))
+    tokens = _markdown.parse(body)
+    for previous, token in itertools.pairwise(tokens):
+        if token.type == "inline" and previous.type == "paragraph_open":
+            text = " ".join(_inline_text(token).split())
+            if text:
+                return _trim(text)
+    return ""
+
+
+def _inline_text(token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+def _trim(text: str) -> str:
+    if len(text) <= ABSTRACT_MAX_LENGTH:
+        return text
+    cut = text[: ABSTRACT_MAX_LENGTH - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+# Validation ----------------------------------------------------------------------------------
+
+
+def validate_attributes(attributes: dict) -> None:
+    """Raise ``DoiMetadataError`` naming the field when DataCite would refuse ``attributes``."""
+    name = attributes.get("doi", "")
+    if not DOI_PATTERN.match(name):
+        raise DoiMetadataError("doi", f"“{name}” is not a DOI name DataCite accepts.")
+    for index, creator in enumerate(attributes.get("creators", []), start=1):
+        if not creator.get("name", "").strip():
+            raise DoiMetadataError(f"creators[{index}]", f"Author {index} has no name.")
+    error = best_match(schema45.validator.iter_errors(attributes))
+    if error is not None:
+        field = _field_path(error.absolute_path) or "metadata"
+        raise DoiMetadataError(
+            field, f"The DataCite metadata field “{field}” is not valid: {error.message}"
+        )
+
+
+def _field_path(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
