@@ -7,7 +7,7 @@ from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -28,6 +28,9 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+require_form_methods = require_http_methods(["GET", "POST"])
+
+
 def _get_organization_for_admin(request: HttpRequest, name: str) -> Organization:
     organization = get_object_or_404(
         Organization.objects.select_related("namespace"), namespace__name__iexact=name
@@ -46,6 +49,7 @@ def _get_membership(organization: Organization, username: str) -> Membership:
 # Sign-up and personal settings ----------------------------------------------------------------
 
 
+@require_form_methods
 def join(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -63,6 +67,7 @@ def join(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_form_methods
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
@@ -73,6 +78,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_form_methods
 def password(request: HttpRequest) -> HttpResponse:
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -87,6 +93,7 @@ def password(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_form_methods
 def organization_new(request: HttpRequest) -> HttpResponse:
     form = OrganizationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -115,6 +122,7 @@ def _settings_context(organization: Organization, **extra) -> dict:
 
 
 @login_required
+@require_form_methods
 def organization_settings(request: HttpRequest, name: str) -> HttpResponse:
     organization = _get_organization_for_admin(request, name)
     form = OrganizationProfileForm(request.POST or None, instance=organization)
@@ -204,6 +212,7 @@ def member_remove(request: HtmxHttpRequest, name: str, username: str) -> HttpRes
 # The page of a user or an organization ----------------------------------------------------------
 
 
+@require_safe
 def namespace(request: HttpRequest, name: str) -> HttpResponse:
     namespace = get_object_or_404(
         Namespace.objects.select_related("user", "organization"), name__iexact=name

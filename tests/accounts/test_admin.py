@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import Namespace, User
+from tests.factories import PASSWORD
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/accounts/user/",
+        "/admin/accounts/user/?q=alice",
+        "/admin/accounts/user/?is_staff__exact=1",
+        "/admin/accounts/user/add/",
+        "/admin/accounts/organization/",
+        "/admin/accounts/organization/?q=wonder",
+        "/admin/accounts/namespace/",
+        "/admin/accounts/namespace/?q=alice",
+    ],
+)
+def test_admin_pages_load(admin_client, org, url):
+    assert admin_client.get(url).status_code == 200
+
+
+def test_change_pages_load(admin_client, owner, org):
+    for url in (
+        f"/admin/accounts/user/{owner.pk}/change/",
+        f"/admin/accounts/organization/{org.pk}/change/",
+        f"/admin/accounts/namespace/{owner.namespace.pk}/change/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
+
+
+def test_user_search_finds_full_names(admin_client, owner, stranger):
+    response = admin_client.get("/admin/accounts/user/?q=Liddell")
+
+    assert list(response.context["cl"].result_list) == [owner]
+
+
+def test_adding_a_user_claims_the_namespace(admin_client, db):
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "dinah",
+            "email": "dinah@example.org",
+            "full_name": "Dinah Cat",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(username="dinah")
+    assert user.namespace.name == "dinah"
+    assert user.namespace.kind == Namespace.Kind.USER
+    assert user.check_password(PASSWORD)
+
+
+def test_adding_a_user_refuses_a_taken_name(admin_client, org):
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "WONDERLAND",
+            "email": "w@example.org",
+            "usable_password": "true",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["username"] == ["That name is taken."]
+
+
+def test_changing_a_user_keeps_the_username(admin_client, owner):
+    response = admin_client.post(
+        f"/admin/accounts/user/{owner.pk}/change/",
+        {
+            "username": "renamed",
+            "full_name": "Alice L.",
+            "email": owner.email,
+            "is_active": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    owner.refresh_from_db()
+    assert owner.username == "alice"
+    assert owner.full_name == "Alice L."
+
+
+def test_non_staff_cannot_use_the_admin(client, owner):
+    client.force_login(owner)
+
+    assert client.get("/admin/accounts/user/").status_code == 302

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+from django.utils.html import escape
+
+from accounts.models import Namespace, NamespaceTaken, User
+from tests.factories import PASSWORD, OrganizationFactory
+
+URL = "/join"
+
+
+def _data(**overrides) -> dict[str, str]:
+    data = {
+        "username": "newbie",
+        "email": "newbie@example.org",
+        "full_name": "New Bie",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    return {**data, **overrides}
+
+
+@pytest.mark.smoke
+def test_it_creates_the_user_logs_in_and_goes_home(client, db):
+    response = client.post(URL, _data())
+
+    assert response.status_code == 302
+    assert response.url == "/"
+    user = User.objects.get(username="newbie")
+    assert user.full_name == "New Bie"
+    assert user.check_password(PASSWORD)
+    assert user.namespace.name == "newbie"
+    assert user.namespace.kind == Namespace.Kind.USER
+    assert int(client.session["_auth_user_id"]) == user.pk
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["Welcome, New Bie! Your account is ready."]
+
+
+def test_it_shows_the_form_with_labels(client, db):
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for label in ("Username", "Email", "Full name", "Password", "Password (again)"):
+        assert f">{label}:</label>" in html
+    assert 'href="/login"' in html
+
+
+def test_it_redirects_logged_in_users_home(client, owner):
+    client.force_login(owner)
+
+    assert client.get(URL).url == "/"
+    assert client.post(URL, _data()).url == "/"
+    assert not User.objects.filter(username="newbie").exists()
+
+
+def test_it_rejects_a_username_taken_in_another_case(client, owner):
+    response = client.post(URL, _data(username="ALICE"))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == ["That name is taken."]
+    assert not User.objects.filter(email="newbie@example.org").exists()
+
+
+def test_it_rejects_an_organization_name(client, db):
+    OrganizationFactory(namespace__name="Wonderland")
+
+    response = client.post(URL, _data(username="wonderland"))
+
+    assert response.context["form"].errors["username"] == ["That name is taken."]
+
+
+def test_it_rejects_a_reserved_name(client, db):
+    response = client.post(URL, _data(username="Settings"))
+
+    assert response.context["form"].errors["username"] == [
+        "'Settings' is reserved. Choose another name."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("has space", "Use only letters, digits, '-', '_' and '.'."),
+        ("a--b", "'--' and '..' are not allowed in a name."),
+        ("-edge", "A name cannot start or end with '-' or '.'."),
+    ],
+)
+def test_it_rejects_bad_names(client, db, username, message):
+    response = client.post(URL, _data(username=username))
+
+    assert message in response.context["form"].errors["username"]
+    assert escape(message) in response.content.decode()
+
+
+def test_it_rejects_mismatched_passwords(client, db):
+    response = client.post(URL, _data(password2="something else entirely"))
+
+    assert response.context["form"].errors["password2"] == [
+        "The two password fields didn’t match."
+    ]
+    assert not User.objects.exists()
+
+
+def test_it_rejects_a_weak_password(client, db):
+    response = client.post(URL, _data(password1="12345678", password2="12345678"))
+
+    assert "This password is entirely numeric." in response.context["form"].errors["password2"]
+
+
+def test_it_rejects_an_email_registered_in_another_case(client, owner):
+    response = client.post(URL, _data(email=owner.email.upper()))
+
+    assert response.context["form"].errors["email"] == ["That email is already registered."]
+
+
+def test_it_reports_a_lost_race_for_the_name_as_a_field_error(client, db, monkeypatch):
+    def lose_race(*args, **kwargs):
+        raise NamespaceTaken("newbie")
+
+    monkeypatch.setattr(Namespace, "claim", lose_race)
+
+    response = client.post(URL, _data())
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["username"] == ["That name is taken."]
+    assert "_auth_user_id" not in client.session
