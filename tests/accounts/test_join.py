@@ -97,7 +97,7 @@ def test_it_rejects_mismatched_passwords(client, db):
     response = client.post(URL, _data(password2="something else entirely"))
 
     assert response.context["form"].errors["password2"] == [
-        "The two password fields didn’t match."
+        "The two password fields didn\u2019t match."
     ]
     assert not User.objects.exists()
 

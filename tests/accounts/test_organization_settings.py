@@ -192,9 +192,7 @@ def test_it_refuses_to_demote_the_last_admin(client, owner, org, writer, htmx):
     response = client.post(f"{MEMBERS}/alice/role", {"role": "write"}, **(HTMX if htmx else {}))
 
     assert response.status_code == 200
-    assert "alice is the only admin. Make someone else admin first." in (
-        response.content.decode()
-    )
+    assert "alice is the only admin. Make someone else admin first." in (response.content.decode())
     assert roles(org)["alice"] == "admin"
 
 

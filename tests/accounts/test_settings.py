@@ -46,9 +46,7 @@ def test_profile_rejects_an_email_of_another_user_in_any_case(client, owner):
     UserFactory(username="dodo", email="dodo@example.org")
     client.force_login(owner)
 
-    response = client.post(
-        "/settings/profile", {"full_name": "Alice", "email": "DODO@example.org"}
-    )
+    response = client.post("/settings/profile", {"full_name": "Alice", "email": "DODO@example.org"})
 
     assert response.status_code == 200
     assert response.context["form"].errors["email"] == ["That email is already registered."]
