@@ -142,6 +142,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 _email = dj_email_url.parse(env_str("EMAIL_URL") or "console://")
+if "EMAIL_BACKEND" not in _email:
+    raise ImproperlyConfigured(
+        f"EMAIL_URL must start with one of {', '.join(dj_email_url.SCHEMES)}:// "
+        "(e.g. submission://user:password@smtp.example.org:587 for SMTP with STARTTLS)."
+    )
 _smtp_options = {
     "host": _email["EMAIL_HOST"],
     "port": _email["EMAIL_PORT"],

@@ -1,0 +1,69 @@
+"""Configuration from the environment: production refuses to start without its secrets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_SECRET_KEY": "x7Jq0m2-very-long-random-string-for-tests-only-9f8e7d6c5b4a3",
+    "DJANGO_ALLOWED_HOSTS": "hub.example.org",
+    "SITE_URL": "https://hub.example.org",
+    "EMAIL_URL": "submission://user:secret@smtp.example.org:587",
+    "DATABASE_URL": "postgres://hub@127.0.0.1:5432/hub",
+    "DJANGO_DEBUG": "false",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SITE_"))}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_check_reports_nothing_in_production_configuration():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY is not set"),
+        ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS is not set"),
+    ],
+)
+def test_production_refuses_to_start_without(missing, message):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG must be one of"),
+        ("SITE_URL", "hub.example.org", "SITE_URL must be an absolute http(s) URL"),
+        ("EMAIL_URL", "smtp+tls://x@y", "EMAIL_URL must start with one of"),
+        ("REPO_UPLOAD_MAX_MB", "lots", "REPO_UPLOAD_MAX_MB must be a whole number"),
+        ("TASKS_BACKEND", "celery", "TASKS_BACKEND must be one of"),
+    ],
+)
+def test_malformed_values_fail_with_a_clear_message(name, value, message):
+    result = manage("check", **{**PRODUCTION, name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
