@@ -25,8 +25,8 @@ def test_an_admin_sees_profile_and_members(client, owner, org, writer):
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert ">Full name:</label>" in html
-    assert ">Description:</label>" in html
+    assert ">Full name</label>" in html
+    assert ">Description</label>" in html
     assert 'id="members"' in html
     assert f'action="{MEMBERS}/bob/role"' in html
     assert f'hx-post="{MEMBERS}/bob/remove"' in html

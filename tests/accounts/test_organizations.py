@@ -25,8 +25,8 @@ def test_it_shows_labelled_fields(client, owner):
 
     html = client.get(URL).content.decode()
 
-    assert ">Name:</label>" in html
-    assert ">Full name:</label>" in html
+    assert ">Name</label>" in html
+    assert ">Full name</label>" in html
 
 
 @pytest.mark.smoke

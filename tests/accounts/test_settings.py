@@ -20,8 +20,8 @@ def test_profile_shows_the_form_and_the_doi_explanation(client, owner):
     response = client.get("/settings/profile")
 
     html = response.content.decode()
-    assert ">Full name:</label>" in html
-    assert ">Email:</label>" in html
+    assert ">Full name</label>" in html
+    assert ">Email</label>" in html
     assert "DataCite" in html
     assert 'aria-current="page">Profile</a>' in html
     assert 'href="/settings/password"' in html
@@ -118,5 +118,5 @@ def test_password_page_has_labelled_fields(client, owner):
 
     html = client.get("/settings/password").content.decode()
 
-    assert ">Old password:</label>" in html
+    assert ">Old password</label>" in html
     assert 'aria-current="page">Password</a>' in html
