@@ -8,7 +8,10 @@ urlpatterns = [
     path("", repo_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("doi/", include("doi.urls")),
+    path("support/", include("support.urls")),
     path("", include("accounts.urls")),
+    # Before repos.urls: the DOI settings live under a repository's settings URL.
+    path("", include("doi.owner_urls")),
     path("", include("repos.urls")),
     # Last: a user's or organization's page at /<name> would otherwise shadow the fixed pages.
     path("<str:name>", account_views.namespace, name="namespace"),

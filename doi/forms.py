@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import QueryDict
+
+from doi.metadata import clean_creator
+
+# What the owner agrees to. Stored with each DOI (Consent.text / text_version): change the text
+# only together with the version, so every stored consent names the words that were shown.
+CONSENT_VERSION = "2026-11-25"
+CONSENT_TEXT = (
+    "A DOI is permanent. Once this repository has a DOI, it can no longer be deleted, renamed, "
+    "moved or have its visibility changed from its settings: each of these needs a support "
+    "request, which staff carry out without breaking the DOI.\n\n"
+    "The authors' full names, their ORCID iDs and affiliations, and the other details shown "
+    "in the preview are transferred to DataCite, our DOI registration agency, and published "
+    "there and in the citation of this repository."
+)
+ACKNOWLEDGEMENT_LABEL = (
+    "I acknowledge that this repository will be locked (delete, rename and visibility change "
+    "need a support request) and that the authors' full names will be transferred to DataCite "
+    "and published."
+)
+
+PERSONAL, ORGANIZATIONAL = "Personal", "Organizational"
+CREATOR_FIELDS = ("type", "name", "given_name", "family_name", "orcid", "affiliation")
+MAX_AUTHORS = 50
+
+
+class CreatorForm(forms.Form):
+    """One author: a person (full name, or given and family name) or an organization."""
+
+    type = forms.ChoiceField(
+        label="Type", choices=[(PERSONAL, "Person"), (ORGANIZATIONAL, "Organization")]
+    )
+    name = forms.CharField(label="Full name", max_length=200, required=False)
+    given_name = forms.CharField(label="Given name", max_length=100, required=False)
+    family_name = forms.CharField(label="Family name", max_length=100, required=False)
+    orcid = forms.CharField(
+        label="ORCID iD",
+        max_length=60,
+        required=False,
+        help_text="Optional, e.g. 0000-0002-1825-0097.",
+    )
+    affiliation = forms.CharField(
+        label="Affiliation", max_length=200, required=False, help_text="Optional."
+    )
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(data.get(f) for f in CREATOR_FIELDS if f != "type")
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors or self.is_blank():
+            return data
+        try:
+            return clean_creator({f: data.get(f, "") for f in CREATOR_FIELDS})
+        except ValidationError as exc:
+            if not hasattr(exc, "error_dict"):
+                raise
+            # Errors about fields this form has go next to them; any other is about the row.
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+            return data
+
+
+class BaseCreatorFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        if not self.creators:
+            raise ValidationError("Add at least one author.")
+
+    @property
+    def creators(self) -> list[dict]:
+        """The authors in order, blank rows left out (valid formsets only)."""
+        return [form.cleaned_data for form in self.forms if not form.is_blank()]
+
+    def problems(self) -> list[str]:
+        """Every error, one sentence each, naming the author row it is about."""
+        found = [str(e) for e in self.non_form_errors()]
+        for number, form in enumerate(self.forms, start=1):
+            for name, errors in form.errors.items():
+                label = form.fields[name].label if name in form.fields else ""
+                where = f"Author {number}" + (f", {label.lower()}" if label else "")
+                found += [f"{where}: {e}" for e in errors]
+        return found
+
+
+CreatorFormSet = forms.formset_factory(
+    CreatorForm,
+    formset=BaseCreatorFormSet,
+    extra=0,
+    min_num=1,
+    max_num=MAX_AUTHORS,
+    validate_max=True,
+    absolute_max=MAX_AUTHORS,
+)
+AUTHORS_PREFIX = "authors"
+
+
+class AcknowledgeForm(forms.Form):
+    acknowledge = forms.BooleanField(
+        label=ACKNOWLEDGEMENT_LABEL,
+        error_messages={"required": "Tick the box to confirm you have read this."},
+    )
+
+
+def rows_as_data(rows: list[dict]) -> dict[str, str]:
+    """Author rows as the form data a browser would submit for them."""
+    data = {
+        f"{AUTHORS_PREFIX}-TOTAL_FORMS": str(len(rows)),
+        f"{AUTHORS_PREFIX}-INITIAL_FORMS": "0",
+    }
+    for i, row in enumerate(rows):
+        for f in CREATOR_FIELDS:
+            data[f"{AUTHORS_PREFIX}-{i}-{f}"] = row.get(f) or ("Personal" if f == "type" else "")
+    return data
+
+
+def author_rows(data: QueryDict) -> list[dict]:
+    """The author rows as submitted, in order, without validating them."""
+    try:
+        total = int(data.get(f"{AUTHORS_PREFIX}-TOTAL_FORMS", 0))
+    except ValueError:
+        total = 0
+    return [
+        {f: data.get(f"{AUTHORS_PREFIX}-{i}-{f}", "").strip() for f in CREATOR_FIELDS}
+        for i in range(min(max(total, 0), MAX_AUTHORS))
+    ]
+
+
+def edit_author_rows(rows: list[dict], action: str, *, organization: str = "") -> list[dict]:
+    """Apply one of the form's row buttons: ``add``, ``add-organization``, ``remove:<i>``,
+    ``up:<i>`` or ``down:<i>``. Unknown actions and indexes leave the rows as they are."""
+    rows = list(rows)
+    verb, _, index = action.partition(":")
+    if verb == "add" and len(rows) < MAX_AUTHORS:
+        rows.append({"type": PERSONAL})
+    elif verb == "add-organization" and organization and len(rows) < MAX_AUTHORS:
+        rows.append({"type": ORGANIZATIONAL, "name": organization})
+    elif index.isdigit() and int(index) < len(rows):
+        i = int(index)
+        if verb == "remove":
+            del rows[i]
+        elif verb == "up" and i > 0:
+            rows[i - 1], rows[i] = rows[i], rows[i - 1]
+        elif verb == "down" and i + 1 < len(rows):
+            rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    return rows

@@ -1,0 +1,281 @@
+"""The owner's side of DOIs: the DOI section of a repository's settings, the acknowledgement
+form behind Generate DOI / Generate new DOI, and Retry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from doi.forms import (
+    AUTHORS_PREFIX,
+    CONSENT_TEXT,
+    CONSENT_VERSION,
+    AcknowledgeForm,
+    CreatorFormSet,
+    author_rows,
+    edit_author_rows,
+    rows_as_data,
+)
+from doi.metadata import DoiMetadataError, default_creators
+from doi.models import Doi, DoiNotAllowed
+from doi.registrars import DataCiteRegistrar, get_registrar
+from repos.models import Repo, Revision
+
+SECTION_TEMPLATE = "doi/owner/_section.html"
+FORM_TEMPLATE = "doi/owner/generate.html"
+
+
+def _get_repo_for_admin(request: HttpRequest, repo_type: str, owner: str, name: str) -> Repo:
+    try:
+        repo = Repo.objects.at(repo_type, owner, name)
+    except Repo.DoesNotExist as exc:
+        raise Http404 from exc
+    if not repo.can_view(request.user):
+        raise Http404
+    if not repo.can_admin(request.user):
+        raise PermissionDenied
+    return repo
+
+
+def owner_url(repo: Repo, view: str, *args) -> str:
+    return reverse(f"doi-owner:{repo.type}-{view}", args=[repo.namespace.name, repo.name, *args])
+
+
+@dataclass
+class Panel:
+    """What the DOI section shows for a repository, and which action it offers."""
+
+    repo: Repo
+    versions: list[Doi]
+    concept: Doi | None
+    latest: Doi | None
+    offer: str  # generate | generate-new | current | private | empty
+    polling: bool
+
+    @classmethod
+    def load(cls, repo: Repo) -> Panel:
+        dois = list(Doi.objects.for_repo(repo).live().with_outdated())  # newest first
+        versions = [d for d in dois if d.kind == Doi.Kind.VERSION]
+        concept = next((d for d in dois if d.kind == Doi.Kind.CONCEPT), None)
+        latest = versions[0] if versions else None
+        if repo.private:
+            offer = "private"
+        elif repo.head_id is None:
+            offer = "empty"
+        elif latest is None:
+            offer = "generate"
+        elif latest.revision_id != repo.head_id:
+            offer = "generate-new"
+        else:
+            offer = "current"
+        polling = any(d.state == "pending" or d.update_pending for d in dois)
+        return cls(repo, versions, concept, latest, offer, polling)
+
+    @property
+    def can_generate(self) -> bool:
+        return self.offer in ("generate", "generate-new")
+
+    @property
+    def button_label(self) -> str:
+        return "Generate new DOI" if self.offer == "generate-new" else "Generate DOI"
+
+
+def sandbox_note() -> str:
+    """What to tell the owner when the DOIs made here are not real ones, else ""."""
+    registrar = get_registrar()
+    if not registrar.is_sandbox:
+        return ""
+    if isinstance(registrar, DataCiteRegistrar):
+        return "DOIs are registered at DataCite's test system only and do not resolve at doi.org."
+    return "nothing is registered at DataCite. DOIs made here resolve only on this site."
+
+
+def section_html(request: HttpRequest, repo: Repo, *, notice: str = "") -> SafeString:
+    panel = Panel.load(repo)
+    context = {
+        "repo": repo,
+        "panel": panel,
+        "notice": notice,
+        "sandbox": sandbox_note(),
+        "settings_url": repo.url("settings"),
+        "section_url": owner_url(repo, "section"),
+        "generate_url": owner_url(repo, "generate"),
+        "retry_view": f"doi-owner:{repo.type}-retry",
+    }
+    return render_to_string(SECTION_TEMPLATE, context, request=request)
+
+
+def settings_slot(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """The DOI section on the repository's settings page (registered in DoiConfig.ready)."""
+    if not repo.can_admin(request.user):
+        return ""
+    return section_html(request, repo)
+
+
+def _back_to_section(request: HttpRequest, repo: Repo, notice: str) -> HttpResponse:
+    if request.htmx:
+        return HttpResponse(section_html(request, repo, notice=notice))
+    if notice:
+        messages.info(request, notice)
+    return HttpResponseRedirect(repo.url("settings") + "#doi-section")
+
+
+@login_required
+@require_GET
+def section(request: HttpRequest, repo_type: str, owner: str, name: str) -> HttpResponse:
+    repo = _get_repo_for_admin(request, repo_type, owner, name)
+    return _back_to_section(request, repo, notice="")
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, repo_type: str, owner: str, name: str, pk: int) -> HttpResponse:
+    repo = _get_repo_for_admin(request, repo_type, owner, name)
+    doi = get_object_or_404(Doi.objects.for_repo(repo), pk=pk)
+    if not doi.error_is_permanent:
+        return _back_to_section(request, repo, notice=f"{doi.doi} is not waiting for a retry.")
+    doi.retry(request.user)
+    return _back_to_section(request, repo, notice=f"Registration of {doi.doi} is being retried.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> HttpResponse:
+    repo = _get_repo_for_admin(request, repo_type, owner, name)
+    panel = Panel.load(repo)
+    if not panel.can_generate:
+        # Also where a second click on Generate DOI lands once the first one went through.
+        return _back_to_section(request, repo, notice=_explanation(panel))
+    if request.method == "GET":
+        return _render_form(request, panel, rows=default_creators(request.user))
+    action = request.POST.get("action", "generate")
+    acknowledged = bool(request.POST.get("acknowledge"))
+    if action not in ("generate", "preview"):
+        # A row button (add, remove, move): the form again, with the rows edited.
+        organization = _organization_name(repo)
+        rows = edit_author_rows(author_rows(request.POST), action, organization=organization)
+        return _render_form(request, panel, rows=rows, acknowledged=acknowledged)
+    formset = CreatorFormSet(request.POST, prefix=AUTHORS_PREFIX)
+    ack = AcknowledgeForm(request.POST) if action == "generate" else None
+    if action == "generate" and formset.is_valid() and ack.is_valid():
+        try:
+            doi = Doi.objects.reserve(
+                repo=repo,
+                user=request.user,
+                creators=formset.creators,
+                consent_text=CONSENT_TEXT,
+                consent_version=CONSENT_VERSION,
+            )
+        except (DoiNotAllowed, DoiMetadataError) as exc:
+            return _render_form(request, panel, formset=formset, ack=ack, error=exc.message)
+        return _back_to_section(request, repo, notice=_reserved_notice(doi))
+    return _render_form(request, panel, formset=formset, ack=ack, acknowledged=acknowledged)
+
+
+def _explanation(panel: Panel) -> str:
+    return {
+        "current": "The current revision already has a DOI.",
+        "private": "DOIs are only for public repositories.",
+        "empty": "Add files first: a DOI names a revision, and this repository has none yet.",
+    }[panel.offer]
+
+
+def _reserved_notice(doi: Doi) -> str:
+    if doi.state == "findable":
+        return f"{doi.doi} is registered and findable."
+    return f"{doi.doi} is reserved; registration at DataCite is under way."
+
+
+def _organization_name(repo: Repo) -> str:
+    if repo.namespace.kind != repo.namespace.Kind.ORGANIZATION:
+        return ""
+    return repo.namespace.display_name
+
+
+def _render_form(
+    request: HttpRequest,
+    panel: Panel,
+    *,
+    rows: list[dict] | None = None,
+    formset=None,
+    ack: AcknowledgeForm | None = None,
+    acknowledged: bool = False,
+    error: str = "",
+) -> HttpResponse:
+    """The acknowledgement form: a whole page, the section (htmx), or just the preview (htmx,
+    when an author field changed)."""
+    repo = panel.repo
+    if formset is None:
+        formset = CreatorFormSet(initial=rows, prefix=AUTHORS_PREFIX)
+        checked = CreatorFormSet(rows_as_data(rows or []), prefix=AUTHORS_PREFIX)
+    else:
+        checked = formset
+    context = {
+        "repo": repo,
+        "panel": panel,
+        "formset": formset,
+        "ack": ack or AcknowledgeForm(initial={"acknowledge": acknowledged}),
+        "error": error,
+        "preview": _preview(request, repo, checked),
+        "organization": _organization_name(repo),
+        "missing_full_name": not request.user.full_name.strip(),
+        "sandbox": sandbox_note(),
+        "settings_url": repo.url("settings"),
+        "section_url": owner_url(repo, "section"),
+        "generate_url": owner_url(repo, "generate"),
+    }
+    if request.htmx and request.htmx.target == "doi-preview":
+        return render(request, f"{FORM_TEMPLATE}#preview", context)
+    if request.htmx:
+        return render(request, f"{FORM_TEMPLATE}#form-section", context)
+    return render(request, FORM_TEMPLATE, context)
+
+
+def _preview(request: HttpRequest, repo: Repo, formset) -> dict:
+    """What would be sent to DataCite for these authors, or why it cannot be shown yet."""
+    if not formset.is_valid():
+        return {"problems": formset.problems()}
+    try:
+        attributes = Doi.objects.preview(repo=repo, user=request.user, creators=formset.creators)
+    except (DoiNotAllowed, DoiMetadataError) as exc:
+        return {"problems": [exc.message]}
+    return {
+        "attributes": attributes,
+        "summary": summarize(attributes),
+        "json": json.dumps(attributes, indent=2, ensure_ascii=False),
+    }
+
+
+def summarize(attributes: dict) -> list[tuple[str, object]]:
+    """The DataCite attributes a person checks, as (label, value) rows, in reading order."""
+    publisher = attributes.get("publisher") or ""
+    types = attributes.get("types") or {}
+    titles = attributes.get("titles") or []
+    rights = attributes.get("rightsList") or []
+    subjects = attributes.get("subjects") or []
+    return [
+        ("DOI", attributes.get("doi", "")),
+        ("Title", titles[0].get("title", "") if titles else ""),
+        ("Publisher", publisher.get("name", "") if isinstance(publisher, dict) else publisher),
+        ("Year", attributes.get("publicationYear", "")),
+        (
+            "Resource type",
+            " — ".join(
+                v for v in (types.get("resourceTypeGeneral"), types.get("resourceType")) if v
+            ),
+        ),
+        ("Version", attributes.get("version", "")),
+        ("URL", attributes.get("url", "")),
+        ("Licence", ", ".join(r.get("rights", "") for r in rights) or "None given in the card"),
+        ("Subjects", ", ".join(s.get("subject", "") for s in subjects)),
+    ]

@@ -1,0 +1,208 @@
+"""The DOI section of a repository's settings: the settings slot, and its own URL for htmx."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import RequestFactory
+from django.urls import reverse
+
+from doi.models import Doi
+from doi.owner_views import settings_slot
+from tests.factories import RepoFactory, commit_files
+
+HTMX = {"HX-Request": "true", "HX-Target": "doi-section"}
+AUTHOR = [{"type": "Personal", "name": "Alice Liddell"}]
+
+
+@pytest.fixture
+def repo(owner):
+    repo = RepoFactory(namespace=owner.namespace, name="sentiment-model")
+    commit_files(repo, owner, {"README.md": "---\nlicense: apache-2.0\n---\n# Sentiment\n"})
+    return repo
+
+
+def reserve(repo, user) -> Doi:
+    return Doi.objects.reserve(
+        repo=repo, user=user, creators=AUTHOR, consent_text="Consent", consent_version="test"
+    )
+
+
+def text(html: str) -> str:
+    """What a person reads: the HTML without tags, whitespace collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split()).replace(" :", ":")
+
+
+def section_url(repo) -> str:
+    return reverse(f"doi-owner:{repo.type}-section", args=[repo.namespace.name, repo.name])
+
+
+def section(client, user, repo) -> str:
+    client.force_login(user)
+    response = client.get(section_url(repo), headers=HTMX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.smoke
+def test_it_offers_generate_doi_when_the_repo_has_none(client, owner, repo):
+    html = section(client, owner, repo)
+    assert "A DOI (Digital Object Identifier) is a permanent name" in html
+    assert ">Generate DOI</a>" in html
+    assert "Generate new DOI" not in html
+    generate = reverse("doi-owner:model-generate", args=["alice", "sentiment-model"])
+    assert f'href="{generate}"' in html and f'hx-get="{generate}"' in html
+    assert "<html" not in html
+
+
+def test_it_says_the_current_revision_already_has_a_doi(client, owner, repo):
+    doi = reserve(repo, owner)
+    html = section(client, owner, repo)
+    assert "The current revision already has a DOI." in html
+    assert f"doi:{doi.doi}" in html
+    assert repo.head.short_oid in html
+    assert "Generate DOI</a>" not in html and "Generate new DOI</a>" not in html
+
+
+def test_it_offers_generate_new_doi_once_the_repo_has_changed(client, owner, repo):
+    first = reserve(repo, owner)
+    commit_files(repo, owner, {"weights.bin": b"\x00\x01"})
+    html = section(client, owner, repo)
+    assert ">Generate new DOI</a>" in html
+    assert f"revision <code>{first.revision_oid[:7]}</code>" in html
+
+
+def test_it_marks_older_versions_outdated_and_lists_the_concept_doi(client, owner, repo):
+    first = reserve(repo, owner)
+    commit_files(repo, owner, {"weights.bin": b"\x00\x01"})
+    second = reserve(repo, owner)
+    html = section(client, owner, repo)
+    # Newest first, the concept ("all versions") last.
+    concept = Doi.objects.concepts().get(repo=repo)
+    assert html.index(second.doi) < html.index(first.doi) < html.index(f"doi:{concept.doi}")
+    assert html.count(">Outdated</span>") == 1
+    first_item = html[html.index(f"doi:{first.doi}") :]
+    assert first_item.index(">Outdated<") < first_item.index("</li>")
+    assert "All versions" in html
+
+
+def test_it_explains_instead_of_offering_for_a_private_repo(client, owner, repo):
+    repo.set_private(True)
+    html = section(client, owner, repo)
+    assert "DOIs are only for public repositories" in html
+    assert "Generate DOI</a>" not in html
+
+
+def test_it_explains_instead_of_offering_for_an_empty_repo(client, owner):
+    empty = RepoFactory(namespace=owner.namespace, name="empty")
+    html = section(client, owner, empty)
+    assert "Add files first" in html
+    assert "Generate DOI</a>" not in html
+
+
+def test_it_polls_while_a_registration_is_pending(client, owner, repo):
+    reserve(repo, owner)  # on_commit never runs here: the registration stays pending
+    html = section(client, owner, repo)
+    assert 'hx-trigger="every 2s"' in html
+    assert f'hx-get="{section_url(repo)}"' in html
+    assert "Registration in progress" in html
+    assert "Registering at DataCite" in html
+
+
+def test_it_stops_polling_once_datacite_confirmed(client, owner, repo):
+    reserve(repo, owner)
+    Doi.objects.filter(repo=repo).update(remote_state="findable", pending_action="")
+    html = section(client, owner, repo)
+    assert "every 2s" not in html
+    assert "Findable" in html
+
+
+def test_a_failed_doi_shows_datacite_message_and_retry(client, owner, repo):
+    doi = reserve(repo, owner)
+    Doi.objects.filter(pk=doi.pk).update(
+        error_is_permanent=True,
+        last_error="DataCite refused the URL: it is not in the repository's allowed domains.",
+    )
+    html = section(client, owner, repo)
+    assert "DataCite did not register this DOI." in html
+    assert "not in the repository&#x27;s allowed domains" in html
+    retry = reverse("doi-owner:model-retry", args=["alice", "sentiment-model", doi.pk])
+    assert f'action="{retry}"' in html and f'hx-post="{retry}"' in html
+    assert ">Retry</button>" in html
+    assert "Registration failed" in html
+
+
+def test_it_says_when_the_registrar_is_a_sandbox(client, owner, repo, settings):
+    settings.DOI_REGISTRAR = "local"
+    html = section(client, owner, repo)
+    assert "sandbox: nothing is registered at datacite" in text(html).lower()
+
+
+def test_it_does_not_say_sandbox_with_the_datacite_registrar(client, owner, repo, settings):
+    settings.DOI_REGISTRAR = "datacite"
+    settings.DATACITE_API_URL = "https://api.datacite.org"
+    html = section(client, owner, repo)
+    assert "sandbox" not in html.lower()
+
+
+def test_without_htmx_it_redirects_to_the_settings_page(client, owner, repo):
+    client.force_login(owner)
+    response = client.get(section_url(repo))
+    assert response.status_code == 302
+    assert response.url == repo.url("settings") + "#doi-section"
+
+
+def test_it_rejects_post(client, owner, repo):
+    client.force_login(owner)
+    assert client.post(section_url(repo), headers=HTMX).status_code == 405
+
+
+def test_it_requires_login(client, repo):
+    response = client.get(section_url(repo), headers=HTMX)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_a_stranger_gets_404_on_a_private_repo_and_403_on_a_public_one(client, stranger, repo):
+    client.force_login(stranger)
+    assert client.get(section_url(repo), headers=HTMX).status_code == 403
+    repo.set_private(True)
+    assert client.get(section_url(repo), headers=HTMX).status_code == 404
+
+
+@pytest.mark.parametrize("member", ["writer", "reader"])
+def test_org_members_below_admin_get_403(client, request, org, member):
+    user = request.getfixturevalue(member)
+    repo = RepoFactory(namespace=org.namespace, name="shared", private=True)
+    commit_files(repo, user, {"a.txt": "a"})
+    client.force_login(user)
+    assert client.get(section_url(repo), headers=HTMX).status_code == 403
+
+
+def test_an_org_admin_sees_the_section(client, owner, org):
+    repo = RepoFactory(namespace=org.namespace, name="shared")
+    commit_files(repo, owner, {"a.txt": "a"})
+    assert "Generate DOI</a>" in section(client, owner, repo)
+
+
+def test_the_settings_slot_renders_only_for_admins(rf: RequestFactory, owner, writer, org):
+    repo = RepoFactory(namespace=org.namespace, name="shared")
+    commit_files(repo, owner, {"a.txt": "a"})
+    request = rf.get("/")
+    request.user = writer
+    assert settings_slot(request, repo, repo.head) == ""
+    request.user = owner
+    html = settings_slot(request, repo, repo.head)
+    assert 'id="doi-section"' in html and "<h2>DOI</h2>" in html
+
+
+def test_the_section_costs_few_queries_whatever_the_number_of_dois(
+    client, owner, repo, django_assert_max_num_queries
+):
+    for i in range(3):
+        commit_files(repo, owner, {f"f{i}.txt": str(i)})
+        reserve(repo, owner)
+    client.force_login(owner)
+    with django_assert_max_num_queries(6):
+        assert client.get(section_url(repo), headers=HTMX).status_code == 200
