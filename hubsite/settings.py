@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "repos",
     "doi",
+    "support",
 ]
 
 MIDDLEWARE = [
