@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class DoiConfig(AppConfig):
     name = "doi"
     verbose_name = "DOIs"
+
+    def ready(self) -> None:
+        from doi import checks  # noqa: F401  (registers the system checks)
+        from doi import extensions
+        from repos import extensions as slots
+
+        slots.register("header", extensions.header)
+        slots.register("banner", extensions.banner)

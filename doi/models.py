@@ -528,32 +528,35 @@ class Doi(models.Model):
                 raise DoiNotAllowed(
                     f"Could not make sure DataCite does not have this DOI: {exc.message}"
                 ) from None
-            if remote is not None and remote.get("state") in ("findable", "registered"):
+            found = remote is not None and remote.get("state") in ("findable", "registered")
+            if found:
+                # Learnt the hard way: a request did arrive. Keep that, and refuse below.
                 doi.remote_state = remote["state"]
                 doi.save(update_fields=["remote_state"])
-                raise DoiNotAllowed(
-                    "DataCite does have this DOI after all, so it cannot be discarded."
-                )
-            now = timezone.now()
-            doi.discarded_at = now
-            doi.pending_action = self.Action.NONE
-            doi.next_attempt_at = None
-            doi.save(update_fields=["discarded_at", "pending_action", "next_attempt_at"])
-            Event.objects.create(
-                kind=Event.Kind.DISCARDED, doi=doi, repo_id=doi.repo_id, actor=actor
-            )
-            # The neighbours at DataCite must stop pointing at it.
-            neighbours = (
-                Doi.objects.live()
-                .filter(repo_id=doi.repo_id)
-                .exclude(remote_state=self.RemoteState.NONE)
-            )
-            neighbours.filter(pending_action="").update(
-                pending_action=self.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
-            )
-            queue = list(neighbours.values_list("pk", flat=True))
-            transaction.on_commit(lambda: _enqueue(queue))
+            else:
+                doi._discard(actor)
         self.refresh_from_db()
+        if found:
+            raise DoiNotAllowed("DataCite does have this DOI after all, so it cannot be discarded.")
+
+    def _discard(self, actor) -> None:
+        """Mark discarded (call with the row locked); the neighbours stop pointing at it."""
+        now = timezone.now()
+        self.discarded_at = now
+        self.pending_action = self.Action.NONE
+        self.next_attempt_at = None
+        self.save(update_fields=["discarded_at", "pending_action", "next_attempt_at"])
+        Event.objects.create(kind=Event.Kind.DISCARDED, doi=self, repo_id=self.repo_id, actor=actor)
+        neighbours = (
+            Doi.objects.live()
+            .filter(repo_id=self.repo_id)
+            .exclude(remote_state=self.RemoteState.NONE)
+        )
+        neighbours.filter(pending_action="").update(
+            pending_action=self.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
+        )
+        queue = list(neighbours.values_list("pk", flat=True))
+        transaction.on_commit(lambda: _enqueue(queue))
 
     # Pushing to the registrar --------------------------------------------------------------
 

@@ -1,0 +1,405 @@
+"""Reserving DOIs, registering them, new versions, and the domain API the views call."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from doi.models import Consent, Doi, DoiCounter, DoiMetadataError, DoiNotAllowed, Event
+from repos.models import Repo
+from tests.doi.conftest import CONSENT
+from tests.factories import RepoFactory, commit_files
+
+
+def _kinds(repo):
+    return sorted(Doi.objects.for_repo(repo).values_list("kind", flat=True))
+
+
+@pytest.mark.smoke
+def test_it_reserves_a_concept_and_a_version_doi(repo, owner, alice):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    concept = version.concept
+    assert (concept.doi, version.doi) == ("10.5072/hub/0001", "10.5072/hub/0002")
+    assert (concept.kind, version.kind) == ("concept", "version")
+    assert version.revision == repo.head
+    assert version.revision_oid == repo.head.oid
+    assert version.state == concept.state == "pending"
+    assert version.pending_action == concept.pending_action == "publish"
+    assert version.created_by == owner
+    assert version.creators[0]["orcid"] == "0000-0002-1825-0097"
+    assert DoiCounter.objects.get(prefix="10.5072").last_number == 2
+
+
+def test_it_stores_the_consent_with_the_exact_payload(repo, owner, alice):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    consent = Consent.objects.get()
+    assert consent.doi == version
+    assert (consent.user, consent.repo, consent.revision_oid) == (owner, repo, repo.head.oid)
+    assert (consent.text, consent.text_version) == ("I acknowledge that …", "2026-11")
+    assert consent.payload == version.metadata
+    assert consent.payload["creators"][0]["name"] == "Liddell, Alice"
+
+
+def test_it_writes_audit_events(repo, owner, alice):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    events = Event.objects.filter(kind="reserved")
+    assert {e.doi for e in events} == {version, version.concept}
+    assert all(e.actor == owner and e.repo == repo for e in events)
+
+
+def test_registration_runs_after_commit_and_makes_it_findable(repo, mint):
+    version = mint(repo)
+    version.refresh_from_db()
+    assert version.state == "findable"
+    assert version.concept.state == "findable"
+    assert version.pending_action == ""
+    assert version.registered_at is not None
+    assert version.last_synced_at is not None
+    assert Event.objects.filter(doi=version, kind="minted").count() == 1
+
+
+def test_an_org_admin_may_mint(org, owner, alice, mint):
+    repo = RepoFactory(namespace=org.namespace, name="org-model")
+    commit_files(repo, owner, {"README.md": "# Hi"})
+    assert mint(repo).doi == "10.5072/hub/0002"
+
+
+@pytest.mark.parametrize("who", ["stranger", "writer", "reader"])
+def test_it_refuses_users_who_cannot_admin_the_repo(request, org, owner, alice, who):
+    repo = RepoFactory(namespace=org.namespace, name="org-model")
+    commit_files(repo, owner, {"README.md": "# Hi"})
+    user = request.getfixturevalue(who)
+    with pytest.raises(DoiNotAllowed, match="owner or an organization admin"):
+        Doi.objects.reserve(repo=repo, user=user, creators=[alice], **CONSENT)
+    assert not Doi.objects.exists()
+
+
+def test_it_refuses_private_repos(repo, owner, alice):
+    Repo.objects.filter(pk=repo.pk).update(private=True)
+    with pytest.raises(DoiNotAllowed, match="private repository cannot get a DOI"):
+        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    assert not Doi.objects.exists()
+
+
+def test_it_refuses_repos_without_a_revision(owner, alice):
+    repo = RepoFactory(namespace=owner.namespace)
+    with pytest.raises(DoiNotAllowed, match="no revision yet"):
+        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+
+
+def test_it_refuses_a_second_doi_for_the_same_revision(repo, owner, alice):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    with pytest.raises(DoiNotAllowed) as caught:
+        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    assert caught.value.message == f"The current revision already has a DOI: {version.doi}."
+    assert Doi.objects.count() == 2
+
+
+def test_a_metadata_problem_creates_nothing(repo, owner, alice, settings):
+    settings.DOI_SUFFIX_PATTERN = "hub {number}"
+    with pytest.raises(DoiMetadataError) as caught:
+        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    assert caught.value.field == "doi"
+    assert "10.5072/hub 1" in caught.value.message
+    assert not Doi.objects.exists()
+    assert not Consent.objects.exists()
+    assert not DoiCounter.objects.filter(last_number__gt=0).exists()
+
+
+@pytest.mark.parametrize(
+    ("creators", "field", "message"),
+    [
+        ([], "creators", "Add at least one author."),
+        ([{"name": "  "}], "creators[1].name", "Author 1: Enter the author's full name."),
+        (
+            [{"name": "Ann Bee"}, {"name": "Cy Dee", "orcid": "0000-0002-1825-0098"}],
+            "creators[2].orcid",
+            "check digit",
+        ),
+    ],
+)
+def test_bad_authors_are_refused_naming_the_field(repo, owner, creators, field, message):
+    with pytest.raises(DoiMetadataError) as caught:
+        Doi.objects.reserve(repo=repo, user=owner, creators=creators, **CONSENT)
+    assert caught.value.field == field
+    assert message in caught.value.message
+    assert not Doi.objects.exists()
+
+
+def test_preview_is_what_reserve_sends_and_allocates_nothing(repo, owner, alice):
+    preview = Doi.objects.preview(repo=repo, user=owner, creators=[alice])
+    assert not DoiCounter.objects.exists() or DoiCounter.objects.get().last_number == 0
+    assert not Doi.objects.exists()
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    assert preview == version.metadata
+    assert preview["doi"] == "10.5072/hub/0002"
+
+
+def test_preview_refuses_like_reserve(repo, stranger, alice):
+    with pytest.raises(DoiNotAllowed):
+        Doi.objects.preview(repo=repo, user=stranger, creators=[alice])
+
+
+def test_concept_dois_can_be_turned_off(repo, owner, alice, settings, mint):
+    settings.DOI_CONCEPT_DOIS = False
+    version = mint(repo)
+    assert version.concept is None
+    assert version.doi == "10.5072/hub/0001"
+    assert _kinds(repo) == ["version"]
+    assert version.metadata["relatedIdentifiers"] == []
+
+
+def test_numbers_only_go_up_and_are_shared_across_repos(owner, alice, mint):
+    first = RepoFactory(namespace=owner.namespace, name="one")
+    second = RepoFactory(namespace=owner.namespace, name="two")
+    for repo in (first, second):
+        commit_files(repo, owner, {"README.md": "# x"})
+    assert mint(first).doi == "10.5072/hub/0002"
+    assert mint(second).doi == "10.5072/hub/0004"
+
+
+def test_a_taken_name_is_skipped_not_reused(repo, owner, alice, settings, mint):
+    other = RepoFactory(namespace=owner.namespace, name="old")
+    commit_files(other, owner, {"README.md": "# x"})
+    mint(other)  # 0001, 0002
+    settings.DOI_SUFFIX_PATTERN = "hub/{number:04d}"
+    DoiCounter.objects.update(last_number=0)  # as if the counter were reset by mistake
+    assert mint(repo).doi == "10.5072/hub/0004"
+
+
+# New versions ------------------------------------------------------------------------------
+
+
+def _relations(doi):
+    return {(r["relationType"], r["relatedIdentifier"]) for r in doi.metadata["relatedIdentifiers"]}
+
+
+def _second_version(repo, owner, mint):
+    first = mint(repo)
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    second = mint(repo)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    return first, second
+
+
+def test_a_new_version_is_linked_to_the_previous_one(repo, owner, mint):
+    first, second = _second_version(repo, owner, mint)
+    concept = second.concept
+    assert concept == first.concept
+    related = {
+        (r["relationType"], r["relatedIdentifier"]) for r in second.metadata["relatedIdentifiers"]
+    }
+    assert related == {("IsVersionOf", concept.doi), ("IsNewVersionOf", first.doi)}
+    previous = {
+        (r["relationType"], r["relatedIdentifier"]) for r in first.metadata["relatedIdentifiers"]
+    }
+    assert ("IsPreviousVersionOf", second.doi) in previous
+
+
+def test_a_new_version_updates_the_previous_one_and_the_concept_at_datacite(
+    repo, owner, mint, datacite
+):
+    first, second = _second_version(repo, owner, mint)
+    concept = second.concept
+    concept.refresh_from_db()
+    assert len(datacite.records) == 3
+    assert {datacite.state(d.doi) for d in (first, second, concept)} == {"findable"}
+    at_datacite = datacite.attributes(first.doi)["relatedIdentifiers"]
+    assert {"relatedIdentifier": second.doi, "relatedIdentifierType": "DOI",
+            "relationType": "IsPreviousVersionOf"} in at_datacite  # fmt: skip
+    has_version = [
+        r["relatedIdentifier"]
+        for r in datacite.attributes(concept.doi)["relatedIdentifiers"]
+        if r["relationType"] == "HasVersion"
+    ]
+    assert has_version == [first.doi, second.doi]
+    assert datacite.attributes(concept.doi)["creators"] == second.metadata["creators"]
+    assert first.pending_action == concept.pending_action == ""
+    assert Event.objects.filter(doi=first, kind="updated").count() == 1
+    assert Event.objects.filter(doi=concept, kind="updated").count() == 1
+
+
+def test_the_old_version_is_outdated(repo, owner, mint):
+    first, second = _second_version(repo, owner, mint)
+    assert first.is_outdated
+    assert not second.is_outdated
+    assert not second.concept.is_outdated
+    assert Doi.objects.latest_version_for(repo) == second
+    annotated = {d.pk: d.is_outdated for d in Doi.objects.with_outdated()}
+    assert annotated == {first.pk: True, second.pk: False, second.concept_id: False}
+
+
+def test_with_outdated_costs_one_query(repo, owner, mint, django_assert_num_queries):
+    _second_version(repo, owner, mint)
+    with django_assert_num_queries(1):
+        assert [d.is_outdated for d in Doi.objects.for_repo(repo).versions().with_outdated()] == [
+            False,
+            True,
+        ]
+
+
+def test_querysets(repo, owner, mint):
+    first, second = _second_version(repo, owner, mint)
+    assert list(Doi.objects.for_repo(repo).versions()) == [second, first]
+    assert list(Doi.objects.concepts()) == [second.concept]
+    assert Doi.objects.concept_for(repo) == second.concept
+    assert Doi.objects.live().count() == 3
+
+
+def test_display_properties(repo, mint):
+    version = mint(repo)
+    version.refresh_from_db()
+    assert version.url == "https://hub.example.org/doi/10.5072/hub/0002"
+    assert version.resolver_url == "https://doi.org/10.5072/hub/0002"
+    assert (version.state, version.state_label) == ("findable", "Findable")
+    Doi.objects.filter(pk=version.pk).update(pending_action="update")
+    version.refresh_from_db()
+    assert version.update_pending
+    assert version.state_label == "Findable — update pending"
+
+
+# Later changes ---------------------------------------------------------------------------------
+
+
+def test_retry_requeues_a_failed_doi(
+    repo, mint, datacite, owner, django_capture_on_commit_callbacks
+):
+    datacite.fail("401", "401")
+    version = mint(repo)
+    version.refresh_from_db()
+    assert version.state == "failed"
+    with django_capture_on_commit_callbacks(execute=True):
+        version.retry(actor=owner)
+    version.refresh_from_db()
+    assert version.state == "findable"
+    assert version.last_error == ""
+    retried = Event.objects.get(doi=version, kind="retried")
+    assert retried.actor == owner
+    assert "credentials" in retried.message
+
+
+def test_resend_metadata_pushes_current_data(
+    repo, mint, datacite, django_capture_on_commit_callbacks
+):
+    version = mint(repo)
+    Repo.objects.filter(pk=repo.pk).update(name="renamed-model")
+    with django_capture_on_commit_callbacks(execute=True):
+        version.resend_metadata()
+    version.refresh_from_db()
+    assert version.pending_action == ""
+    assert datacite.attributes(version.doi)["titles"] == [{"title": "renamed-model"}]
+    assert Event.objects.filter(doi=version, kind="updated").count() == 1
+
+
+def test_hide_and_show(repo, mint, datacite, owner, django_capture_on_commit_callbacks):
+    version = mint(repo)
+    with django_capture_on_commit_callbacks(execute=True):
+        version.hide(owner)
+    version.refresh_from_db()
+    assert version.state == "hidden"
+    assert datacite.state(version.doi) == "registered"
+    with django_capture_on_commit_callbacks(execute=True):
+        version.show(owner)
+    version.refresh_from_db()
+    assert version.state == "findable"
+    assert datacite.state(version.doi) == "findable"
+    kinds = list(Event.objects.filter(doi=version).values_list("kind", flat=True))
+    assert kinds[:2] == ["shown", "hidden"]
+
+
+def test_hiding_a_doi_datacite_never_got_registers_it_hidden(
+    repo, owner, alice, datacite, django_capture_on_commit_callbacks
+):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    with django_capture_on_commit_callbacks(execute=True):
+        version.hide(owner)
+    version.refresh_from_db()
+    assert datacite.state(version.doi) == "registered"
+    assert version.state == "hidden"
+
+
+def test_discard_only_for_dois_datacite_does_not_have(repo, owner, alice, mint, datacite):
+    datacite.fail("ok", "503")
+    version = mint(repo)  # the concept got registered, the version not
+    version.refresh_from_db()
+    assert version.state == "pending"
+    version.discard(owner)
+    assert version.state == "discarded"
+    assert version.pending_action == ""
+    assert Event.objects.filter(doi=version, kind="discarded", actor=owner).exists()
+    concept = version.concept
+    concept.refresh_from_db()
+    with pytest.raises(DoiNotAllowed, match="permanent"):
+        concept.discard(owner)
+    # A new DOI can now be made for the same revision.
+    assert mint(repo).doi == "10.5072/hub/0003"
+
+
+def test_discard_asks_datacite_first(repo, owner, alice, datacite):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    datacite.records[version.doi.upper()] = {"state": "findable", "attributes": {}}
+    with pytest.raises(DoiNotAllowed, match="does have this DOI"):
+        version.discard(owner)
+    version.refresh_from_db()
+    assert version.discarded_at is None
+    assert version.remote_state == "findable"
+
+
+# Concurrency ------------------------------------------------------------------------------------
+
+
+def _in_threads(count, target):
+    barrier = threading.Barrier(count)
+    results = []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results.append(target(i))
+        except Exception as exc:  # collected for the assertions
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_make_one_doi(repo, owner, alice):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    results = _in_threads(
+        8, lambda i: Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    )
+    made = [r for r in results if isinstance(r, Doi)]
+    refused = [r for r in results if isinstance(r, DoiNotAllowed)]
+    assert len(made) == 1, results
+    assert len(refused) == 7, results
+    assert _kinds(repo) == ["concept", "version"]
+    assert Consent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_requests_for_different_repos_get_unique_numbers(owner, alice):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    repos = []
+    for i in range(8):
+        repo = RepoFactory(namespace=owner.namespace, name=f"model-{i}")
+        commit_files(repo, owner, {"README.md": "# x"})
+        repos.append(repo)
+    results = _in_threads(
+        8, lambda i: Doi.objects.reserve(repo=repos[i], user=owner, creators=[alice], **CONSENT)
+    )
+    assert all(isinstance(r, Doi) for r in results), results
+    numbers = list(Doi.objects.values_list("number", flat=True))
+    assert sorted(numbers) == list(range(1, 17))
+    assert DoiCounter.objects.get().last_number == 16
