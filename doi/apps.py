@@ -6,9 +6,13 @@ class DoiConfig(AppConfig):
     verbose_name = "DOIs"
 
     def ready(self) -> None:
-        from doi import checks  # noqa: F401  (registers the system checks)
-        from doi import extensions
+        from doi import (
+            checks,  # noqa: F401  (registers the system checks)
+            extensions,
+        )
+        from doi.owner_views import settings_slot
         from repos import extensions as slots
 
         slots.register("header", extensions.header)
         slots.register("banner", extensions.banner)
+        slots.register("settings", settings_slot)
