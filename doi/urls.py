@@ -1,3 +1,11 @@
+from django.urls import path
+
+from doi import views
+
 app_name = "doi"
 
-urlpatterns: list = []
+urlpatterns = [
+    # Before the catch-all: a DOI always starts with "10.", so "cite/…" is never one.
+    path("cite/<path:value>", views.cite, name="cite"),
+    path("<path:value>", views.resolve, name="resolve"),
+]

@@ -1,0 +1,125 @@
+"""The DOI's place on repository pages, registered into `repos.extensions` slots in
+``DoiConfig.ready()``: the ``doi:`` tag and Cite panel in the header, and the "outdated" banner.
+
+Both slots share one query per page (see ``PageDois``): the page costs one query more with DOIs
+than without, however many versions the repository has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, Subquery
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from doi import citations
+from doi.models import Doi
+from repos.models import Repo, Revision
+
+# The states in which doi.org resolves the DOI; before that only our own URL answers.
+RESOLVABLE = frozenset({"findable", "hidden"})
+
+
+@dataclass(frozen=True)
+class PageDois:
+    """The DOIs a repository page shows: the one for the revision shown (on the current revision,
+    the latest version), the latest version, and the concept DOI."""
+
+    shown: Doi | None
+    latest: Doi | None
+    concept: Doi | None
+
+    @property
+    def is_outdated(self) -> bool:
+        return self.shown is not None and self.latest is not None and self.shown != self.latest
+
+    @classmethod
+    def load(cls, repo: Repo, revision: Revision | None) -> PageDois:
+        if revision is None:
+            return cls(None, None, None)
+        live = Doi.objects.live().filter(repo=repo)
+        latest_pk = live.filter(kind=Doi.Kind.VERSION).order_by("-number").values("pk")[:1]
+        wanted = Q(kind=Doi.Kind.CONCEPT) | Q(pk=Subquery(latest_pk))
+        if revision.pk != repo.head_id:
+            wanted |= Q(kind=Doi.Kind.VERSION, revision=revision)
+        rows = list(live.filter(wanted))
+        concept = next((d for d in rows if d.kind == Doi.Kind.CONCEPT), None)
+        versions = [d for d in rows if d.kind == Doi.Kind.VERSION]
+        latest = max(versions, key=lambda d: d.number, default=None)
+        if revision.pk == repo.head_id:
+            shown = latest
+        else:
+            shown = next((d for d in versions if d.revision_id == revision.pk), None)
+        return cls(shown=shown, latest=latest, concept=concept)
+
+    @classmethod
+    def for_page(cls, request: HttpRequest, repo: Repo, revision: Revision | None) -> PageDois:
+        """Loaded once per request for both slots."""
+        cache = request.__dict__.setdefault("_page_dois", {})
+        key = (repo.pk, revision.pk if revision else None)
+        if key not in cache:
+            cache[key] = cls.load(repo, revision)
+        return cache[key]
+
+
+def tag_url(doi: Doi) -> str:
+    """Where the ``doi:`` tag leads: doi.org once DataCite resolves it, our own URL before."""
+    if doi.state in RESOLVABLE:
+        return citations.resolver_url(doi.doi)
+    return reverse("doi:resolve", args=[doi.doi])
+
+
+def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
+    """What the Cite panel shows: ``shown`` (the version or the concept DOI), its citations and
+    downloads, and the switch between the two when both exist."""
+    return {
+        "cite_version": version,
+        "cite_concept": concept,
+        "cite_shown": shown,
+        "cite_shows_all": shown.kind == Doi.Kind.CONCEPT,
+        "cite_tag_url": tag_url(shown),
+        "cite_record": citations.Record.of(shown),
+        "cite_bibtex": citations.bibtex(shown),
+        "cite_apa": citations.bibliography(shown),
+        "cite_downloads": [
+            (fmt, f"{reverse('doi:resolve', args=[shown.doi])}?format={fmt.name}")
+            for fmt in (citations.FORMATS[n] for n in ("bibtex", "csl", "ris", "xml"))
+        ],
+    }
+
+
+def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """The ``doi:`` tag of the revision shown, with its state when DataCite has not confirmed
+    it, and the Cite control (opened by ``?cite=version`` or ``?cite=all`` without JavaScript)."""
+    dois = PageDois.for_page(request, repo, revision)
+    if dois.shown is None:
+        return ""
+    choice = request.GET.get("cite")
+    shown = dois.concept if choice == "all" and dois.concept else dois.shown
+    context = {
+        "doi": dois.shown,
+        "tag_url": tag_url(dois.shown),
+        "names_other_revision": revision is not None and dois.shown.revision_id != revision.pk,
+        "cite_open": choice in ("version", "all"),
+        **cite_context(dois.shown, dois.concept, shown),
+    }
+    return render_to_string("doi/partials/_header.html", context, request=request)
+
+
+def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """On a revision whose DOI a newer version superseded: a notice leading to the latest."""
+    dois = PageDois.for_page(request, repo, revision)
+    if not dois.is_outdated:
+        return ""
+    latest = dois.latest
+    context = {
+        "doi": dois.shown,
+        "doi_url": tag_url(dois.shown),
+        "latest": latest,
+        "latest_url": repo.url("page")
+        if latest.revision_id == repo.head_id
+        else repo.url("tree", latest.revision_oid),
+    }
+    return render_to_string("doi/partials/_banner.html", context, request=request)

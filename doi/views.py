@@ -1,0 +1,154 @@
+"""What readers see at /doi/<doi>: a redirect to the repository, a citation in the format the
+client asks for, or a page about the DOI when the repository cannot be shown."""
+
+from __future__ import annotations
+
+import re
+
+import idutils
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http.request import MediaType
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from doi import citations
+from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
+from doi.extensions import cite_context
+from doi.models import Doi
+
+HTML = "text/html"
+NEGOTIABLE = [HTML, *FORMATS_BY_MEDIA_TYPE]
+
+
+class NotAcceptable(Exception):
+    """The client asked for a citation style we do not render."""
+
+
+# Loading --------------------------------------------------------------------------------------
+
+
+def normalize(value: str) -> str | None:
+    """The bare DOI name in ``value`` (``doi:…``, ``https://doi.org/…`` or bare), or None. Case
+    is kept: lookups are case-insensitive, and the canonical case is the stored one."""
+    # A proxy may have collapsed the double slash of a URL given in the path.
+    value = re.sub(r"^(https?):/+", r"\1://", value.strip())
+    return idutils.normalize_doi(value) if idutils.is_doi(value) else None
+
+
+def find_doi(value: str) -> Doi | None:
+    """The live DOI ``value`` names, in any of the accepted forms."""
+    name = normalize(value)
+    if name is None:
+        return None
+    return (
+        Doi.objects.live()
+        .select_related("repo__namespace", "revision", "concept")
+        .filter(doi__iexact=name)
+        .first()
+    )
+
+
+def _requested_format(request: HttpRequest) -> Format | None:
+    """The citation format asked for by ``?format=`` or the Accept header; None for the page."""
+    name = request.GET.get("format")
+    if name:
+        if name not in FORMATS:
+            raise Http404("Unknown format")
+        return FORMATS[name]
+    # Django's get_preferred_type() matches parameters exactly, so "text/x-bibliography;
+    # style=apa" would match nothing; the types are compared bare, parameters read after.
+    for accepted in request.accepted_types:  # most preferred first
+        bare = MediaType(f"{accepted.main_type}/{accepted.sub_type}")
+        offered = next((t for t in NEGOTIABLE if bare.match(t)), None)
+        if offered is None:
+            continue
+        if offered == HTML:
+            return None
+        fmt = FORMATS_BY_MEDIA_TYPE[offered]
+        if fmt.name == "apa" and accepted.range_params.get("style", "apa") not in STYLES:
+            raise NotAcceptable(accepted.range_params["style"])
+        return fmt
+    return None
+
+
+# Views ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("Accept")
+def resolve(request: HttpRequest, value: str) -> HttpResponse:
+    """``/doi/<doi>``: the DOI's repository (version → its revision, concept → the current
+    page), a citation by content negotiation or ``?format=``, or the DOI's own page when the
+    repository is no longer public."""
+    doi = find_doi(value)
+    if doi is None:
+        context = {"value": value, "looks_like_doi": normalize(value) is not None}
+        return render(request, "doi/not_found.html", context, status=404)
+    if value != doi.doi:
+        # The canonical form of a DOI never changes, so the redirect is permanent.
+        target = reverse("doi:resolve", args=[doi.doi])
+        query = request.META.get("QUERY_STRING")
+        return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+    try:
+        fmt = _requested_format(request)
+    except NotAcceptable:
+        return HttpResponse(
+            "Only the APA style is available: ask for text/x-bibliography; style=apa.\n",
+            status=406,
+            content_type="text/plain; charset=utf-8",
+        )
+    if fmt is not None:
+        return _citation_response(request, doi, fmt)
+    if doi.repo.private:
+        return _landing(request, doi, status=200, reason="private")
+    if doi.kind == Doi.Kind.CONCEPT:
+        return redirect(doi.repo)
+    if doi.revision is None:
+        return _landing(request, doi, status=200, reason="revision-removed")
+    return redirect(doi.revision)
+
+
+def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpResponse:
+    response = HttpResponse(fmt.render(doi), content_type=fmt.content_type)
+    if "format" in request.GET:
+        filename = f"{citations.Record.of(doi).filename}.{fmt.extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> HttpResponse:
+    """The DOI's own page: its citation and metadata, when the repository cannot be shown.
+    ``reason`` says why ("private", "revision-removed"); a tombstone answers 410."""
+    context = {
+        "doi": doi,
+        "record": citations.Record.of(doi),
+        "reason": reason,
+        "can_view_repo": doi.repo.can_view(request.user),
+        "schema_org": citations.schema_org_script(doi),
+        **cite_context(None, None, doi),
+    }
+    return render(request, "doi/landing.html", context, status=status)
+
+
+@require_GET
+def cite(request: HttpRequest, value: str) -> HttpResponse:
+    """The Cite panel of a version DOI, showing it or (``?show=all``) its concept DOI: the
+    htmx swap behind the "This version" / "All versions" switch."""
+    version = find_doi(value)
+    if version is None or version.kind != Doi.Kind.VERSION:
+        raise Http404("No such version DOI")
+    concept = version.concept if version.concept and version.concept.discarded_at is None else None
+    shown = concept if request.GET.get("show") == "all" and concept else version
+    context = cite_context(version, concept, shown)
+    if request.htmx:
+        return render(request, "doi/partials/_cite_panel.html", context)
+    # Without JavaScript the switch is a plain link to the repository page.
+    return redirect(_page_with_panel(version, shown))
+
+
+def _page_with_panel(version: Doi, shown: Doi) -> str:
+    query = "?cite=all" if shown.kind == Doi.Kind.CONCEPT else "?cite=version"
+    base = version.revision.get_absolute_url() if version.revision else version.repo.url("page")
+    return f"{base}{query}#cite"

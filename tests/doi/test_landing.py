@@ -1,0 +1,268 @@
+"""/doi/<doi>: redirects to the repository, content negotiation, downloads, and the DOI's own
+page when the repository cannot be shown."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from doi.models import Doi
+from tests.factories import commit_files
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def version(repo, mint) -> Doi:
+    return mint(repo)
+
+
+def url(doi: Doi | str, **query) -> str:
+    name = doi.doi if isinstance(doi, Doi) else doi
+    path = reverse("doi:resolve", args=[name])
+    return path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+# Redirects --------------------------------------------------------------------------------
+
+
+@pytest.mark.smoke
+def test_a_version_doi_redirects_to_the_repository_at_its_revision(client, repo, version):
+    response = client.get(url(version))
+    assert response.status_code == 302
+    assert response["Location"] == f"/alice/sentiment-model/tree/{repo.head.oid}"
+    assert response["Vary"] == "Accept"
+
+
+def test_a_concept_doi_redirects_to_the_current_repository_page(client, owner, repo, version):
+    commit_files(repo, owner, {"weights.bin": "new"})
+    response = client.get(url(version.concept))
+    assert response.status_code == 302
+    assert response["Location"] == "/alice/sentiment-model"
+
+
+def test_an_older_version_still_redirects_to_its_own_revision(client, owner, repo, mint):
+    first = mint(repo)
+    first_oid = repo.head.oid
+    commit_files(repo, owner, {"weights.bin": "new"})
+    mint(repo)
+    assert client.get(url(first))["Location"] == f"/alice/sentiment-model/tree/{first_oid}"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        "10.5072/HUB/0002",
+        "doi:10.5072/hub/0002",
+        "DOI:10.5072/HUB/0002",
+        "https://doi.org/10.5072/hub/0002",
+        "https:/doi.org/10.5072/hub/0002",
+        "http://dx.doi.org/10.5072/hub/0002",
+    ],
+)
+def test_other_forms_of_the_doi_redirect_to_the_canonical_url(client, version, form):
+    assert version.doi == "10.5072/hub/0002"
+    response = client.get(f"/doi/{form}?format=bibtex")
+    assert response.status_code == 301
+    assert response["Location"] == "/doi/10.5072/hub/0002?format=bibtex"
+
+
+def test_it_answers_only_get(client, version):
+    assert client.post(url(version)).status_code == 405
+
+
+# Not found ----------------------------------------------------------------------------------
+
+
+@pytest.mark.smoke
+def test_an_unknown_doi_gets_a_friendly_404(client, db):
+    response = client.get("/doi/10.5072/hub/9999")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "DOI not found" in html
+    assert "has no DOI named <code>10.5072/hub/9999</code>" in html
+    assert 'href="https://doi.org/10.5072/hub/9999"' in html
+
+
+def test_something_that_is_not_a_doi_gets_the_404_without_a_doi_org_link(client, db):
+    response = client.get("/doi/not-a-doi")
+    assert response.status_code == 404
+    assert "doi.org" not in response.content.decode()
+
+
+def test_a_discarded_doi_is_unknown(client, version):
+    Doi.objects.filter(pk=version.pk).update(discarded_at=timezone.now())
+    assert client.get(url(version)).status_code == 404
+
+
+# Content negotiation and downloads ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type", "starts"),
+    [
+        ("application/x-bibtex", "application/x-bibtex", "@misc{sentiment-model_"),
+        ("text/x-bibliography", "text/x-bibliography", "Liddell, A. ("),
+        ("text/x-bibliography; style=apa", "text/x-bibliography", "Liddell, A. ("),
+        ("application/vnd.citationstyles.csl+json", "application/vnd.citationstyles.csl+json", "{"),
+        (
+            "application/x-research-info-systems",
+            "application/x-research-info-systems",
+            "TY  - COMP",
+        ),
+        ("application/vnd.datacite.datacite+xml", "application/vnd.datacite.datacite+xml", "<?xml"),
+        ("application/vnd.datacite.datacite+json", "application/vnd.datacite.datacite+json", "{"),
+        ("application/vnd.schemaorg.ld+json", "application/vnd.schemaorg.ld+json", "{"),
+    ],
+)
+def test_content_negotiation_answers_each_format(client, version, accept, content_type, starts):
+    response = client.get(url(version), headers={"Accept": accept})
+    assert response.status_code == 200
+    assert response["Content-Type"] == f"{content_type or accept}; charset=utf-8"
+    assert response["Vary"] == "Accept"
+    assert "Content-Disposition" not in response
+    assert response.content.decode().startswith(starts)
+
+
+@pytest.mark.smoke
+def test_csl_json_by_content_negotiation_names_the_doi(client, version):
+    response = client.get(
+        url(version), headers={"Accept": "application/vnd.citationstyles.csl+json"}
+    )
+    item = json.loads(response.content)
+    assert item["DOI"] == version.doi
+    assert item["type"] == "software"
+    assert item["author"] == [{"family": "Liddell", "given": "Alice"}]
+
+
+def test_the_most_preferred_acceptable_type_wins(client, version):
+    accept = "text/html;q=0.5, application/x-research-info-systems"
+    response = client.get(url(version), headers={"Accept": accept})
+    assert response["Content-Type"].startswith("application/x-research-info-systems")
+
+
+@pytest.mark.parametrize("accept", ["*/*", "text/html,*/*;q=0.8", "application/pdf", ""])
+def test_browsers_and_unknown_types_are_redirected(client, version, accept):
+    assert client.get(url(version), headers={"Accept": accept}).status_code == 302
+
+
+def test_another_bibliography_style_is_not_acceptable(client, version):
+    response = client.get(url(version), headers={"Accept": "text/x-bibliography; style=chicago"})
+    assert response.status_code == 406
+    assert "style=apa" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "extension", "content_type"),
+    [
+        ("bibtex", "bib", "application/x-bibtex"),
+        ("ris", "ris", "application/x-research-info-systems"),
+        ("csl", "json", "application/vnd.citationstyles.csl+json"),
+        ("xml", "xml", "application/vnd.datacite.datacite+xml"),
+    ],
+)
+def test_downloads_are_attachments_named_after_the_repository(
+    client, repo, version, fmt, extension, content_type
+):
+    response = client.get(url(version, format=fmt))
+    assert response.status_code == 200
+    assert response["Content-Type"] == f"{content_type}; charset=utf-8"
+    filename = f"sentiment-model-{repo.head.short_oid}.{extension}"
+    assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+
+
+def test_a_concept_download_is_named_after_the_repository_alone(client, version):
+    response = client.get(url(version.concept, format="bibtex"))
+    assert response["Content-Disposition"] == 'attachment; filename="sentiment-model.bib"'
+
+
+def test_an_unknown_download_format_is_404(client, version):
+    assert client.get(url(version, format="docx")).status_code == 404
+
+
+# The DOI's own page -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def private(repo, version):
+    # Making a repository with a DOI private is a staff action (issue 4); bypass it here.
+    type(repo).objects.filter(pk=repo.pk).update(private=True)
+    return repo
+
+
+@pytest.mark.smoke
+def test_a_private_repository_gets_a_public_page_with_the_citation(client, private, version):
+    response = client.get(url(version))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This repository is no longer publicly available." in html
+    assert f"doi:{version.doi}" in html
+    assert "@misc{sentiment-model_" in html
+    assert "<i>sentiment-model</i>" in html
+    assert '<script type="application/ld+json">' in html
+    assert "Wonderland University" in html
+    assert "open alice/sentiment-model" not in html
+
+
+def test_the_owner_of_the_private_repository_gets_a_link_to_it(client, owner, private, version):
+    client.force_login(owner)
+    html = client.get(url(version)).content.decode()
+    assert 'href="/alice/sentiment-model">open alice/sentiment-model</a>' in html
+
+
+def test_citations_of_a_private_repository_still_negotiate(client, private, version):
+    response = client.get(url(version), headers={"Accept": "application/x-bibtex"})
+    assert response.status_code == 200
+    assert response.content.decode().startswith("@misc{")
+
+
+def test_a_pending_doi_resolves_locally_but_is_never_called_registered(client, private, version):
+    Doi.objects.filter(pk=version.pk).update(remote_state=Doi.RemoteState.NONE)
+    html = client.get(url(version)).content.decode()
+    assert "registration pending" in html
+    assert "Registration with DataCite is pending" in html
+    assert "registered" not in html.replace("not registered", "").lower()
+
+
+def test_a_version_whose_revision_is_gone_keeps_its_page(client, version):
+    Doi.objects.filter(pk=version.pk).update(revision=None)
+    response = client.get(url(version))
+    assert response.status_code == 200
+    assert "The files of this version are no longer available." in response.content.decode()
+
+
+# The Cite panel's switch --------------------------------------------------------------------
+
+
+def cite_url(doi: Doi, **query) -> str:
+    path = reverse("doi:cite", args=[doi.doi])
+    return path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_the_switch_swaps_in_the_concept_doi(client, version):
+    response = client.get(cite_url(version, show="all"), headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div class="cite-panel" id="cite-panel">')
+    assert f"doi:{version.concept.doi}" in html
+    assert "title = {sentiment-model}," in html
+    assert 'href="?cite=all#cite"' in html
+
+
+def test_the_switch_swaps_back_to_the_version(client, version):
+    html = client.get(cite_url(version), headers=HTMX).content.decode()
+    assert f"doi:{version.doi}" in html
+    assert "(Revision " in html
+
+
+def test_without_htmx_the_switch_leads_to_the_page_with_the_panel_open(client, repo, version):
+    response = client.get(cite_url(version, show="all"))
+    assert response.status_code == 302
+    assert response["Location"] == f"/alice/sentiment-model/tree/{repo.head.oid}?cite=all#cite"
+
+
+def test_the_switch_is_only_for_version_dois(client, version):
+    assert client.get(cite_url(version.concept), headers=HTMX).status_code == 404
