@@ -85,8 +85,8 @@ class OrganizationForm(forms.Form):
         label="Name",
         max_length=NAME_MAX_LENGTH,
         validators=[validate_namespace_name],
-        help_text="Letters, digits, '-', '_' and '.'. The organization's repositories live "
-        "under this name, as do users' — so it must differ from every username.",
+        help_text="Letters, digits, '-', '_' and '.'. Its repositories live under this name, "
+        "which people and organizations share, so it must differ from every username.",
     )
     display_name = forms.CharField(
         label="Full name", max_length=200, required=False, help_text="E.g. “Wonderland Lab”."

@@ -60,7 +60,7 @@ def join(request: HttpRequest) -> HttpResponse:
         except NamespaceTaken:
             form.add_error("username", NAME_TAKEN)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user)
             messages.success(request, f"Welcome, {user.get_full_name()}! Your account is ready.")
             return redirect("home")
     return render(request, "accounts/join.html", {"form": form})

@@ -110,8 +110,8 @@ def test_the_page_takes_a_bounded_number_of_queries(
         RepoFactory(namespace=owner.namespace, name=f"data-{i}", type=RepoType.DATASET)
     client.force_login(reader)
 
-    # session, user, namespace, repositories, members (+ organizations on user pages)
-    with django_assert_max_num_queries(6):
+    # session, user, namespace, repositories, and members or organizations
+    with django_assert_max_num_queries(5):
         assert client.get("/wonderland").status_code == 200
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert client.get("/alice").status_code == 200
