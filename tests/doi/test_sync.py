@@ -1,0 +1,90 @@
+"""``manage.py doi_sync``: the cron job that pushes what no worker did."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from doi.models import Doi
+from tests.doi.conftest import CONSENT
+
+
+def _sync(*args):
+    out, err = StringIO(), StringIO()
+    call_command("doi_sync", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def stuck(repo, owner, alice):
+    """A DOI reserved two minutes ago whose worker died before pushing it."""
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    Doi.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    return version
+
+
+@pytest.mark.smoke
+def test_it_pushes_dois_a_dead_worker_left_behind(stuck, datacite):
+    out, err = _sync()
+    stuck.refresh_from_db()
+    assert stuck.state == stuck.concept.state == "findable"
+    assert "2 DOI(s) due: 2 confirmed by the registrar" in out
+    assert err == ""
+    assert len(datacite.records) == 2
+
+
+def test_it_leaves_fresh_dois_to_their_worker(repo, owner, alice, datacite):
+    Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    out, _ = _sync()
+    assert "0 DOI(s) due" in out
+    assert datacite.requests == []
+
+
+def test_it_leaves_retries_that_are_not_due(stuck, datacite):
+    Doi.objects.update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    _sync()
+    assert datacite.requests == []
+
+
+def test_dry_run_lists_and_sends_nothing(stuck, datacite):
+    out, _ = _sync("--dry-run")
+    assert f"{stuck.doi}  publish  alice/sentiment-model  attempts=0" in out
+    assert "2 DOI(s) due; nothing was sent (dry run)." in out
+    assert datacite.requests == []
+    stuck.refresh_from_db()
+    assert stuck.state == "pending"
+
+
+def test_it_reports_failures_on_stderr(stuck, datacite):
+    datacite.fail("503", "422")
+    out, err = _sync("--quiet")
+    assert f"{stuck.concept.doi}: DataCite is not working properly right now (HTTP 503)" in err
+    assert f"{stuck.doi}: DataCite rejected the metadata: metadata — Is invalid" in err
+    assert "1 failed for now (will retry), 1 failed permanently" in out
+
+
+def test_permanent_failures_wait_for_all(stuck, datacite):
+    Doi.objects.update(error_is_permanent=True, last_error="DataCite rejected the metadata")
+    out, _ = _sync()
+    assert "0 DOI(s) due" in out
+    out, _ = _sync("--all")
+    assert "2 confirmed by the registrar" in out
+    stuck.refresh_from_db()
+    assert stuck.state == "findable"
+
+
+def test_discarded_dois_are_never_pushed(stuck, datacite):
+    Doi.objects.update(discarded_at=timezone.now())
+    out, _ = _sync("--all")
+    assert "0 DOI(s) due" in out
+
+
+def test_the_help_says_how_to_run_it_from_cron():
+    from doi.management.commands.doi_sync import Command
+
+    assert "cron" in Command.help
+    assert "manage.py doi_sync" in Command.help
