@@ -1,53 +1,429 @@
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+import codecs
+import posixpath
+from collections.abc import Callable
+from functools import wraps
 
-# Placeholders while the views are being written.
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
 
+from repos.cards import as_list, parse_card, render_markdown
+from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
+from repos.models import (
+    README,
+    Repo,
+    RepoLocked,
+    RepoRedirect,
+    RepoType,
+    Revision,
+    RevisionFile,
+)
 
-def home(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def listing(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def create(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def repo_page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def commits(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def upload(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def edit_card(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def blob(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def settings_page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
-
-
-def rename(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+LISTING_PAGE_SIZE = 30
+COMMITS_PAGE_SIZE = 30
+HOME_RECENT = 8
 
 
-def visibility(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
 
 
-def delete(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-    raise Http404
+# Access ------------------------------------------------------------------------------------------
+
+
+def _moved_to(repo_type: str, owner: str, name: str) -> Repo:
+    """The repository that used to be called owner/name, or 404."""
+    old = (
+        RepoRedirect.objects.select_related("repo__namespace")
+        .filter(type=repo_type, owner__iexact=owner, name__iexact=name)
+        .first()
+    )
+    if old is None or old.repo.is_removed:
+        raise Http404
+    return old.repo
+
+
+def _same_page_of(request: HttpRequest, repo: Repo) -> str:
+    """This request's page, of ``repo`` under its current owner/name."""
+    match = request.resolver_match
+    kwargs = {k: v for k, v in match.kwargs.items() if k not in ("owner", "name", "repo_type")}
+    url = reverse(match.view_name, args=[repo.namespace.name, repo.name, *kwargs.values()])
+    query = request.META.get("QUERY_STRING")
+    return f"{url}?{query}" if query else url
+
+
+def repo_view(view: Callable) -> Callable:
+    """Load the repository the URL names and pass it to ``view``.
+
+    404 for anyone who cannot see it (a stranger learns nothing about private repositories). An
+    old name answers with a permanent redirect to the same page under the new name, and a
+    differently-cased URL with a redirect to the canonical spelling.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, repo_type: str, owner: str, name: str, **kwargs):
+        try:
+            repo = Repo.objects.select_related("head__author").at(repo_type, owner, name)
+        except Repo.DoesNotExist:
+            repo = _moved_to(repo_type, owner, name)
+            if not repo.can_view(request.user):
+                raise Http404 from None
+            return redirect(_same_page_of(request, repo), permanent=True)
+        if not repo.can_view(request.user):
+            raise Http404
+        if (owner, name) != (repo.namespace.name, repo.name) and request.method == "GET":
+            return redirect(_same_page_of(request, repo), permanent=True)
+        return view(request, repo, **kwargs)
+
+    return wrapper
+
+
+def _require_write(request: HttpRequest, repo: Repo) -> Repo:
+    if not repo.can_write(request.user):
+        raise PermissionDenied
+    return repo
+
+
+def _require_admin(request: HttpRequest, repo: Repo) -> Repo:
+    if not repo.can_admin(request.user):
+        raise PermissionDenied
+    return repo
+
+
+def _revision_or_404(repo: Repo, rev: str) -> Revision:
+    try:
+        return repo.resolve_revision(rev)
+    except Revision.DoesNotExist:
+        raise Http404 from None
+
+
+def accepts_large_bodies(view: Callable) -> Callable:
+    """Turn a body over Django's limits into ``body_error`` for ``view`` instead of a 400 page.
+
+    Django raises RequestDataTooBig when the CSRF middleware first reads the form, which ends in
+    a bare error page. Here the body is read before the CSRF check; a body that parsed goes through
+    the usual check, one that did not reaches ``view`` with ``body_error`` set, and the view must
+    then only show the form with the message — it has no data to act on.
+    """
+    protected = csrf_protect(view)
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method == "POST":
+            try:
+                request.POST, request.FILES  # noqa: B018 - parse the body now
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+                message = (
+                    "The request was too large for the server to read "
+                    f"(more than {filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)} of form "
+                    f"text, or more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files). "
+                    "Nothing was committed."
+                )
+                return view(request, *args, body_error=message, **kwargs)
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+# Listings ----------------------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    public = Repo.objects.public().select_related("namespace", "head")
+    return render(
+        request,
+        "home.html",
+        {
+            "models": public.of_type(RepoType.MODEL)[:HOME_RECENT],
+            "datasets": public.of_type(RepoType.DATASET)[:HOME_RECENT],
+        },
+    )
+
+
+@require_GET
+def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
+    query = request.GET.get("search", "").strip()[:200]
+    repos = (
+        Repo.objects.visible_to(request.user)
+        .of_type(repo_type)
+        .search(query)
+        .select_related("namespace", "head")
+        .order_by("-updated_at", "-pk")
+    )
+    page = Paginator(repos, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "repo_type": repo_type,
+        "is_dataset": repo_type == RepoType.DATASET,
+    }
+    template = "repos/listing.html#results" if request.htmx else "repos/listing.html"
+    return render(request, template, context)
+
+
+# Creating ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest, repo_type: str) -> HttpResponse:
+    form = RepoCreateForm(request.POST or None, user=request.user, instance=Repo(type=repo_type))
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                repo = form.save()
+        except IntegrityError:
+            # Someone took the name between validation and saving.
+            form.add_error("name", "That name was just taken. Choose another.")
+        else:
+            messages.success(request, f"Created {repo.full_name}.")
+            return redirect(repo.url("page"))
+    return render(
+        request,
+        "repos/new.html",
+        {"form": form, "repo_type": repo_type, "is_dataset": repo_type == RepoType.DATASET},
+    )
+
+
+# Viewing -----------------------------------------------------------------------------------------
+
+
+def _repo_context(request: HttpRequest, repo: Repo, revision: Revision | None, tab: str) -> dict:
+    metadata = revision.card_metadata if revision else {}
+    if revision is not None:
+        revision.repo = repo  # for its URLs, without loading the repository again
+    return {
+        "repo": repo,
+        "license": str(metadata.get("license") or ""),
+        "tags": as_list(metadata.get("tags")),
+        "revision": revision,
+        "tab": tab,
+        "can_write": repo.can_write(request.user),
+        "can_admin": repo.can_admin(request.user),
+        "card_label": "Dataset card" if repo.is_dataset else "Model card",
+    }
+
+
+@require_GET
+@repo_view
+def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpResponse:
+    revision = repo.head if rev is None else _revision_or_404(repo, rev)
+    files = list(revision.files.select_related("blob")) if revision else []
+    readme = next((f for f in files if f.path == README), None)
+    card = parse_card(readme.blob.read_text()) if readme else None
+    context = _repo_context(request, repo, revision, "card")
+    context.update(
+        files=files,
+        total_size=sum(f.blob.size for f in files),
+        readme=readme,
+        card_html=render_markdown(card.body) if card else "",
+        card_error=revision.card_error if revision else "",
+        is_old=revision is not None and revision.pk != repo.head_id,
+    )
+    return render(request, "repos/page.html", context)
+
+
+@require_GET
+@repo_view
+def commits(request: HttpRequest, repo: Repo) -> HttpResponse:
+    revisions = repo.revisions.select_related("author")
+    page = Paginator(revisions, COMMITS_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = _repo_context(request, repo, repo.head, "commits")
+    context["page"] = page
+    return render(request, "repos/commits.html", context)
+
+
+def _is_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@require_GET
+@repo_view
+def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> FileResponse:
+    revision = _revision_or_404(repo, rev)
+    try:
+        entry = revision.files.select_related("blob").get(path=path)
+    except RevisionFile.DoesNotExist:
+        raise Http404 from None
+    fh = default_storage.open(entry.blob.file.name, "rb")
+    text = _is_text(fh.read(8192))
+    fh.seek(0)
+    response = FileResponse(
+        fh,
+        as_attachment=not text or "download" in request.GET,
+        filename=posixpath.basename(path),
+        content_type="text/plain; charset=utf-8" if text else "application/octet-stream",
+    )
+    # The bytes are someone's upload: never let a browser run them as a page of this site.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# Changing files ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@repo_view
+@accepts_large_bodies
+def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpResponse:
+    _require_write(request, repo)
+    status = 200
+    if body_error:
+        form, status = UploadForm(), 413
+    else:
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            revision = repo.commit(
+                author=request.user,
+                message=form.cleaned_data["message"],
+                add=form.cleaned_data["paths"],
+            )
+            count = len(form.cleaned_data["paths"])
+            messages.success(
+                request,
+                f"Committed {count} file{'s' if count != 1 else ''} as revision "
+                f"{revision.short_oid}.",
+            )
+            return redirect(repo.url("page"))
+    context = _repo_context(request, repo, repo.head, "files")
+    context.update(form=form, body_error=body_error, limit_mb=settings.REPO_UPLOAD_MAX_MB)
+    return render(request, "repos/upload.html", context, status=status)
+
+
+def _current_readme(repo: Repo) -> str:
+    if repo.head is None:
+        return ""
+    entry = repo.head.files.select_related("blob").filter(path=README).first()
+    return entry.blob.read_text() if entry else ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@repo_view
+@accepts_large_bodies
+def edit_card(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpResponse:
+    _require_write(request, repo)
+    status = 200
+    initial = {"content": _current_readme(repo)}
+    if body_error:
+        form, status = CardForm(initial=initial, dataset=repo.is_dataset), 413
+    else:
+        data = request.POST if request.method == "POST" else None
+        form = CardForm(data, initial=initial, dataset=repo.is_dataset)
+        if request.method == "POST" and form.is_valid():
+            revision = repo.commit(
+                author=request.user,
+                message=form.cleaned_data["message"],
+                add={README: form.cleaned_data["content"].encode()},
+            )
+            messages.success(request, f"Saved README.md as revision {revision.short_oid}.")
+            return redirect(repo.url("page"))
+    context = _repo_context(request, repo, repo.head, "card")
+    context.update(form=form, body_error=body_error)
+    return render(request, "repos/edit_card.html", context, status=status)
+
+
+# Settings ----------------------------------------------------------------------------------------
+
+
+def _render_settings(request: HttpRequest, repo: Repo, **forms) -> HttpResponse:
+    context = _repo_context(request, repo, repo.head, "settings")
+    context["rename_form"] = forms.get("rename_form") or RenameForm(user=request.user, repo=repo)
+    context["delete_form"] = forms.get("delete_form") or DeleteForm(repo=repo)
+    context["visibility_error"] = forms.get("visibility_error", "")
+    return render(request, "repos/settings.html", context)
+
+
+@login_required
+@require_GET
+@repo_view
+def settings_page(request: HttpRequest, repo: Repo) -> HttpResponse:
+    _require_admin(request, repo)
+    return _render_settings(request, repo)
+
+
+@login_required
+@require_POST
+@repo_view
+def rename(request: HttpRequest, repo: Repo) -> HttpResponse:
+    _require_admin(request, repo)
+    form = RenameForm(request.POST, user=request.user, repo=repo)
+    if form.is_valid():
+        old_name = repo.full_name
+        try:
+            repo.move(namespace=form.cleaned_data["namespace"], name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except IntegrityError:
+            form.add_error("name", "That name was just taken. Choose another.")
+        except RepoLocked as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Renamed {old_name} to {repo.full_name}. Links to the old name redirect."
+            )
+            return redirect(repo.url("settings"))
+    return _render_settings(request, repo, rename_form=form)
+
+
+@login_required
+@require_POST
+@repo_view
+def visibility(request: HttpRequest, repo: Repo) -> HttpResponse:
+    _require_admin(request, repo)
+    choice = request.POST.get("visibility")
+    if choice not in ("public", "private"):
+        return _render_settings(request, repo, visibility_error="Choose public or private.")
+    try:
+        repo.set_private(choice == "private")
+    except RepoLocked as exc:
+        return _render_settings(request, repo, visibility_error=str(exc))
+    messages.success(request, f"{repo.full_name} is now {choice}.")
+    return redirect(repo.url("settings"))
+
+
+@login_required
+@require_POST
+@repo_view
+def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
+    _require_admin(request, repo)
+    form = DeleteForm(request.POST, repo=repo)
+    if form.is_valid():
+        name, namespace = repo.full_name, repo.namespace
+        try:
+            repo.delete()
+        except RepoLocked as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Deleted {name}.")
+            return redirect(namespace.get_absolute_url())
+    return _render_settings(request, repo, delete_form=form)

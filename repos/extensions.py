@@ -1,0 +1,84 @@
+"""Places on repository pages where other apps add their own HTML, without `repos` importing them.
+
+`repos` never imports `doi`; instead `doi` (or any app) registers a callable for a slot, usually in
+its ``AppConfig.ready()``::
+
+    from repos import extensions
+
+    def doi_tag(request, repo, revision) -> str:
+        return render_to_string("doi/_tag.html", {...}, request=request)
+
+    extensions.register("header", doi_tag)
+
+The contract:
+
+- ``fn(request, repo, revision) -> str``. ``repo`` is the `Repo` the page shows (the user may view
+  it; check ``repo.can_admin(request.user)`` yourself where that matters). ``revision`` is the
+  `Revision` shown — the current one, or an older one on ``/tree/<rev>`` — or ``None`` when the
+  repository has no revision yet.
+- Return HTML as a safe string (``render_to_string``, ``format_html``), or ``""`` for nothing.
+  A plain ``str`` is escaped, so text is shown as text, never interpreted as markup.
+- Slots, each wrapped by `repos` so it sits well on the page:
+
+  ``header``   in the repository header after the licence and tags, inline (the DOI citation tag);
+               wrapped in ``<div class="repo-ext repo-ext-header">``.
+  ``banner``   above the content of every repository page (e.g. "this DOI is outdated");
+               wrapped in ``<div class="repo-ext repo-ext-banner">``.
+  ``settings`` a section of the settings page between "Change visibility" and the danger zone
+               (the DOI section); wrapped in
+               ``<section class="settings-section repo-ext-settings">``, so start with an ``<h2>``.
+
+- Callables run in registration order; registering the same callable twice has no effect.
+  ``unregister(slot, fn)`` removes one (tests use it to clean up).
+
+Templates render a slot with ``{% load repo_tags %}{% repo_slot "header" %}``; the context
+must hold ``request``, ``repo`` and ``revision``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+if TYPE_CHECKING:
+    from repos.models import Repo, Revision
+
+    SlotCallable = Callable[[HttpRequest, Repo, Revision | None], str]
+
+# Each slot's wrapper: an opening tag with a {} for the slot's HTML, and its closing tag.
+_WRAPPERS = {
+    "header": '<div class="repo-ext repo-ext-header">{}</div>',
+    "banner": '<div class="repo-ext repo-ext-banner">{}</div>',
+    "settings": '<section class="settings-section repo-ext-settings">{}</section>',
+}
+SLOTS = frozenset(_WRAPPERS)
+
+_registry: dict[str, list[SlotCallable]] = {slot: [] for slot in SLOTS}
+
+
+def register(slot: str, fn: SlotCallable) -> SlotCallable:
+    """Add ``fn`` to ``slot``; returns ``fn`` so it can be used as a decorator argument."""
+    if slot not in SLOTS:
+        raise ValueError(f"Unknown slot {slot!r}; use one of {', '.join(sorted(SLOTS))}.")
+    if fn not in _registry[slot]:
+        _registry[slot].append(fn)
+    return fn
+
+
+def unregister(slot: str, fn: SlotCallable) -> None:
+    if fn in _registry.get(slot, []):
+        _registry[slot].remove(fn)
+
+
+def render(slot: str, request: HttpRequest, repo: Repo, revision: Revision | None) -> SafeString:
+    """Everything registered for ``slot``, each piece wrapped; "" when nothing has output."""
+    pieces = []
+    for fn in _registry[slot]:
+        html = fn(request, repo, revision)
+        if html:
+            pieces.append(format_html(_WRAPPERS[slot], conditional_escape(html)))
+    return mark_safe("".join(pieces))  # noqa: S308 - each piece is built by format_html
