@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from repos.models import Repo, RepoRedirect, Revision
+
+
+class RepoRedirectInline(admin.TabularInline):
+    model = RepoRedirect
+    fields = ["owner", "name", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Old names (they redirect here)"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Repo)
+class RepoAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "type", "private", "current_revision", "updated_at"]
+    list_filter = ["type", "private", "namespace__kind"]
+    search_fields = ["namespace__name", "name"]
+    list_select_related = ["namespace", "head"]
+    date_hierarchy = "updated_at"
+    # Names and owners change through Repo.move() (settings page), which keeps old URLs working.
+    readonly_fields = [
+        "namespace",
+        "name",
+        "type",
+        "current_revision",
+        "revisions",
+        "created_at",
+        "updated_at",
+        "page",
+    ]
+    fields = [*readonly_fields[:3], "private", *readonly_fields[3:]]
+    inlines = [RepoRedirectInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Repo]:
+        return super().get_queryset(request).select_related("namespace", "head")
+
+    @admin.display(description="name", ordering="name")
+    def full_name(self, repo: Repo) -> str:
+        return repo.full_name
+
+    @admin.display(description="current revision")
+    def current_revision(self, repo: Repo) -> str:
+        if repo.head is None:
+            return "—"
+        url = reverse("admin:repos_revision_change", args=[repo.head.pk])
+        return format_html('<a href="{}">{}</a> {}', url, repo.head.short_oid, repo.head.message)
+
+    @admin.display(description="revisions")
+    def revisions(self, repo: Repo) -> str:
+        url = reverse("admin:repos_revision_changelist") + f"?repo__id__exact={repo.pk}"
+        return format_html('<a href="{}">{} revisions</a>', url, repo.revisions.count())
+
+    @admin.display(description="on the site")
+    def page(self, repo: Repo) -> str:
+        return format_html('<a href="{}">{}</a>', repo.get_absolute_url(), repo.get_absolute_url())
+
+
+@admin.register(Revision)
+class RevisionAdmin(admin.ModelAdmin):
+    list_display = ["short_oid", "repo", "message", "author", "created_at"]
+    list_select_related = ["repo__namespace", "author"]
+    search_fields = ["oid", "message", "repo__name", "repo__namespace__name"]
+    list_filter = ["repo__type"]
+    date_hierarchy = "created_at"
+    fields = [
+        "repo",
+        "oid",
+        "parent",
+        "message",
+        "author",
+        "created_at",
+        "card_metadata",
+        "card_error",
+        "file_list",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="id", ordering="oid")
+    def short_oid(self, revision: Revision) -> str:
+        return revision.short_oid
+
+    @admin.display(description="files")
+    def file_list(self, revision: Revision) -> str:
+        files = revision.files.select_related("blob")
+        if not files:
+            return "—"
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{} ({})</li>", ((f.path, filesizeformat(f.blob.size)) for f in files)
+            ),
+        )
+
+
+@admin.register(RepoRedirect)
+class RepoRedirectAdmin(admin.ModelAdmin):
+    list_display = ["type", "owner", "name", "repo", "created_at"]
+    list_filter = ["type"]
+    search_fields = ["owner", "name", "repo__name", "repo__namespace__name"]
+    list_select_related = ["repo__namespace"]
+    raw_id_fields = ["repo"]
