@@ -75,8 +75,8 @@ def already_open_message(existing: SupportRequest, user) -> str:
             reverse("support:detail", args=[existing.pk]),
         )
     return format_html(
-        "{} already asked for this (request #{}, {:%Y-%m-%d}); staff will handle it.",
+        "{} already asked for this (request #{}, {}); staff will handle it.",
         existing.requester.username,
         existing.pk,
-        existing.created_at,
+        f"{existing.created_at:%Y-%m-%d}",
     )

@@ -227,7 +227,9 @@ class SupportRequest(models.Model):
             candidate = Repo(namespace=self.new_namespace, name=self.new_name, type=repo.type)
             candidate.pk = repo.pk
             try:
-                candidate.full_clean(exclude=["head"], validate_constraints=False)
+                candidate.full_clean(
+                    exclude=["head"], validate_unique=False, validate_constraints=False
+                )
             except ValidationError as exc:
                 messages = exc.message_dict
                 raise ValidationError(
