@@ -426,8 +426,15 @@ def validate_attributes(attributes: dict) -> None:
     for index, creator in enumerate(attributes.get("creators", []), start=1):
         if not creator.get("name", "").strip():
             raise DoiMetadataError(f"creators[{index}]", f"Author {index} has no name.")
-    error = best_match(schema45.validator.iter_errors(attributes))
-    if error is not None:
+    errors = list(schema45.validator.iter_errors(attributes))
+    if errors:
+        # The deepest error names the field best; "unevaluated properties" on an object is
+        # only the echo of an error inside it.
+        error = min(
+            errors,
+            key=lambda e: (e.validator == "unevaluatedProperties", -len(e.absolute_path)),
+        )
+        error = best_match([error]) or error
         field = _field_path(error.absolute_path) or "metadata"
         raise DoiMetadataError(
             field, f"The DataCite metadata field “{field}” is not valid: {error.message}"
