@@ -83,6 +83,10 @@ class Namespace(models.Model):
 
 
 class HubUserManager(UserManager):
+    def get_by_natural_key(self, username: str) -> User:
+        # Names are unique in any case (the namespace guarantees it): "Alice" logs in as alice.
+        return self.get(username__iexact=username)
+
     def _create_user(self, username, email, password, **extra_fields):  # type: ignore[override]
         with transaction.atomic():
             namespace = Namespace.claim(username, Namespace.Kind.USER)

@@ -125,3 +125,7 @@ def test_it_reports_a_lost_race_for_the_name_as_a_field_error(client, db, monkey
     assert response.status_code == 200
     assert response.context["form"].errors["username"] == ["That name is taken."]
     assert "_auth_user_id" not in client.session
+
+
+def test_it_rejects_other_methods(client, db):
+    assert client.put(URL).status_code == 405

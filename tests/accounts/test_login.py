@@ -67,3 +67,9 @@ def test_the_header_menu_has_a_log_out_form(client, owner, settings):
     html = client.get("/settings/profile").content.decode()
 
     assert '<form method="post" action="/logout">' in html
+
+
+def test_the_username_is_case_insensitive(client, owner):
+    client.post("/login", {"username": "ALICE", "password": PASSWORD})
+
+    assert int(client.session["_auth_user_id"]) == owner.pk

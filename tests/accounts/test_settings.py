@@ -120,3 +120,10 @@ def test_password_page_has_labelled_fields(client, owner):
 
     assert ">Old password</label>" in html
     assert 'aria-current="page">Password</a>' in html
+
+
+@pytest.mark.parametrize("url", ["/settings/profile", "/settings/password"])
+def test_settings_reject_other_methods(client, owner, url):
+    client.force_login(owner)
+
+    assert client.delete(url).status_code == 405
