@@ -1,0 +1,246 @@
+"""Staff watch and repair DOIs here: state, attempts and DataCite's last error, the consent and
+the audit trail; actions to retry a registration, re-send the metadata, or discard a DOI that
+never reached DataCite. DOIs change only through those domain methods: every field is read-only.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from doi.models import Consent, Doi, DoiNotAllowed, Event
+
+STATE_FILTERS = {
+    "pending": Q(discarded_at__isnull=True, remote_state="none", error_is_permanent=False),
+    "findable": Q(discarded_at__isnull=True, remote_state="findable"),
+    "hidden": Q(discarded_at__isnull=True, remote_state="registered"),
+    "failed": Q(discarded_at__isnull=True, remote_state="none", error_is_permanent=True),
+    "discarded": Q(discarded_at__isnull=False),
+    "attention": Q(discarded_at__isnull=True) & ~Q(last_error=""),
+}
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            *((key, label) for key, label in Doi.STATE_LABELS.items()),
+            ("attention", "Has an error"),
+        ]
+
+    def queryset(self, request, queryset):
+        if self.value() in STATE_FILTERS:
+            return queryset.filter(STATE_FILTERS[self.value()])
+        return queryset
+
+
+def _pretty_json(value) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False),
+    )
+
+
+def _user_link(user) -> str:
+    if user is None:
+        return "—"
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    return format_html('<a href="{}">{}</a> ({})', url, user.username, user.full_name or "no name")
+
+
+class EventInline(admin.TabularInline):
+    model = Event
+    fields = ["created_at", "kind", "actor", "message"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-created_at", "-pk"]
+    verbose_name_plural = "Audit trail"
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Doi)
+class DoiAdmin(admin.ModelAdmin):
+    list_display = [
+        "doi",
+        "kind",
+        "repo_link",
+        "state_display",
+        "pending_action",
+        "attempts",
+        "error_display",
+        "created_at",
+    ]
+    list_filter = [StateFilter, "kind", "pending_action", "error_is_permanent"]
+    search_fields = ["doi", "repo__name", "repo__namespace__name"]
+    list_select_related = ["repo__namespace"]
+    date_hierarchy = "created_at"
+    actions = ["retry_registration", "resend_metadata", "discard"]
+    inlines = [EventInline]
+    fieldsets = [
+        (None, {"fields": ["doi", "kind", "repo_link", "revision_oid", "concept", "landing"]}),
+        (
+            "Registration",
+            {
+                "fields": [
+                    "state_display",
+                    "remote_state",
+                    "pending_action",
+                    "attempts",
+                    "next_attempt_at",
+                    "last_error",
+                    "error_is_permanent",
+                    "registered_at",
+                    "last_synced_at",
+                    "discarded_at",
+                ]
+            },
+        ),
+        ("Consent", {"fields": ["consent_who", "consent_when", "consent_text", "consent_payload"]}),
+        ("Metadata last built", {"fields": ["metadata_display"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = [f for _, options in fieldsets for f in options["fields"]]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Doi]:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("repo__namespace", "concept", "consent__user")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # DOIs are made by their owners, with consent
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # DOIs are permanent; a never-registered one can be discarded
+
+    # Columns -------------------------------------------------------------------------------------
+
+    @admin.display(description="repository", ordering="repo__name")
+    def repo_link(self, doi: Doi) -> str:
+        url = reverse("admin:repos_repo_change", args=[doi.repo_id])
+        return format_html('<a href="{}">{}</a>', url, doi.repo.full_name)
+
+    @admin.display(description="state")
+    def state_display(self, doi: Doi) -> str:
+        return doi.state_label
+
+    @admin.display(description="last error")
+    def error_display(self, doi: Doi) -> str:
+        if not doi.last_error:
+            return "—"
+        kind = "permanent" if doi.error_is_permanent else "will retry"
+        return f"{Truncator(doi.last_error).chars(80)} ({kind})"
+
+    @admin.display(description="landing page")
+    def landing(self, doi: Doi) -> str:
+        return format_html('<a href="{}">{}</a>', doi.url, doi.url)
+
+    @admin.display(description="agreed by")
+    def consent_who(self, doi: Doi) -> str:
+        consent = self._consent(doi)
+        return _user_link(consent.user) if consent else "— (a concept DOI has no own consent)"
+
+    @admin.display(description="agreed at")
+    def consent_when(self, doi: Doi):
+        consent = self._consent(doi)
+        return consent.created_at if consent else "—"
+
+    @admin.display(description="text agreed to")
+    def consent_text(self, doi: Doi) -> str:
+        consent = self._consent(doi)
+        if consent is None:
+            return "—"
+        return format_html(
+            '<p>Version {}</p><blockquote style="white-space: pre-wrap">{}</blockquote>',
+            consent.text_version,
+            consent.text,
+        )
+
+    @admin.display(description="payload shown and sent")
+    def consent_payload(self, doi: Doi) -> str:
+        consent = self._consent(doi)
+        return _pretty_json(consent.payload) if consent else "—"
+
+    @admin.display(description="DataCite attributes")
+    def metadata_display(self, doi: Doi) -> str:
+        return _pretty_json(doi.metadata)
+
+    def _consent(self, doi: Doi) -> Consent | None:
+        try:
+            return doi.consent
+        except Consent.DoesNotExist:
+            return None
+
+    # Actions -------------------------------------------------------------------------------------
+
+    @admin.action(description="Retry registration")
+    def retry_registration(self, request: HttpRequest, queryset: QuerySet[Doi]) -> None:
+        self._act(request, queryset, "retry", "queued for registration again")
+
+    @admin.action(description="Re-send metadata to DataCite")
+    def resend_metadata(self, request: HttpRequest, queryset: QuerySet[Doi]) -> None:
+        self._act(request, queryset, "resend_metadata", "queued to re-send their metadata")
+
+    @admin.action(description="Discard (only DOIs DataCite never got)")
+    def discard(self, request: HttpRequest, queryset: QuerySet[Doi]) -> None:
+        self._act(request, queryset, "discard", "discarded")
+
+    def _act(self, request: HttpRequest, queryset: QuerySet[Doi], method: str, done: str) -> None:
+        count = 0
+        for doi in queryset.order_by("number"):
+            try:
+                getattr(doi, method)(actor=request.user)
+            except DoiNotAllowed as exc:
+                self.message_user(request, f"{doi.doi}: {exc.message}", messages.ERROR)
+                continue
+            count += 1
+            if doi.last_error:
+                # With the immediate task backend the push has run already.
+                self.message_user(request, f"{doi.doi}: {doi.last_error}", messages.WARNING)
+        if count:
+            self.message_user(request, f"{count} DOI(s) {done}.", messages.SUCCESS)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["doi", "user", "repo", "text_version", "created_at"]
+    list_select_related = ["doi", "user", "repo__namespace"]
+    search_fields = ["doi__doi", "user__username", "repo__name"]
+    date_hierarchy = "created_at"
+    fields = ["doi", "user", "repo", "revision_oid", "text_version", "text", "payload_display"]
+    readonly_fields = fields
+
+    @admin.display(description="payload shown and sent")
+    def payload_display(self, consent: Consent) -> str:
+        return _pretty_json(consent.payload)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "doi", "repo", "actor", "message"]
+    list_filter = ["kind"]
+    list_select_related = ["doi", "repo__namespace", "actor"]
+    search_fields = ["doi__doi", "repo__name", "actor__username", "message"]
+    date_hierarchy = "created_at"
