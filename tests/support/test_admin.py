@@ -1,0 +1,167 @@
+"""Staff handling support requests in the Django admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from repos.models import Repo
+from support.models import SupportRequest
+from tests.factories import RepoFactory
+
+CHANGELIST = reverse("admin:support_supportrequest_changelist")
+
+
+def _open(repo, user, action="delete", **kwargs):
+    return SupportRequest.open(
+        repo=repo, requester=user, action=action, reason="Wrong licence.", **kwargs
+    )
+
+
+def _change(request):
+    return reverse("admin:support_supportrequest_change", args=[request.pk])
+
+
+def _approve(request):
+    return reverse("admin:support_supportrequest_approve", args=[request.pk])
+
+
+def _reject(request):
+    return reverse("admin:support_supportrequest_reject", args=[request.pk])
+
+
+def _messages(response):
+    return [str(m) for m in response.context["messages"]]
+
+
+@pytest.fixture
+def admin_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def test_the_queue_filters_and_searches(admin_client, owner, staff, locked):
+    request = _open(locked, owner)
+    other = _open(locked, owner, "visibility", target_visibility="private")
+    html = admin_client.get(CHANGELIST).content.decode()
+    assert f"#{request.pk} Delete alice/bert" in html and f"#{other.pk} Make" in html
+    html = admin_client.get(CHANGELIST, {"action__exact": "delete"}).content.decode()
+    assert f"#{request.pk} Delete" in html and f"#{other.pk} Make" not in html
+    other.reject(staff, "No.")
+    html = admin_client.get(CHANGELIST, {"status__exact": "open"}).content.decode()
+    assert f"#{request.pk} Delete" in html and f"#{other.pk} Make" not in html
+    for query in ("10.5072/hub/0002", "alice", "bert"):
+        assert (
+            f"#{request.pk} Delete" in admin_client.get(CHANGELIST, {"q": query}).content.decode()
+        )
+    assert (
+        f"#{request.pk} Delete" not in admin_client.get(CHANGELIST, {"q": "zzz"}).content.decode()
+    )
+
+
+@pytest.mark.smoke
+def test_the_request_page_shows_the_dois_the_trail_and_the_actions(admin_client, owner, locked):
+    request = _open(locked, owner)
+    html = admin_client.get(_change(request)).content.decode()
+    assert "10.5072/hub/0001" in html and "10.5072/hub/0002" in html
+    assert "Findable" in html
+    assert "Support request opened" in html
+    assert f'href="{_approve(request)}">Approve and carry out' in html
+    assert f'href="{_reject(request)}">Reject' in html
+    assert 'name="_save"' not in html
+
+
+def test_approving_a_deletion_asks_for_the_public_reason(admin_client, owner, locked):
+    request = _open(locked, owner)
+    response = admin_client.get(_approve(request))
+    assert response.status_code == 200
+    assert "Public reason" in response.content.decode()
+    response = admin_client.post(_approve(request), {"confirm": "yes", "public_reason": ""})
+    assert response.status_code == 200  # the form again, with its error
+    assert "This field is required." in response.content.decode()
+    assert not Repo.objects.get(pk=locked.pk).is_removed
+
+
+def test_approve_and_carry_out(admin_client, owner, staff, locked, run_on_commit):
+    request = _open(locked, owner)
+    with run_on_commit():
+        response = admin_client.post(
+            _approve(request),
+            {"confirm": "yes", "public_reason": "Withdrawn.", "note": "Done as asked."},
+            follow=True,
+        )
+    assert response.redirect_chain[-1][0] == _change(request)
+    assert f"Request #{request.pk} carried out: Delete alice/bert." in _messages(response)
+    request.refresh_from_db()
+    assert (request.status, request.handled_by, request.staff_note) == (
+        "carried_out",
+        staff,
+        "Done as asked.",
+    )
+    repo = Repo.objects.get(pk=locked.pk)
+    assert repo.is_removed and repo.removal_reason == "Withdrawn."
+    html = response.content.decode()
+    assert "Support request carried out" in html and "Approve and carry out" not in html
+    # A second click finds it handled and does nothing.
+    response = admin_client.post(_approve(request), {"confirm": "yes"}, follow=True)
+    assert f"Request #{request.pk} was already handled." in _messages(response)
+
+
+def test_a_taken_name_is_shown_to_staff_and_nothing_changes(admin_client, owner, locked):
+    request = _open(locked, owner, "rename", new_name="gpt", new_namespace=owner.namespace)
+    RepoFactory(namespace=owner.namespace, name="gpt")
+    response = admin_client.post(_approve(request), {"confirm": "yes"}, follow=True)
+    [message] = _messages(response)
+    assert "alice/bert was not moved: alice already has a model named “gpt”." in message
+    assert "Nothing was changed; the request stays open." in message
+    assert Repo.objects.get(pk=locked.pk).full_name == "alice/bert"
+    assert SupportRequest.objects.get(pk=request.pk).status == "open"
+
+
+def test_rejecting_needs_a_note(admin_client, owner, locked):
+    request = _open(locked, owner)
+    assert "Why it is rejected" in admin_client.get(_reject(request)).content.decode()
+    response = admin_client.post(_reject(request), {"confirm": "yes", "note": ""})
+    assert "This field is required." in response.content.decode()
+    assert SupportRequest.objects.get(pk=request.pk).status == "open"
+    response = admin_client.post(
+        _reject(request), {"confirm": "yes", "note": "Cited in a paper."}, follow=True
+    )
+    assert f"Request #{request.pk} rejected." in _messages(response)
+    request.refresh_from_db()
+    assert (request.status, request.staff_note) == ("rejected", "Cited in a paper.")
+
+
+def test_the_changelist_actions_confirm_first(admin_client, owner, locked, run_on_commit):
+    delete = _open(locked, owner)
+    hide = _open(locked, owner, "visibility", target_visibility="private")
+    selected = {"action": "reject_selected", ACTION_CHECKBOX_NAME: [delete.pk]}
+    response = admin_client.post(CHANGELIST, selected)
+    assert response.status_code == 200 and "Why it is rejected" in response.content.decode()
+    admin_client.post(CHANGELIST, {**selected, "confirm": "yes", "note": "No."})
+    assert SupportRequest.objects.get(pk=delete.pk).status == "rejected"
+
+    selected = {"action": "approve_selected", ACTION_CHECKBOX_NAME: [hide.pk]}
+    response = admin_client.post(CHANGELIST, selected)
+    assert "Public reason" not in response.content.decode()  # not a deletion
+    with run_on_commit():
+        admin_client.post(CHANGELIST, {**selected, "confirm": "yes"})
+    assert SupportRequest.objects.get(pk=hide.pk).status == "carried_out"
+    assert Repo.objects.get(pk=locked.pk).private
+
+
+def test_requests_are_neither_added_nor_deleted_in_the_admin(admin_client, owner, locked):
+    request = _open(locked, owner)
+    assert admin_client.get(reverse("admin:support_supportrequest_add")).status_code == 403
+    delete_url = reverse("admin:support_supportrequest_delete", args=[request.pk])
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert SupportRequest.objects.filter(pk=request.pk).exists()
+
+
+def test_non_staff_cannot_reach_the_staff_actions(client, owner, locked):
+    request = _open(locked, owner)
+    client.force_login(owner)
+    response = client.post(_approve(request), {"confirm": "yes", "public_reason": "x"})
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    assert not Repo.objects.get(pk=locked.pk).is_removed
