@@ -84,7 +84,7 @@ class BaseCreatorFormSet(forms.BaseFormSet):
         for number, form in enumerate(self.forms, start=1):
             for name, errors in form.errors.items():
                 label = form.fields[name].label if name in form.fields else ""
-                where = f"Author {number}" + (f", {label.lower()}" if label else "")
+                where = f"Author {number}" + (f" ({label})" if label else "")
                 found += [f"{where}: {e}" for e in errors]
         return found
 

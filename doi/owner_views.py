@@ -20,13 +20,14 @@ from doi.forms import (
     AUTHORS_PREFIX,
     CONSENT_TEXT,
     CONSENT_VERSION,
+    PERSONAL,
     AcknowledgeForm,
     CreatorFormSet,
     author_rows,
     edit_author_rows,
     rows_as_data,
 )
-from doi.metadata import DoiMetadataError, default_creators
+from doi.metadata import DoiMetadataError
 from doi.models import Doi, DoiNotAllowed
 from doi.registrars import DataCiteRegistrar, get_registrar
 from repos.models import Repo, Revision
@@ -145,7 +146,7 @@ def retry(request: HttpRequest, repo_type: str, owner: str, name: str, pk: int) 
     if not doi.error_is_permanent:
         return _back_to_section(request, repo, notice=f"{doi.doi} is not waiting for a retry.")
     doi.retry(request.user)
-    return _back_to_section(request, repo, notice=f"Registration of {doi.doi} is being retried.")
+    return _back_to_section(request, repo, notice=_state_notice(doi, "is being retried"))
 
 
 @login_required
@@ -157,7 +158,7 @@ def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> Htt
         # Also where a second click on Generate DOI lands once the first one went through.
         return _back_to_section(request, repo, notice=_explanation(panel))
     if request.method == "GET":
-        return _render_form(request, panel, rows=default_creators(request.user))
+        return _render_form(request, panel, rows=_default_rows(request.user))
     action = request.POST.get("action", "generate")
     acknowledged = bool(request.POST.get("acknowledge"))
     if action not in ("generate", "preview"):
@@ -178,7 +179,10 @@ def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> Htt
             )
         except (DoiNotAllowed, DoiMetadataError) as exc:
             return _render_form(request, panel, formset=formset, ack=ack, error=exc.message)
-        return _back_to_section(request, repo, notice=_reserved_notice(doi))
+        doi.refresh_from_db()  # the registration may have run already, after the commit
+        return _back_to_section(
+            request, repo, notice=_state_notice(doi, "is reserved; its registration is under way")
+        )
     return _render_form(request, panel, formset=formset, ack=ack, acknowledged=acknowledged)
 
 
@@ -190,10 +194,19 @@ def _explanation(panel: Panel) -> str:
     }[panel.offer]
 
 
-def _reserved_notice(doi: Doi) -> str:
+def _state_notice(doi: Doi, pending: str) -> str:
     if doi.state == "findable":
-        return f"{doi.doi} is registered and findable."
-    return f"{doi.doi} is reserved; registration at DataCite is under way."
+        return f"{doi.doi} is registered at DataCite and findable."
+    if doi.state == "failed":
+        return f"DataCite did not register {doi.doi}: see below."
+    return f"{doi.doi} {pending}."
+
+
+def _default_rows(user) -> list[dict]:
+    """The user as the first author, by the full name in their profile; no row without one
+    (the form then asks for the name rather than guess it)."""
+    full_name = user.full_name.strip()
+    return [{"type": PERSONAL, "name": full_name}] if full_name else []
 
 
 def _organization_name(repo: Repo) -> str:
@@ -238,7 +251,19 @@ def _render_form(
         return render(request, f"{FORM_TEMPLATE}#preview", context)
     if request.htmx:
         return render(request, f"{FORM_TEMPLATE}#form-section", context)
-    return render(request, FORM_TEMPLATE, context)
+    return render(request, FORM_TEMPLATE, context | _repo_header_context(repo))
+
+
+def _repo_header_context(repo: Repo) -> dict:
+    """What the repository header (repos/includes/_header.html) shows on the settings tab."""
+    return {
+        "license": repo.license,
+        "tags": repo.tags,
+        "revision": repo.head,
+        "tab": "settings",
+        "can_admin": True,
+        "card_label": "Dataset card" if repo.is_dataset else "Model card",
+    }
 
 
 def _preview(request: HttpRequest, repo: Repo, formset) -> dict:

@@ -321,3 +321,17 @@ def test_datasets_have_their_own_urls(client, owner):
     assert "Dataset" in html
     client.post(url(dataset), form_data({"name": "Alice Liddell"}))
     assert Doi.objects.versions().get().repo == dataset
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_registration_runs_at_once_the_section_says_it_is_findable(
+    logged_in, repo, settings
+):
+    # Committed for real, so the ImmediateBackend registers within the request.
+    settings.DOI_REGISTRAR = "local"
+    headers = {"HX-Request": "true", "HX-Target": "doi-section"}
+    response = logged_in.post(url(repo), form_data({"name": "Jane Doe"}), headers=headers)
+    version = Doi.objects.versions().get()
+    html = response.content.decode()
+    assert f"{version.doi} is registered at DataCite and findable." in html
+    assert "every 2s" not in html

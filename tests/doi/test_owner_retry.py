@@ -64,7 +64,7 @@ def test_with_htmx_it_returns_the_section_polling_again(client, owner, failed):
     html = response.content.decode()
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="doi-section"')
-    assert f"Registration of {failed.doi} is being retried." in html
+    assert f"{failed.doi} is being retried." in html
     assert 'hx-trigger="every 2s"' in html
     assert ">Retry</button>" not in html
 

@@ -1,0 +1,192 @@
+"""The owner gives a repository a DOI in a real browser, then a new one for a later revision;
+members who are not admins and strangers cannot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from doi.models import Doi
+from tests.datacite_server import datacite  # noqa: F401 - the fixture
+from tests.factories import PASSWORD, RepoFactory, commit_files
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Tasks queued but never run: the registration waits for a "worker" (the test) to push it.
+NO_WORKER = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Sentiment\n\nReads moods.\n"
+
+
+def shoot(page: Page, screenshot, name: str) -> None:
+    screenshot(f"doi-owner-{name}-1280")
+    page.set_viewport_size(NARROW)
+    screenshot(f"doi-owner-{name}-390")
+    page.set_viewport_size(WIDE)
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def push_pending() -> None:
+    """What the worker does: push every DOI change still waiting."""
+    for pk in Doi.objects.exclude(pending_action="").values_list("pk", flat=True):
+        Doi.objects.push(pk)
+
+
+def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, datacite, settings):  # noqa: F811
+    settings.TASKS = NO_WORKER
+    repo = RepoFactory(namespace=owner.namespace, name="sentiment-model")
+    commit_files(repo, owner, {"README.md": CARD})
+    log_in(page, "alice")
+
+    page.goto(repo.url("settings"))
+    section = page.locator("#doi-section")
+    expect(section.get_by_role("heading", name="DOI")).to_be_visible()
+    shoot(page, screenshot, "01-settings")
+
+    # The acknowledgement form opens in place.
+    section.get_by_role("link", name="Generate DOI").click()
+    heading = page.get_by_role("heading", name="Generate DOI for alice/sentiment-model")
+    expect(heading).to_be_visible()
+    assert page.url.endswith(repo.url("settings"))
+    expect(page.locator(".author-row").first.get_by_label("Full name")).to_have_value(
+        "Alice Liddell"
+    )
+    preview = page.locator("#doi-preview")
+    expect(preview).to_contain_text("Liddell, Alice")
+    expect(preview).to_contain_text("Apache License 2.0")
+    shoot(page, screenshot, "02-form")
+
+    # A second author, first with a mistyped ORCID iD: the preview says what is wrong.
+    page.get_by_role("button", name="Add author").click()
+    second = page.locator(".author-row").nth(1)
+    second.get_by_label("Full name").fill("Jane Doe")
+    second.get_by_label("ORCID iD").fill("0000-0002-1825-0098")
+    second.get_by_label("Affiliation").fill("Example University")
+    second.get_by_label("Affiliation").blur()
+    expect(preview).to_contain_text("is not a valid ORCID iD")
+    shoot(page, screenshot, "03-orcid-error")
+    second.get_by_label("ORCID iD").fill("0000-0002-1825-0097")
+    second.get_by_label("ORCID iD").blur()
+    expect(preview).to_contain_text("https://orcid.org/0000-0002-1825-0097")
+
+    # Jane first.
+    page.get_by_role("button", name="Move author 2 up").click()
+    expect(page.locator(".author-row").first.get_by_label("Full name")).to_have_value("Jane Doe")
+    expect(preview.locator(".creator-list li").first).to_contain_text("Doe, Jane")
+    shoot(page, screenshot, "04-authors")
+
+    page.get_by_label(re.compile("^I acknowledge")).check()
+    page.get_by_role("button", name="Generate DOI").click()
+    expect(section.locator(".doi-item").first).to_contain_text("Registration in progress")
+    first = Doi.objects.versions().get()
+    expect(section).to_contain_text(f"doi:{first.doi}")
+    expect(section).to_have_attribute("hx-trigger", "every 2s")
+    shoot(page, screenshot, "05-pending")
+    assert [c["name"] for c in first.creators] == ["Jane Doe", "Alice Liddell"]
+
+    # The worker registers it; the section, polling, sees DataCite's answer and stops.
+    push_pending()
+    expect(section.locator(".doi-item").first.get_by_text("Findable")).to_be_visible(timeout=8000)
+    expect(section).not_to_have_attribute("hx-trigger", "every 2s")
+    expect(section).to_contain_text("The current revision already has a DOI.")
+    assert datacite.state(first.doi) == "findable"
+    shoot(page, screenshot, "06-findable")
+
+    # The repository header shows the citation tag.
+    page.goto(repo.url("page"))
+    expect(page.locator(".doi-tag")).to_contain_text(f"doi:{first.doi}")
+    shoot(page, screenshot, "07-header-tag")
+
+    # A new revision, then Generate new DOI; DataCite refuses the first try.
+    page.goto(repo.url("upload"))
+    page.get_by_label("Files").set_input_files(
+        files=[{"name": "weights.bin", "mimeType": "application/octet-stream", "buffer": b"01"}]
+    )
+    page.get_by_role("button", name="Commit files").click()
+    page.wait_for_url(re.compile(r"/alice/sentiment-model$"))
+    settings.TASKS = IMMEDIATE
+    datacite.fail("422")
+    page.goto(repo.url("settings"))
+    section.get_by_role("link", name="Generate new DOI").click()
+    expect(page.get_by_role("heading", name=re.compile("^Generate new DOI"))).to_be_visible()
+    page.get_by_label(re.compile("^I acknowledge")).check()
+    page.get_by_role("button", name="Generate new DOI").click()
+    expect(section.get_by_text("DataCite did not register this DOI.")).to_be_visible()
+    shoot(page, screenshot, "08-failed")
+
+    section.get_by_role("button", name="Retry").click()
+    second_doi = Doi.objects.versions().order_by("-number").first()
+    expect(section).to_contain_text(f"{second_doi.doi} is registered at DataCite and findable.")
+    newest, older = section.locator(".doi-item").nth(0), section.locator(".doi-item").nth(1)
+    expect(newest).to_contain_text(second_doi.doi)
+    expect(newest.get_by_text("Findable", exact=True)).to_be_visible(timeout=8000)
+    expect(older).to_contain_text(first.doi)
+    expect(older.get_by_text("Outdated")).to_be_visible()
+    expect(section.get_by_role("button", name="Retry")).to_have_count(0)
+    shoot(page, screenshot, "09-new-doi")
+    assert datacite.state(second_doi.doi) == "findable"
+
+
+def test_the_form_works_without_javascript(browser, live_server, screenshot, owner):
+    context = browser.new_context(
+        base_url=live_server.url, viewport=WIDE, java_script_enabled=False
+    )
+    page = context.new_page()
+    try:
+        repo = RepoFactory(namespace=owner.namespace, name="plain")
+        commit_files(repo, owner, {"README.md": CARD})
+        log_in(page, "alice")
+        page.goto(repo.url("settings"))
+        page.get_by_role("link", name="Generate DOI").click()
+        expect(page.get_by_role("heading", name="Generate DOI for alice/plain")).to_be_visible()
+        page.get_by_role("button", name="Add author").click()
+        page.locator(".author-row").nth(1).get_by_label("Full name").fill("Jane Doe")
+        page.get_by_role("button", name="Move author 2 up").click()
+        expect(page.locator("#doi-preview .creator-list li").first).to_contain_text("Doe, Jane")
+        screenshot("doi-owner-10-no-js-form-1280", target=page)
+        page.get_by_label(re.compile("^I acknowledge")).check()
+        page.get_by_role("button", name="Generate DOI").click()
+        page.wait_for_url(re.compile(r"/settings#doi-section$"))
+        expect(page.locator("#doi-section")).to_contain_text("The current revision already has")
+        screenshot("doi-owner-11-no-js-done-1280", target=page)
+        assert [c["name"] for c in Doi.objects.versions().get().creators] == [
+            "Jane Doe",
+            "Alice Liddell",
+        ]
+    finally:
+        context.close()
+
+
+def test_a_write_member_and_a_stranger_cannot(page: Page, screenshot, owner, org, writer, stranger):
+    repo = RepoFactory(namespace=org.namespace, name="shared-model")
+    commit_files(repo, owner, {"README.md": CARD})
+    private = RepoFactory(namespace=org.namespace, name="secret", private=True)
+    commit_files(private, owner, {"README.md": CARD})
+    generate = f"/{org.namespace.name}/shared-model/settings/doi/generate"
+
+    log_in(page, "bob")
+    page.goto(repo.url("page"))
+    expect(page.get_by_role("link", name="Settings")).to_have_count(0)
+    assert page.goto(repo.url("settings")).status == 403
+    assert page.goto(generate).status == 403
+    expect(page.get_by_role("button", name="Generate DOI")).to_have_count(0)
+    shoot(page, screenshot, "12-writer-403")
+
+    page.context.clear_cookies()
+    log_in(page, "mallory")
+    assert page.goto(generate).status == 403
+    assert page.goto(f"/{org.namespace.name}/secret/settings/doi/generate").status == 404
+    expect(page.get_by_role("button", name="Generate DOI")).to_have_count(0)
+    shoot(page, screenshot, "13-stranger-404")
+    assert not Doi.objects.exists()
