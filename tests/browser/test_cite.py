@@ -1,0 +1,151 @@
+"""A reader cites a repository in a real browser: the doi: tag, the Cite panel, Copy, the switch
+to all versions, the outdated banner, and the DOI page of a repository gone private."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from doi.models import Doi
+from repos.models import Repo
+from tests.factories import RepoFactory, commit_files
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Sentiment\n\nReads moods.\n"
+AUTHORS = [
+    {"type": "Personal", "name": "Alice Liddell", "orcid": "0000-0002-1825-0097"},
+    {"type": "Organizational", "name": "Wonderland Labs"},
+]
+
+
+@pytest.fixture
+def dois(owner, settings):
+    """A model with two version DOIs (and the concept DOI), registered by the local registrar."""
+    settings.DOI_REGISTRAR = "local"
+    settings.DOI_CONCEPT_DOIS = True
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    repo = RepoFactory(namespace=owner.namespace, name="sentiment-model")
+    commit_files(repo, owner, {"README.md": CARD})
+
+    def reserve() -> Doi:
+        return Doi.objects.reserve(
+            repo=repo, user=owner, creators=AUTHORS, consent_text="Consent", consent_version="t"
+        )
+
+    first = reserve()
+    first_revision = repo.head
+    commit_files(repo, owner, {"weights.bin": "v2"}, message="Retrain")
+    second = reserve()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.state == second.state == "findable"
+    return repo, first, first_revision, second
+
+
+def doi_name(doi: Doi) -> re.Pattern:
+    """The tag's accessible name: "doi:" and the DOI (browsers may put a space between)."""
+    # "/" escaped too: Playwright passes the pattern on as a /…/ literal.
+    return re.compile(rf"^doi:\s?{re.escape(doi.doi).replace('/', r'\/')}$")
+
+
+def shoot(page: Page, screenshot, name: str) -> None:
+    screenshot(f"doi-cite-{name}-1280")
+    page.set_viewport_size(NARROW)
+    screenshot(f"doi-cite-{name}-390")
+    page.set_viewport_size(WIDE)
+
+
+def test_a_reader_cites_the_latest_version_and_all_versions(page: Page, screenshot, dois):
+    repo, _, _, latest = dois
+    concept = latest.concept
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(repo.get_absolute_url())
+
+    tag = page.get_by_role("link", name=doi_name(latest))
+    expect(tag).to_have_attribute("href", f"https://doi.org/{latest.doi}")
+    shoot(page, screenshot, "01-header")
+
+    page.get_by_text("Cite", exact=True).click()
+    panel = page.locator("#cite-panel")
+    expect(panel.get_by_role("heading", name="BibTeX")).to_be_visible()
+    bibtex = panel.locator("#cite-bibtex")
+    expect(bibtex).to_contain_text("@misc{sentiment-model_")
+    expect(bibtex).to_contain_text(f"(Revision {repo.head.short_oid})")
+    expect(bibtex).to_contain_text("Liddell, Alice and {Wonderland Labs}")
+    expect(panel.locator("#cite-apa")).to_contain_text(
+        f"Liddell, A., & Wonderland Labs. ({latest.created_at.year}). sentiment-model "
+        f"(Version {repo.head.short_oid}) [Machine learning model]."
+    )
+    for label in ("CSL-JSON", "RIS", "DataCite XML"):
+        expect(panel.get_by_role("link", name=label)).to_be_visible()
+    shoot(page, screenshot, "02-panel")
+
+    # Copy, by keyboard: the button says it worked and the clipboard holds the BibTeX.
+    copy = panel.get_by_role("button", name="Copy BibTeX")
+    copy.focus()
+    page.keyboard.press("Enter")
+    expect(panel.get_by_role("status").first).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()").startswith("@misc{sentiment-model_")
+    shoot(page, screenshot, "03-copied")
+
+    # All versions: the concept DOI, swapped in place.
+    url_before = page.url
+    panel.get_by_role("link", name="All versions").click()
+    expect(page.locator("#cite-panel").get_by_role("link", name=f"doi:{concept.doi}")).to_be_visible()
+    expect(page.locator("#cite-bibtex")).to_contain_text("title = {sentiment-model},")
+    assert page.url == url_before
+    page.locator("#cite-panel").get_by_role("button", name="Copy APA").click()
+    expect(page.locator("#cite-panel").get_by_role("status").nth(1)).to_have_text("Copied")
+    assert concept.doi in page.evaluate("navigator.clipboard.readText()")
+    shoot(page, screenshot, "04-all-versions")
+
+    page.locator("#cite-panel").get_by_role("link", name="This version").click()
+    expect(page.locator("#cite-panel").get_by_role("link", name=f"doi:{latest.doi}")).to_be_visible()
+
+
+def test_an_outdated_revision_shows_the_banner(page: Page, screenshot, dois):
+    repo, first, first_revision, latest = dois
+    page.goto(first_revision.get_absolute_url())
+    expect(page.get_by_role("link", name=doi_name(first)).first).to_be_visible()
+    banner = page.get_by_role("note")
+    expect(banner).to_contain_text(f"This revision’s DOI doi:{first.doi} is outdated")
+    shoot(page, screenshot, "05-outdated")
+    banner.get_by_role("link", name=f"doi:{latest.doi}").click()
+    expect(page).to_have_url(f"{page.url.split('/alice')[0]}{repo.get_absolute_url()}")
+
+
+def test_the_cite_panel_works_without_javascript(browser, live_server, dois):
+    repo, _, _, latest = dois
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(repo.get_absolute_url())
+        page.get_by_text("Cite", exact=True).click()
+        panel = page.locator("#cite-panel")
+        expect(panel.locator("#cite-bibtex")).to_be_visible()
+        expect(panel.get_by_role("button", name="Copy BibTeX")).to_be_hidden()
+        panel.get_by_role("link", name="All versions").click()
+        expect(page).to_have_url(f"{live_server.url}{repo.get_absolute_url()}?cite=all#cite")
+        expect(page.locator("#cite-panel")).to_contain_text(f"doi:{latest.concept.doi}")
+    finally:
+        context.close()
+
+
+def test_a_private_repositorys_doi_shows_its_citation(page: Page, screenshot, dois):
+    repo, first, _, _ = dois
+    Repo.objects.filter(pk=repo.pk).update(private=True)  # a staff action in practice
+    page.goto(f"/doi/{first.doi}")
+    expect(page.get_by_text("This repository is no longer publicly available.")).to_be_visible()
+    expect(page.locator("#cite-bibtex")).to_contain_text("@misc{sentiment-model_")
+    shoot(page, screenshot, "06-private-landing")
+
+
+def test_an_unknown_doi_has_a_friendly_page(page: Page, screenshot, db):
+    page.goto("/doi/10.5072/hub/9999")
+    expect(page.get_by_role("heading", name="DOI not found")).to_be_visible()
+    shoot(page, screenshot, "07-not-found")
