@@ -11,8 +11,10 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.timezone import localtime
 
 from doi.models import Consent, Doi, DoiNotAllowed, Event
 
@@ -76,7 +78,6 @@ class DoiAdmin(admin.ModelAdmin):
         "kind",
         "repo_link",
         "state_display",
-        "pending_action",
         "attempts",
         "error_display",
         "created_at",
@@ -88,7 +89,7 @@ class DoiAdmin(admin.ModelAdmin):
     actions = ["retry_registration", "resend_metadata", "discard"]
     inlines = [EventInline]
     fieldsets = [
-        (None, {"fields": ["doi", "kind", "repo_link", "revision_oid", "concept", "landing"]}),
+        (None, {"fields": ["doi", "kind", "repo_link", "revision_link", "concept", "landing"]}),
         (
             "Registration",
             {
@@ -124,12 +125,29 @@ class DoiAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # DOIs are permanent; a never-registered one can be discarded
 
+    def change_view(self, request: HttpRequest, object_id, form_url="", extra_context=None):
+        # Nothing here is editable: no save buttons that would do nothing.
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     # Columns -------------------------------------------------------------------------------------
 
     @admin.display(description="repository", ordering="repo__name")
     def repo_link(self, doi: Doi) -> str:
         url = reverse("admin:repos_repo_change", args=[doi.repo_id])
         return format_html('<a href="{}">{}</a>', url, doi.repo.full_name)
+
+    @admin.display(description="revision")
+    def revision_link(self, doi: Doi) -> str:
+        if doi.revision_id is None:
+            return f"{doi.revision_oid or '—'} (its files were removed)"
+        url = reverse("admin:repos_revision_change", args=[doi.revision_id])
+        return format_html('<a href="{}">{}</a>', url, doi.revision_oid)
 
     @admin.display(description="state")
     def state_display(self, doi: Doi) -> str:
@@ -140,7 +158,7 @@ class DoiAdmin(admin.ModelAdmin):
         if not doi.last_error:
             return "—"
         kind = "permanent" if doi.error_is_permanent else "will retry"
-        return f"{Truncator(doi.last_error).chars(80)} ({kind})"
+        return f"{Truncator(doi.last_error).chars(60)} ({kind})"
 
     @admin.display(description="landing page")
     def landing(self, doi: Doi) -> str:
@@ -152,9 +170,9 @@ class DoiAdmin(admin.ModelAdmin):
         return _user_link(consent.user) if consent else "— (a concept DOI has no own consent)"
 
     @admin.display(description="agreed at")
-    def consent_when(self, doi: Doi):
+    def consent_when(self, doi: Doi) -> str:
         consent = self._consent(doi)
-        return consent.created_at if consent else "—"
+        return date_format(localtime(consent.created_at), "DATETIME_FORMAT") if consent else "—"
 
     @admin.display(description="text agreed to")
     def consent_text(self, doi: Doi) -> str:

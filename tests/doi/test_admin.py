@@ -97,6 +97,7 @@ def test_the_detail_shows_consent_payload_and_events(staff_client, failed, owner
     assert "Reserved" in page
     assert 'name="last_error"' not in page  # read-only
     assert 'name="doi"' not in page
+    assert 'name="_save"' not in page
 
 
 def test_staff_cannot_add_or_delete_dois(staff_client, failed):
@@ -169,3 +170,30 @@ def test_consent_and_events_are_read_only(staff_client, failed):
         ).status_code
         == 403
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_repair_a_failed_doi_in_the_browser(page, screenshot, staff, failed, datacite):
+    from tests.factories import PASSWORD
+
+    page.goto("/admin/login/?next=/admin/doi/doi/")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Registration failed").click()
+    screenshot("doi-admin-list-failed")
+    page.get_by_role("link", name=failed.doi).click()
+    screenshot("doi-admin-detail")
+    page.go_back()
+    page.get_by_role("checkbox", name="Select this object for an action").first.check()
+    page.get_by_label("Action:").select_option(label="Retry registration")
+    page.get_by_role("button", name="Run").click()
+    assert page.get_by_text("1 DOI(s) queued for registration again.").is_visible()
+    screenshot("doi-admin-after-retry")
+    page.goto(f"/admin/doi/doi/{failed.pk}/change/")
+    screenshot("doi-admin-detail-after-retry")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/admin/doi/doi/{failed.pk}/change/")
+    screenshot("doi-admin-detail-narrow")
+    failed.refresh_from_db()
+    assert failed.state == "findable"
