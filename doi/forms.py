@@ -150,3 +150,23 @@ def edit_author_rows(rows: list[dict], action: str, *, organization: str = "") -
         elif verb == "down" and i + 1 < len(rows):
             rows[i], rows[i + 1] = rows[i + 1], rows[i]
     return rows
+
+
+def focus_after(action: str, rows: list[dict]) -> str:
+    """The id of the element to focus once ``action`` re-rendered the rows, so a keyboard user
+    stays where they were: the moved row's button, the new row's name, the next row."""
+    verb, _, index = action.partition(":")
+    last = len(rows) - 1
+    if verb in ("add", "add-organization"):
+        return f"id_{AUTHORS_PREFIX}-{last}-name"
+    if not index.isdigit():
+        return ""
+    i = int(index)
+    if verb == "remove":
+        return f"id_{AUTHORS_PREFIX}-{min(i, last)}-name" if rows else "author-add"
+    if verb in ("up", "down"):
+        moved = max(i - 1, 0) if verb == "up" else min(i + 1, last)
+        if verb == "up":
+            return f"author-{moved}-up" if moved > 0 else f"author-{moved}-down"
+        return f"author-{moved}-down" if moved < last else f"author-{moved}-up"
+    return ""

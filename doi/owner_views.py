@@ -25,6 +25,7 @@ from doi.forms import (
     CreatorFormSet,
     author_rows,
     edit_author_rows,
+    focus_after,
     rows_as_data,
 )
 from doi.metadata import DoiMetadataError
@@ -165,7 +166,8 @@ def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> Htt
         # A row button (add, remove, move): the form again, with the rows edited.
         organization = _organization_name(repo)
         rows = edit_author_rows(author_rows(request.POST), action, organization=organization)
-        return _render_form(request, panel, rows=rows, acknowledged=acknowledged)
+        focus = focus_after(action, rows)
+        return _render_form(request, panel, rows=rows, acknowledged=acknowledged, focus=focus)
     formset = CreatorFormSet(request.POST, prefix=AUTHORS_PREFIX)
     ack = AcknowledgeForm(request.POST) if action == "generate" else None
     if action == "generate" and formset.is_valid() and ack.is_valid():
@@ -224,6 +226,7 @@ def _render_form(
     ack: AcknowledgeForm | None = None,
     acknowledged: bool = False,
     error: str = "",
+    focus: str = "",
 ) -> HttpResponse:
     """The acknowledgement form: a whole page, the section (htmx), or just the preview (htmx,
     when an author field changed)."""
@@ -231,6 +234,9 @@ def _render_form(
     if formset is None:
         formset = CreatorFormSet(initial=rows, prefix=AUTHORS_PREFIX)
         checked = CreatorFormSet(rows_as_data(rows or []), prefix=AUTHORS_PREFIX)
+        for form in formset:
+            if focus == form["name"].auto_id:
+                form.fields["name"].widget.attrs["autofocus"] = True
     else:
         checked = formset
     context = {
@@ -239,6 +245,7 @@ def _render_form(
         "formset": formset,
         "ack": ack or AcknowledgeForm(initial={"acknowledge": acknowledged}),
         "error": error,
+        "focus": focus,
         "preview": _preview(request, repo, checked),
         "organization": _organization_name(repo),
         "missing_full_name": not request.user.full_name.strip(),

@@ -83,6 +83,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     # Jane first.
     page.get_by_role("button", name="Move author 2 up").click()
     expect(page.locator(".author-row").first.get_by_label("Full name")).to_have_value("Jane Doe")
+    expect(page.get_by_role("button", name="Move author 1 down")).to_be_focused()
     expect(preview.locator(".creator-list li").first).to_contain_text("Doe, Jane")
     shoot(page, screenshot, "04-authors")
 

@@ -141,6 +141,27 @@ def test_move_up_and_down_reorder_rows(logged_in, repo):
     assert names_in_order(down) == ["B Two", "A One", "C Three"]
 
 
+@pytest.mark.parametrize(
+    "action", ["up:0", "down:1", "remove:7", "up:x", "explode", "add-organization"]
+)
+def test_row_actions_that_make_no_sense_change_nothing(logged_in, repo, action):
+    rows = ({"name": "A One"}, {"name": "B Two"})
+    html = logged_in.post(url(repo), form_data(*rows, action=action)).content.decode()
+    assert names_in_order(html) == ["A One", "B Two"]
+    assert Doi.objects.count() == 0
+
+
+def test_focus_stays_with_the_row_a_button_moved_or_added(logged_in, repo):
+    rows = ({"name": "A One"}, {"name": "B Two"}, {"name": "C Three"})
+    up = logged_in.post(url(repo), form_data(*rows, action="up:2")).content.decode()
+    assert re.search(r'id="author-1-up"[^>]*autofocus', up)
+    assert up.count("autofocus") == 1
+    top = logged_in.post(url(repo), form_data(*rows, action="up:1")).content.decode()
+    assert re.search(r'id="author-0-down"[^>]*autofocus', top)
+    added = logged_in.post(url(repo), form_data(*rows, action="add")).content.decode()
+    assert re.search(r'<input[^>]*name="authors-3-name"[^>]*autofocus', added)
+
+
 def test_the_preview_follows_the_edited_author_order(logged_in, repo):
     rows = ({"name": "Alice Liddell"}, {"name": "Bob Writer", "orcid": VALID_ORCID})
     html = logged_in.post(url(repo), form_data(*rows, action="up:1")).content.decode()
@@ -178,6 +199,7 @@ def test_an_orcid_with_a_wrong_check_digit_is_refused_next_to_the_field(logged_i
     html = response.content.decode()
     assert response.status_code == 200
     assert f"{BAD_ORCID} is not a valid ORCID iD" in html
+    assert "Some author details need attention" in html
     assert f'value="{BAD_ORCID}"' in html and 'value="Oxford"' in html
     assert Doi.objects.count() == 0
 
