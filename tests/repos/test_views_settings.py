@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from repos.models import Repo, RepoRedirect
+from repos.models import Repo, RepoLock, RepoRedirect
 from tests.factories import RepoFactory
 
 
@@ -167,3 +167,41 @@ def test_delete_refuses_anything_but_the_full_name(client, repo, owner, typed):
 def test_delete_says_what_to_type(client, repo, owner):
     client.force_login(owner)
     assert "Type “alice/bert” to confirm" in client.get("/alice/bert/settings").text
+
+
+# Locked repositories ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def locked(repo):
+    RepoLock.objects.create(repo=repo, reason="DOI", holder="doi:10.5072/hub/0001")
+    return repo
+
+
+def test_a_locked_repository_explains_why_it_cannot_be_renamed(client, locked, owner):
+    client.force_login(owner)
+    response = client.post(
+        "/alice/bert/settings/rename", {"namespace": owner.namespace_id, "name": "other"}
+    )
+    assert response.status_code == 200
+    assert "locked by DOI" in response.text
+    locked.refresh_from_db()
+    assert locked.name == "bert"
+    assert not RepoRedirect.objects.exists()
+
+
+def test_a_locked_repository_explains_why_its_visibility_stays(client, locked, owner):
+    client.force_login(owner)
+    response = client.post("/alice/bert/settings/visibility", {"visibility": "private"})
+    assert response.status_code == 200
+    assert "locked by DOI" in response.text
+    locked.refresh_from_db()
+    assert not locked.private
+
+
+def test_a_locked_repository_explains_why_it_cannot_be_deleted(client, locked, owner):
+    client.force_login(owner)
+    response = client.post("/alice/bert/settings/delete", {"confirm": "alice/bert"})
+    assert response.status_code == 200
+    assert "locked by DOI" in response.text
+    assert Repo.objects.filter(pk=locked.pk).exists()
