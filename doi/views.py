@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.http.request import MediaType
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from doi import citations
@@ -76,7 +76,7 @@ def _requested_format(request: HttpRequest) -> Format | None:
 # Views ----------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @vary_on_headers("Accept")
 def resolve(request: HttpRequest, value: str) -> HttpResponse:
     """``/doi/<doi>``: the DOI's repository (version → its revision, concept → the current
@@ -101,6 +101,9 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         )
     if fmt is not None:
         return _citation_response(request, doi, fmt)
+    if doi.repo.is_removed:
+        # The tombstone: the DOI is permanent, the repository is gone for good.
+        return _landing(request, doi, status=410, reason="removed")
     if doi.repo.private:
         return _landing(request, doi, status=200, reason="private")
     if doi.kind == Doi.Kind.CONCEPT:
@@ -120,19 +123,19 @@ def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpRespo
 
 def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> HttpResponse:
     """The DOI's own page: its citation and metadata, when the repository cannot be shown.
-    ``reason`` says why ("private", "revision-removed"); a tombstone answers 410."""
+    ``reason`` says why: "removed" (the tombstone, 410), "private" or "revision-removed"."""
     context = {
         "doi": doi,
         "record": citations.Record.of(doi),
         "reason": reason,
-        "can_view_repo": doi.repo.can_view(request.user),
+        "can_view_repo": not doi.repo.is_removed and doi.repo.can_view(request.user),
         "schema_org": citations.schema_org_script(doi),
         **cite_context(None, None, doi),
     }
     return render(request, "doi/landing.html", context, status=status)
 
 
-@require_GET
+@require_safe
 def cite(request: HttpRequest, value: str) -> HttpResponse:
     """The Cite panel of a version DOI, showing it or (``?show=all``) its concept DOI: the
     htmx swap behind the "This version" / "All versions" switch."""

@@ -70,8 +70,9 @@ def test_other_forms_of_the_doi_redirect_to_the_canonical_url(client, version, f
     assert response["Location"] == "/doi/10.5072/hub/0002?format=bibtex"
 
 
-def test_it_answers_only_get(client, version):
+def test_it_answers_only_get_and_head(client, version):
     assert client.post(url(version)).status_code == 405
+    assert client.post(reverse("doi:cite", args=[version.doi])).status_code == 405
 
 
 # Not found ----------------------------------------------------------------------------------
@@ -266,3 +267,24 @@ def test_without_htmx_the_switch_leads_to_the_page_with_the_panel_open(client, r
 
 def test_the_switch_is_only_for_version_dois(client, version):
     assert client.get(cite_url(version.concept), headers=HTMX).status_code == 404
+
+
+def test_a_removed_repository_answers_410_with_a_tombstone(client, repo, version):
+    removed_at = timezone.now()
+    type(repo).objects.filter(pk=repo.pk).update(
+        removed_at=removed_at, removal_reason="Withdrawn at the authors' request.", head=None
+    )
+    response = client.get(url(version))
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert f"This model was removed on {removed_at:%-d %B %Y}." in html
+    assert "Reason: Withdrawn at the authors&#x27; request." in html
+    assert "@misc{sentiment-model_" in html
+    assert '<script type="application/ld+json">' in html
+    assert "open alice/sentiment-model" not in html
+
+
+def test_head_requests_are_answered_like_get(client, version):
+    response = client.head(url(version))
+    assert response.status_code == 302
+    assert client.head(url(version), headers={"Accept": "application/x-bibtex"}).status_code == 200
