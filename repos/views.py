@@ -188,7 +188,8 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def create(request: HttpRequest, repo_type: str) -> HttpResponse:
-    form = RepoCreateForm(request.POST or None, user=request.user, instance=Repo(type=repo_type))
+    data = request.POST if request.method == "POST" else None
+    form = RepoCreateForm(data, user=request.user, instance=Repo(type=repo_type))
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
@@ -299,8 +300,9 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
     if body_error:
         form, status = UploadForm(), 413
     else:
-        form = UploadForm(request.POST or None, request.FILES or None)
-        if request.method == "POST" and form.is_valid():
+        is_post = request.method == "POST"
+        form = UploadForm(request.POST, request.FILES) if is_post else UploadForm()
+        if is_post and form.is_valid():
             revision = repo.commit(
                 author=request.user,
                 message=form.cleaned_data["message"],

@@ -117,3 +117,10 @@ def test_it_requires_login(client, db):
 def test_it_rejects_put(client, owner):
     client.force_login(owner)
     assert client.put(NEW).status_code == 405
+
+
+def test_an_empty_post_shows_what_is_missing(client, owner):
+    client.force_login(owner)
+    response = client.post(NEW, {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"]

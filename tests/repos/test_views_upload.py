@@ -221,3 +221,22 @@ def test_edit_card_access(client, repo, org_repo, owner, writer, reader, strange
     assert client.get("/alice/bert/edit-card").status_code == 302
     client.force_login(owner)
     assert client.delete("/alice/bert/edit-card").status_code == 405
+
+
+def test_an_empty_post_shows_what_is_missing(client, repo, owner):
+    client.force_login(owner)
+    response = client.post("/alice/bert/upload", {})
+    assert response.status_code == 200
+    assert "Choose at least one file to upload." in response.text
+
+
+def test_too_many_files_is_a_clear_message(client, repo, owner, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    client.force_login(owner)
+    head = repo.head_id
+    files = _files(("a.txt", b"a"), ("b.txt", b"b"), ("c.txt", b"c"))
+    response = client.post("/alice/bert/upload", {"files": files, "message": "Three"})
+    assert response.status_code == 413
+    assert "more than 2 files" in response.text
+    repo.refresh_from_db()
+    assert repo.head_id == head
