@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
@@ -297,13 +297,20 @@ class Bibliography:
 
 def bibliography(doi: Doi, style: str = "apa") -> Bibliography:
     """The formatted reference (APA by default), as plain text and as HTML with italics."""
-    item = csl(doi)
-    bib = CitationStylesBibliography(_style(style), CiteProcJSON([item]), _MARKER_FORMATTER)
-    bib.register(Citation([CitationItem(item["id"])]))
-    marked = "".join(str(part) for part in bib.bibliography()[0])
+    marked = _render(style, json.dumps(csl(doi), sort_keys=True))
     text = marked.replace(_ITALIC_START, "").replace(_ITALIC_END, "")
     html = escape(marked).replace(_ITALIC_START, "<i>").replace(_ITALIC_END, "</i>")
     return Bibliography(text=text, html=mark_safe(html))  # noqa: S308 (escaped above)
+
+
+# citeproc takes tens of milliseconds per reference, and repository pages show one on every
+# view; the result depends only on the style and the item, which is the key.
+@lru_cache(maxsize=1024)
+def _render(style: str, item_json: str) -> str:
+    item = json.loads(item_json)
+    bib = CitationStylesBibliography(_style(style), CiteProcJSON([item]), _MARKER_FORMATTER)
+    bib.register(Citation([CitationItem(item["id"])]))
+    return "".join(str(part) for part in bib.bibliography()[0])
 
 
 def apa(doi: Doi) -> str:

@@ -222,6 +222,13 @@ def test_apa_html_italicises_the_title_and_escapes_everything_once():
     assert "<script>" not in html and "&amp;amp;" not in html
 
 
+def test_apa_follows_a_change_of_the_metadata():
+    before = citations.bibliography(make_doi()).text
+    after = citations.bibliography(make_doi(creators=[person("Hatter", "Mad")])).text
+    assert before.startswith("Liddell, A.")
+    assert after.startswith("Hatter, M. (2026).")
+
+
 # RIS ----------------------------------------------------------------------------------------
 
 
