@@ -35,6 +35,10 @@ from repos.models import Repo, Revision
 
 SECTION_TEMPLATE = "doi/owner/_section.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
+LOCKED_NOTE = (
+    "Deleting, renaming or moving this repository, or changing its visibility, now needs a "
+    "support request."
+)
 
 
 def _get_repo_for_admin(request: HttpRequest, repo_type: str, owner: str, name: str) -> Repo:
@@ -182,9 +186,8 @@ def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> Htt
         except (DoiNotAllowed, DoiMetadataError) as exc:
             return _render_form(request, panel, formset=formset, ack=ack, error=exc.message)
         doi.refresh_from_db()  # the registration may have run already, after the commit
-        return _back_to_section(
-            request, repo, notice=_state_notice(doi, "is reserved; its registration is under way")
-        )
+        notice = _state_notice(doi, "is reserved; its registration is under way")
+        return _back_to_section(request, repo, notice=f"{notice} {LOCKED_NOTE}")
     return _render_form(request, panel, formset=formset, ack=ack, acknowledged=acknowledged)
 
 

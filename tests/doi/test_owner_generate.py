@@ -273,6 +273,8 @@ def test_with_htmx_success_swaps_in_the_section_with_the_new_doi(logged_in, repo
     assert response.status_code == 200
     assert html.lstrip().startswith('<div id="doi-section"')
     assert f"doi:{version.doi}" in html
+    assert f"{version.doi} is reserved; its registration is under way." in html
+    assert "now needs a support request" in html
     assert "The current revision already has a DOI." in html
 
 
