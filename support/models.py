@@ -12,6 +12,13 @@ from doi.models import Doi, Event
 from repos.models import Repo, lock_override
 from support import emails
 
+REQUEST_EVENTS = (
+    Event.Kind.REQUEST_OPENED,
+    Event.Kind.REQUEST_APPROVED,
+    Event.Kind.REQUEST_REJECTED,
+    Event.Kind.REQUEST_CARRIED_OUT,
+)
+
 
 class SupportRequestError(Exception):
     """A support request cannot be carried out as asked; the message says why, for staff."""
@@ -149,10 +156,12 @@ class SupportRequest(models.Model):
         return Doi.objects.live().filter(repo_id=self.repo_id).order_by("number")
 
     def history(self):
-        """The repository's audit trail since this request was opened: the request's own events
-        and what followed at DataCite."""
+        """The repository's audit trail since this request was opened: this request's own
+        events, and the DOI events that followed (other requests' events are theirs)."""
+        own = Q(message__startswith=f"Request #{self.pk}:")
         return (
             Event.objects.filter(repo_id=self.repo_id, created_at__gte=self.created_at)
+            .filter(~Q(kind__in=REQUEST_EVENTS) | own)
             .select_related("doi", "actor")
             .order_by("created_at", "pk")
         )

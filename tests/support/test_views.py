@@ -214,3 +214,12 @@ def test_a_request_is_only_visible_to_its_requester(client, owner, stranger, org
     client.logout()
     response = client.get(request.get_absolute_url())
     assert response.status_code == 302
+
+
+def test_the_request_page_leaves_out_other_requests_events(client, owner, locked):
+    mine = _open(locked, owner)
+    other = _open(locked, owner, "visibility", target_visibility="private")
+    client.force_login(owner)
+    html = client.get(mine.get_absolute_url()).content.decode()
+    assert f"Request #{mine.pk}: Delete alice/bert." in html
+    assert f"Request #{other.pk}" not in html
