@@ -147,10 +147,13 @@ def section(request: HttpRequest, repo_type: str, owner: str, name: str) -> Http
 @require_POST
 def retry(request: HttpRequest, repo_type: str, owner: str, name: str, pk: int) -> HttpResponse:
     repo = _get_repo_for_admin(request, repo_type, owner, name)
-    doi = get_object_or_404(Doi.objects.for_repo(repo), pk=pk)
+    doi = get_object_or_404(Doi.objects.for_repo(repo).live(), pk=pk)
     if not doi.error_is_permanent:
         return _back_to_section(request, repo, notice=f"{doi.doi} is not waiting for a retry.")
-    doi.retry(request.user)
+    try:
+        doi.retry(request.user)
+    except DoiNotAllowed as exc:  # discarded by staff meanwhile
+        return _back_to_section(request, repo, notice=exc.message)
     return _back_to_section(request, repo, notice=_state_notice(doi, "is being retried"))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from doi.models import Doi, Event
 from repos.models import lock_override
@@ -76,6 +77,13 @@ def test_a_doi_that_has_not_failed_is_left_alone(client, owner, repo):
     client.force_login(owner)
     response = client.post(url(doi), follow=True)
     assert "is not waiting for a retry" in response.content.decode()
+    assert not Event.objects.filter(kind=Event.Kind.RETRIED).exists()
+
+
+def test_a_discarded_doi_is_404(client, owner, failed):
+    Doi.objects.filter(pk=failed.pk).update(discarded_at=timezone.now())
+    client.force_login(owner)
+    assert client.post(url(failed)).status_code == 404
     assert not Event.objects.filter(kind=Event.Kind.RETRIED).exists()
 
 
