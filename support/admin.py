@@ -69,6 +69,8 @@ class SupportRequestAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     actions = ("approve_selected", "reject_selected")
     change_form_template = "admin/support/supportrequest/change_form.html"
+    # The site's request page is the requester's own; staff work here.
+    view_on_site = False
     fieldsets = (
         (None, {"fields": ("repo_link", "action", "summary", "status", "requester", "reason")}),
         (
