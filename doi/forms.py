@@ -6,21 +6,29 @@ from django.http import QueryDict
 
 from doi.metadata import clean_creator
 
-# What the owner agrees to. Stored with each DOI (Consent.text / text_version): change the text
-# only together with the version, so every stored consent names the words that were shown.
+# What the owner agrees to, shown on the form and stored with each DOI (Consent.text and
+# text_version). Change the words only together with the version, so every stored consent names
+# the words that were shown.
 CONSENT_VERSION = "2026-11-25"
-CONSENT_TEXT = (
-    "A DOI is permanent. Once this repository has a DOI, it can no longer be deleted, renamed, "
-    "moved or have its visibility changed from its settings: each of these needs a support "
-    "request, which staff carry out without breaking the DOI.\n\n"
-    "The authors' full names, their ORCID iDs and affiliations, and the other details shown "
-    "in the preview are transferred to DataCite, our DOI registration agency, and published "
-    "there and in the citation of this repository."
+CONSENT_POINTS = (
+    (
+        "The repository will be locked.",
+        "Deleting, renaming or moving it, and changing its visibility, will need a support "
+        "request, because the DOI must keep leading to it.",
+    ),
+    (
+        "The authors' full names will be transferred to DataCite,",
+        "the DOI registration agency, and published with the DOI, together with the ORCID iDs, "
+        "affiliations and other details shown in the preview.",
+    ),
 )
 ACKNOWLEDGEMENT_LABEL = (
     "I acknowledge that this repository will be locked (delete, rename and visibility change "
     "need a support request) and that the authors' full names will be transferred to DataCite "
     "and published."
+)
+CONSENT_TEXT = "\n".join(
+    [*(f"- {lead} {rest}" for lead, rest in CONSENT_POINTS), "", ACKNOWLEDGEMENT_LABEL]
 )
 
 PERSONAL, ORGANIZATIONAL = "Personal", "Organizational"

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doi.forms import (
     AUTHORS_PREFIX,
+    CONSENT_POINTS,
     CONSENT_TEXT,
     CONSENT_VERSION,
     PERSONAL,
@@ -252,6 +253,7 @@ def _render_form(
         "ack": ack or AcknowledgeForm(initial={"acknowledge": acknowledged}),
         "error": error,
         "focus": focus,
+        "consent_points": CONSENT_POINTS,
         "preview": _preview(request, repo, checked),
         "organization": _organization_name(repo),
         "missing_full_name": not request.user.full_name.strip(),

@@ -6,8 +6,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
-from doi.forms import CONSENT_TEXT, CONSENT_VERSION
+from doi.forms import CONSENT_POINTS, CONSENT_TEXT, CONSENT_VERSION
 from doi.models import Consent, Doi, DoiNotAllowed
 from tests.factories import RepoFactory, UserFactory, commit_files
 
@@ -63,6 +64,10 @@ def test_it_shows_the_acknowledgement_and_the_exact_payload(logged_in, repo):
     assert "<html" in html
     assert "will be locked" in html and "support request" in html
     assert "full names will be transferred to DataCite" in html
+    # The words shown are the words stored with the consent.
+    for lead, rest in CONSENT_POINTS:
+        assert escape(lead) in html and escape(rest) in html
+        assert f"{lead} {rest}" in CONSENT_TEXT
     assert "I acknowledge" in html
     assert ">Generate DOI</button>" in html
     # The preview, from Doi.objects.preview: the values a person checks …
