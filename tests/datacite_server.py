@@ -122,7 +122,9 @@ class FakeDataCite:
         fault = None if fault == "ok" else fault
         doi = unquote(path[len("/dois/") :]) if path.startswith("/dois/") else ""
         with self.lock:
-            self.requests.append({"method": method, "path": path, "doi": doi, "fault": fault})
+            self.requests.append(
+                {"method": method, "path": path, "doi": doi, "fault": fault, "body": body}
+            )
         if fault == "drop":
             return 0, {}, None
         if fault == "502":  # what a proxy in front of DataCite answers

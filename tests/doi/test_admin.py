@@ -174,6 +174,8 @@ def test_consent_and_events_are_read_only(staff_client, failed):
 
 @pytest.mark.django_db(transaction=True)
 def test_staff_repair_a_failed_doi_in_the_browser(page, screenshot, staff, failed, datacite):
+    from playwright.sync_api import expect
+
     from tests.factories import PASSWORD
 
     page.goto("/admin/login/?next=/admin/doi/doi/")
@@ -188,7 +190,7 @@ def test_staff_repair_a_failed_doi_in_the_browser(page, screenshot, staff, faile
     page.get_by_role("checkbox", name="Select this object for an action").first.check()
     page.get_by_label("Action:").select_option(label="Retry registration")
     page.get_by_role("button", name="Run").click()
-    assert page.get_by_text("1 DOI(s) queued for registration again.").is_visible()
+    expect(page.get_by_text("1 DOI(s) queued for registration again.")).to_be_visible()
     screenshot("doi-admin-after-retry")
     page.goto(f"/admin/doi/doi/{failed.pk}/change/")
     screenshot("doi-admin-detail-after-retry")
