@@ -148,7 +148,19 @@ def test_a_private_repositorys_doi_shows_its_citation(page: Page, screenshot, do
     shoot(page, screenshot, "06-private-landing")
 
 
+def test_a_removed_repositorys_doi_shows_a_tombstone(page: Page, screenshot, dois):
+    repo, _, _, latest = dois
+    Repo.objects.filter(pk=repo.pk).update(  # a staff action in practice
+        removed_at=latest.created_at, removal_reason="Withdrawn at the authors' request.", head=None
+    )
+    response = page.goto(f"/doi/{latest.doi}")
+    assert response.status == 410
+    expect(page.get_by_text("Withdrawn at the authors' request.")).to_be_visible()
+    expect(page.locator("#cite-apa")).to_contain_text(f"https://doi.org/{latest.doi}")
+    shoot(page, screenshot, "07-tombstone")
+
+
 def test_an_unknown_doi_has_a_friendly_page(page: Page, screenshot, db):
     page.goto("/doi/10.5072/hub/9999")
     expect(page.get_by_role("heading", name="DOI not found")).to_be_visible()
-    shoot(page, screenshot, "07-not-found")
+    shoot(page, screenshot, "08-not-found")
