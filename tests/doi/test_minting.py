@@ -403,3 +403,41 @@ def test_simultaneous_requests_for_different_repos_get_unique_numbers(owner, ali
     numbers = list(Doi.objects.values_list("number", flat=True))
     assert sorted(numbers) == list(range(1, 17))
     assert DoiCounter.objects.get().last_number == 16
+
+
+# Settings checked at startup ---------------------------------------------------------------------
+
+
+def _check_ids():
+    from doi.checks import check_doi_settings
+
+    return [e.id for e in check_doi_settings(None)]
+
+
+@pytest.mark.smoke
+def test_the_default_settings_pass_the_checks():
+    assert _check_ids() == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "error"),
+    [
+        ("DOI_PREFIX", "10.12", "doi.E001"),
+        ("DOI_SUFFIX_PATTERN", "hub/{id}", "doi.E002"),
+        ("DOI_SUFFIX_PATTERN", "hub/{number:q}", "doi.E002"),
+        ("DOI_SUFFIX_PATTERN", "hub/fixed", "doi.E003"),
+        ("DOI_SUFFIX_PATTERN", "hub {number}", "doi.E004"),
+        ("DOI_SUFFIX_PATTERN", "hüb/{number}", "doi.E004"),
+        ("DOI_REGISTRAR", "nowhere", "doi.E005"),
+    ],
+)
+def test_bad_doi_settings_stop_the_site(settings, setting, value, error):
+    setattr(settings, setting, value)
+    assert error in _check_ids()
+
+
+def test_datacite_needs_credentials(settings):
+    settings.DOI_REGISTRAR = "datacite"
+    settings.DATACITE_REPOSITORY_ID = "HUB.TEST"
+    settings.DATACITE_PASSWORD = ""
+    assert _check_ids() == ["doi.E006"]
