@@ -36,12 +36,42 @@ class RepoAdmin(admin.ModelAdmin):
         "type",
         "current_revision",
         "revisions",
+        "locked_by",
         "created_at",
         "updated_at",
         "page",
     ]
     fields = [*readonly_fields[:3], "private", *readonly_fields[3:]]
     inlines = [RepoRedirectInline]
+
+    # A locked repository changes only through a support request (lock_override); here the
+    # admin simply does not offer what the lock forbids.
+    def get_readonly_fields(self, request: HttpRequest, obj: Repo | None = None) -> list[str]:
+        if obj is not None and obj.is_locked:
+            return [*self.readonly_fields, "private"]
+        return self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Repo | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_locked)
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """ "Delete selected" names the locked repositories as what stops it, not a permission."""
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        locked = [repo for repo in objs if repo.is_locked]
+        if locked:
+            perms_needed.discard(Repo._meta.verbose_name)
+            protected = [
+                *protected,
+                *(f"{r.full_name} (locked by {' and '.join(r.lock_reasons)})" for r in locked),
+            ]
+        return to_delete, counts, perms_needed, protected
+
+    @admin.display(description="locked by")
+    def locked_by(self, repo: Repo) -> str:
+        locks = repo.locks.order_by("created_at")
+        if not locks:
+            return "—"
+        return format_html_join(", ", "{} ({})", ((lock.reason, lock.holder) for lock in locks))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Repo]:
         return super().get_queryset(request).select_related("namespace", "head")

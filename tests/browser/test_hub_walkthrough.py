@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, RepoFactory, UserFactory, commit_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -140,8 +140,6 @@ def test_a_model_repository_from_sign_up_to_deletion(page: Page, screenshot, tmp
 
 
 def test_home_and_listings_look_right(page: Page, screenshot):
-    from tests.factories import RepoFactory, commit_files
-
     owner = UserFactory(username="hub-demo")
     for i, name in enumerate(["bert-base", "gpt-tiny", "vision-small", "whisper-mini"]):
         repo = RepoFactory(namespace=owner.namespace, name=name)

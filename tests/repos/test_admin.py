@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from repos.models import Repo, RepoLock
+
 
 def test_staff_search_and_open_repositories(client, staff, repo, private_repo):
     client.force_login(staff)
@@ -33,3 +35,16 @@ def test_staff_see_old_names(client, staff, repo, owner):
     response = client.get(reverse("admin:repos_reporedirect_changelist"), {"q": "bert"})
     assert response.status_code == 200
     assert "alice/bert-v2" in response.text
+
+
+def test_the_admin_does_not_offer_what_a_lock_forbids(client, staff, repo):
+    RepoLock.objects.create(repo=repo, reason="DOI", holder="doi:10.5072/hub/0001")
+    client.force_login(staff)
+    page = client.get(reverse("admin:repos_repo_change", args=[repo.pk]))
+    assert "DOI (doi:10.5072/hub/0001)" in page.text
+    assert 'name="private"' not in page.text
+    assert client.post(reverse("admin:repos_repo_delete", args=[repo.pk])).status_code == 403
+    data = {"action": "delete_selected", "_selected_action": [repo.pk], "post": "yes"}
+    response = client.post(reverse("admin:repos_repo_changelist"), data)
+    assert "alice/bert (locked by DOI)" in response.text
+    assert Repo.objects.filter(pk=repo.pk).exists()
