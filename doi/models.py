@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from doi.metadata import DoiMetadataError, build_attributes, clean_creator, validate_attributes
 from doi.registrars import Registrar, RegistrarError, get_registrar
-from repos.models import Repo, Revision
+from repos.models import Repo, RepoLock, Revision
 
 __all__ = ["Consent", "Doi", "DoiCounter", "DoiMetadataError", "DoiNotAllowed", "Event"]
 
+# Shown as "locked by DOI" on the repository.
+LOCK_REASON = "DOI"
 # How long a freshly queued push may take before ``doi_sync`` assumes the worker died.
 WORKER_GRACE = timedelta(minutes=1)
 # Transient failures are retried after 30 s, 1 min, 2 min … at most every 6 hours.
@@ -242,6 +244,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
                 created_at=now,
             )
             for doi in created:
+                # A promised DOI holds the repository as it is, even before DataCite has it.
+                RepoLock.objects.create(repo=repo, reason=LOCK_REASON, holder=doi.lock_holder)
                 Event.objects.create(
                     kind=Event.Kind.RESERVED,
                     doi=doi,
@@ -444,6 +448,11 @@ class Doi(models.Model):
         )
 
     @property
+    def lock_holder(self) -> str:
+        """How this DOI names itself in the repository's locks."""
+        return f"doi:{self.doi}"
+
+    @property
     def url(self) -> str:
         """The landing URL registered at DataCite."""
         return f"{settings.SITE_URL}/doi/{self.doi}"
@@ -540,13 +549,16 @@ class Doi(models.Model):
             raise DoiNotAllowed("DataCite does have this DOI after all, so it cannot be discarded.")
 
     def _discard(self, actor) -> None:
-        """Mark discarded (call with the row locked); the neighbours stop pointing at it."""
+        """Mark discarded (call with the row locked), release its lock on the repository, and
+        have the neighbours at DataCite stop pointing at it."""
         now = timezone.now()
         self.discarded_at = now
         self.pending_action = self.Action.NONE
         self.next_attempt_at = None
         self.save(update_fields=["discarded_at", "pending_action", "next_attempt_at"])
         Event.objects.create(kind=Event.Kind.DISCARDED, doi=self, repo_id=self.repo_id, actor=actor)
+        # The lock goes with the promise; any other DOI of the repository still holds its own.
+        RepoLock.objects.filter(repo_id=self.repo_id, holder=self.lock_holder).delete()
         neighbours = (
             Doi.objects.live()
             .filter(repo_id=self.repo_id)

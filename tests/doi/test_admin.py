@@ -124,9 +124,12 @@ def test_retry_shows_a_new_failure(staff_client, failed, datacite):
     assert failed.state == "failed"
 
 
-def test_resend_metadata_action(act, failed, datacite):
+def test_resend_metadata_action(act, failed, datacite, staff):
+    from repos.models import Repo, lock_override
+
     concept = failed.concept
-    type(failed.repo).objects.filter(pk=failed.repo_id).update(name="renamed")
+    with lock_override(actor=staff, reason="A support request"):
+        Repo.objects.filter(pk=failed.repo_id).update(name="renamed")
     response = act("resend_metadata", [concept])
     assert "1 DOI(s) queued to re-send their metadata." in response.content.decode()
     assert datacite.attributes(concept.doi)["titles"] == [{"title": "renamed"}]

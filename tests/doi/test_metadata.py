@@ -17,7 +17,7 @@ from doi.metadata import (
     validate_attributes,
 )
 from doi.models import Doi
-from repos.models import RepoType
+from repos.models import RepoType, lock_override
 from tests.doi.conftest import CONSENT
 from tests.factories import RepoFactory, commit_files
 
@@ -295,11 +295,12 @@ def test_derived_from_base_models_and_datasets_with_dois_here(owner, alice, mint
     assert derived == [base_doi.doi, data_doi.doi]
 
 
-def test_derived_from_ignores_private_repos(owner, alice, mint):
+def test_derived_from_ignores_private_repos(owner, alice, mint, staff):
     base = RepoFactory(namespace=owner.namespace, name="bert")
     commit_files(base, owner, {"README.md": "# x"})
     mint(base)
-    type(base).objects.filter(pk=base.pk).update(private=True)
+    with lock_override(actor=staff, reason="A support request"):
+        base.set_private(True)
     tuned = RepoFactory(namespace=owner.namespace, name="tuned")
     commit_files(tuned, owner, {"README.md": "---\nbase_model: alice/bert\n---\n"})
     meta = Doi.objects.preview(repo=tuned, user=owner, creators=[alice])

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from doi.models import Consent, Doi, DoiCounter, DoiMetadataError, DoiNotAllowed, Event
-from repos.models import Repo
+from repos.models import Repo, lock_override
 from tests.doi.conftest import CONSENT
 from tests.factories import RepoFactory, commit_files
 
@@ -282,10 +282,11 @@ def test_retry_requeues_a_failed_doi(
 
 
 def test_resend_metadata_pushes_current_data(
-    repo, mint, datacite, django_capture_on_commit_callbacks
+    repo, mint, datacite, staff, django_capture_on_commit_callbacks
 ):
     version = mint(repo)
-    Repo.objects.filter(pk=repo.pk).update(name="renamed-model")
+    with lock_override(actor=staff, reason="A support request"):
+        Repo.objects.filter(pk=repo.pk).update(name="renamed-model")
     with django_capture_on_commit_callbacks(execute=True):
         version.resend_metadata()
     version.refresh_from_db()
@@ -441,3 +442,28 @@ def test_datacite_needs_credentials(settings):
     settings.DATACITE_REPOSITORY_ID = "HUB.TEST"
     settings.DATACITE_PASSWORD = ""
     assert _check_ids() == ["doi.E006"]
+
+
+# The repository lock ---------------------------------------------------------------------------
+
+
+def test_each_reserved_doi_locks_the_repository(repo, owner, alice):
+    from repos.models import RepoLocked
+
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    holders = set(repo.locks.values_list("holder", "reason"))
+    assert holders == {(f"doi:{version.doi}", "DOI"), (f"doi:{version.concept.doi}", "DOI")}
+    with pytest.raises(RepoLocked, match="locked by DOI"):
+        repo.set_private(True)
+
+
+def test_a_refused_reservation_takes_no_lock(repo, stranger, alice):
+    with pytest.raises(DoiNotAllowed):
+        Doi.objects.reserve(repo=repo, user=stranger, creators=[alice], **CONSENT)
+    assert not repo.is_locked
+
+
+def test_discarding_releases_only_that_dois_lock(repo, owner, alice, staff):
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version.discard(staff)
+    assert set(repo.locks.values_list("holder", flat=True)) == {f"doi:{version.concept.doi}"}
