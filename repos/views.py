@@ -4,6 +4,7 @@ import codecs
 import posixpath
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
@@ -356,8 +357,39 @@ def edit_card(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRes
 # Settings ----------------------------------------------------------------------------------------
 
 
+def _lock_notes(repo: Repo) -> dict[str, dict[str, str]]:
+    """For a locked repository, per settings action: why it is refused, and where to ask staff.
+
+    The support app is optional here (repos does not import it): its request form is linked when
+    its URL exists, and the settings page falls back to the support address otherwise.
+    """
+    reasons = repo.lock_reasons
+    if not reasons:
+        return {}
+    try:
+        support_url = reverse("support:new")
+    except NoReverseMatch:
+        support_url = ""
+    actions = [
+        ("rename", "renamed or moved", "Request a rename or move"),
+        ("visibility", "made public" if repo.private else "made private", "Request the change"),
+        ("delete", "deleted", "Request deletion"),
+    ]
+    return {
+        action: {
+            "text": str(RepoLocked(repo.full_name, verb, reasons)),
+            "url": f"{support_url}?{urlencode({'repo': repo.pk, 'action': action})}"
+            if support_url
+            else "",
+            "label": label,
+        }
+        for action, verb, label in actions
+    }
+
+
 def _render_settings(request: HttpRequest, repo: Repo, **forms) -> HttpResponse:
     context = _repo_context(request, repo, repo.head, "settings")
+    context["locks"] = _lock_notes(repo)
     context["rename_form"] = forms.get("rename_form") or RenameForm(user=request.user, repo=repo)
     context["delete_form"] = forms.get("delete_form") or DeleteForm(repo=repo)
     context["visibility_error"] = forms.get("visibility_error", "")

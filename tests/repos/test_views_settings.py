@@ -205,3 +205,12 @@ def test_a_locked_repository_explains_why_it_cannot_be_deleted(client, locked, o
     assert response.status_code == 200
     assert "locked by DOI" in response.text
     assert Repo.objects.filter(pk=locked.pk).exists()
+
+
+def test_a_locked_repository_shows_why_instead_of_the_forms(client, locked, owner):
+    client.force_login(owner)
+    text = client.get("/alice/bert/settings").text
+    assert text.count("locked by DOI") == 3
+    assert "it cannot be made private by its owner" in text
+    assert f'href="/support/new?repo={locked.pk}&amp;action=delete"' in text
+    assert "Delete this repository</button>" not in text and 'name="confirm"' not in text
