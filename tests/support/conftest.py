@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import pytest
 
-from repos.models import RepoLock
 from tests.factories import RepoFactory, commit_files
 
 CARD = "---\nlicense: apache-2.0\ntags: [nlp]\n---\n# Bert\n\nA small model.\n"
@@ -43,9 +42,6 @@ def mint(owner, django_capture_on_commit_callbacks):
                 consent_text="I acknowledge …",
                 consent_version="test",
             )
-        RepoLock.objects.get_or_create(
-            repo=repo, holder=f"doi:{doi.doi}", defaults={"reason": "DOI"}
-        )
         return doi
 
     return run
