@@ -223,3 +223,8 @@ def test_the_request_page_leaves_out_other_requests_events(client, owner, locked
     html = client.get(mine.get_absolute_url()).content.decode()
     assert f"Request #{mine.pk}: Delete alice/bert." in html
     assert f"Request #{other.pk}" not in html
+
+
+def test_the_account_menu_leads_to_the_requests(client, owner):
+    client.force_login(owner)
+    assert 'href="/support/">Support requests</a>' in client.get("/").content.decode()
