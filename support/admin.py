@@ -16,9 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from doi.models import Doi, DoiNotAllowed
-from support.models import SupportRequest, SupportRequestError
-
-DEFAULT_PUBLIC_REASON = "Removed at the request of its owner."
+from support.models import DEFAULT_PUBLIC_REASON, SupportRequest, SupportRequestError
 
 
 class ApproveForm(forms.Form):

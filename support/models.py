@@ -12,6 +12,8 @@ from doi.models import Doi, Event
 from repos.models import Repo, lock_override
 from support import emails
 
+# Shown on the tombstone when staff give no other public reason for a deletion.
+DEFAULT_PUBLIC_REASON = "Removed at the request of its owner."
 REQUEST_EVENTS = (
     Event.Kind.REQUEST_OPENED,
     Event.Kind.REQUEST_APPROVED,
@@ -298,6 +300,8 @@ class SupportRequest(models.Model):
                 )
             if public_reason.strip():
                 request.public_reason = public_reason.strip()
+            elif request.action == self.Action.DELETE and not request.public_reason:
+                request.public_reason = DEFAULT_PUBLIC_REASON
             if note.strip():
                 request.staff_note = note.strip()
             request._record(Event.Kind.REQUEST_APPROVED, staff)

@@ -282,3 +282,8 @@ def test_two_staff_members_at_once_carry_it_out_once(locked, owner, staff, org):
     assert sorted(results) == [False, True]
     assert _kinds(locked).count(Event.Kind.REQUEST_CARRIED_OUT) == 1
     assert RepoRedirect.objects.filter(repo=locked).count() == 1
+
+
+def test_a_deletion_without_a_public_reason_gets_the_default_one(locked, owner, staff):
+    _open(locked, owner).carry_out(staff)
+    assert Repo.objects.get(pk=locked.pk).removal_reason == "Removed at the request of its owner."
