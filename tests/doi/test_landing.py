@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from doi.models import Doi
+from repos.models import lock_override
 from tests.factories import commit_files
 
 HTMX = {"HX-Request": "true"}
@@ -188,9 +189,10 @@ def test_an_unknown_download_format_is_404(client, version):
 
 
 @pytest.fixture
-def private(repo, version):
-    # Making a repository with a DOI private is a staff action (issue 4); bypass it here.
-    type(repo).objects.filter(pk=repo.pk).update(private=True)
+def private(repo, version, staff):
+    # Making a repository with a DOI private is a staff action (issue 4).
+    with lock_override(actor=staff, reason="test: made private by staff"):
+        repo.set_private(True)
     return repo
 
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from doi import extensions
 from doi.models import Doi
 from repos import extensions as slots
+from repos.models import lock_override
 from tests.factories import commit_files
 
 
@@ -104,9 +105,10 @@ def test_a_discarded_doi_is_not_shown(client, repo, mint):
     assert "doi-tag" not in page(client, repo)
 
 
-def test_the_owner_sees_the_tag_on_a_private_repository(client, owner, repo, mint):
+def test_the_owner_sees_the_tag_on_a_private_repository(client, owner, staff, repo, mint):
     doi = mint(repo)
-    type(repo).objects.filter(pk=repo.pk).update(private=True)
+    with lock_override(actor=staff, reason="test: made private by staff"):
+        repo.set_private(True)
     client.force_login(owner)
     assert tag(page(client, repo)).startswith(f"{doi.doi} ->")
 
