@@ -121,7 +121,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's target, used in production only; development and tests serve from the finders.
+STATIC_ROOT = BASE_DIR / "staticfiles" if not (DEBUG or TESTING) else None
+WHITENOISE_USE_FINDERS = DEBUG or TESTING
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
