@@ -153,8 +153,10 @@ class RepoQuerySet(models.QuerySet["Repo"]):
         return self.filter(Q(name__icontains=query) | Q(namespace__name__icontains=query))
 
     def at(self, repo_type: str, owner: str, name: str) -> Repo:
-        return self.present().select_related("namespace", "head").get(
-            type=repo_type, namespace__name__iexact=owner, name__iexact=name
+        return (
+            self.present()
+            .select_related("namespace", "head")
+            .get(type=repo_type, namespace__name__iexact=owner, name__iexact=name)
         )
 
 
