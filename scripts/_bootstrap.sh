@@ -18,11 +18,13 @@ ensure_uv() {
 ensure_python() {
   [ -n "${UV_PYTHON:-}" ] && return
   local candidate
-  for candidate in python3.13 python3.12 \
-    "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3 \
-    "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3; do
-    if command -v "$candidate" >/dev/null 2>&1 || [ -x "$candidate" ]; then
-      export UV_PYTHON="$candidate" UV_PYTHON_DOWNLOADS=never
+  for candidate in \
+    python3.12 "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3 \
+    python3.13 "$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3 python3; do
+    # pyenv's shims exist on PATH even where the version is not selected: check it really runs.
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      UV_PYTHON="$(command -v "$candidate")"
+      export UV_PYTHON UV_PYTHON_DOWNLOADS=never
       return
     fi
   done
