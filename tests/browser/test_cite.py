@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from doi.models import Doi
-from repos.models import Repo
+from repos.models import lock_override
 from tests.factories import RepoFactory, commit_files
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -139,20 +139,20 @@ def test_the_cite_panel_works_without_javascript(browser, live_server, dois):
         context.close()
 
 
-def test_a_private_repositorys_doi_shows_its_citation(page: Page, screenshot, dois):
+def test_a_private_repositorys_doi_shows_its_citation(page: Page, screenshot, dois, staff):
     repo, first, _, _ = dois
-    Repo.objects.filter(pk=repo.pk).update(private=True)  # a staff action in practice
+    with lock_override(actor=staff, reason="test: made private by staff"):
+        repo.set_private(True)
     page.goto(f"/doi/{first.doi}")
     expect(page.get_by_text("This repository is no longer publicly available.")).to_be_visible()
     expect(page.locator("#cite-bibtex")).to_contain_text("@misc{sentiment-model_")
     shoot(page, screenshot, "06-private-landing")
 
 
-def test_a_removed_repositorys_doi_shows_a_tombstone(page: Page, screenshot, dois):
+def test_a_removed_repositorys_doi_shows_a_tombstone(page: Page, screenshot, dois, staff):
     repo, _, _, latest = dois
-    Repo.objects.filter(pk=repo.pk).update(  # a staff action in practice
-        removed_at=latest.created_at, removal_reason="Withdrawn at the authors' request.", head=None
-    )
+    with lock_override(actor=staff, reason="test: removed by staff"):
+        repo.remove(reason="Withdrawn at the authors' request.")
     response = page.goto(f"/doi/{latest.doi}")
     assert response.status == 410
     expect(page.get_by_text("Withdrawn at the authors' request.")).to_be_visible()
