@@ -33,9 +33,8 @@ def _retry(doi_id: int, result: Push) -> Push:
         return result
     # Without deferral the task runs inside the caller, often a web request: try again a few
     # times with short waits, then leave it to ``doi_sync``. Never wait less than DataCite asks.
-    retries = getattr(settings, "DOI_INLINE_RETRIES", 1)
-    wait = getattr(settings, "DOI_INLINE_RETRY_WAIT", 0.5)
-    for attempt in range(retries):
+    wait = settings.DOI_INLINE_RETRY_WAIT
+    for attempt in range(settings.DOI_INLINE_RETRIES):
         pause = wait * 2**attempt
         if result.retry_after is not None and result.retry_after > pause:
             break

@@ -14,7 +14,7 @@ import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 
-from hubsite.env import env_bool, env_int, env_list, env_str, env_url
+from hubsite.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("HUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -189,6 +189,11 @@ DOI_PUBLISHER_ROR = env_str("DOI_PUBLISHER_ROR")
 DATACITE_API_URL = env_url("DATACITE_API_URL", "https://api.test.datacite.org")
 DATACITE_REPOSITORY_ID = env_str("DATACITE_REPOSITORY_ID")
 DATACITE_PASSWORD = env_str("DATACITE_PASSWORD")
+# With TASKS_BACKEND=immediate a registration runs inside the owner's request: retry a transient
+# failure this many times, waiting DOI_INLINE_RETRY_WAIT seconds (doubling), then leave it to
+# manage.py doi_sync.
+DOI_INLINE_RETRIES = env_int("DOI_INLINE_RETRIES", 1)
+DOI_INLINE_RETRY_WAIT = env_float("DOI_INLINE_RETRY_WAIT", 0.5)
 DATACITE_TIMEOUT = (
     env_int("DATACITE_CONNECT_TIMEOUT", 5, minimum=1),
     env_int("DATACITE_READ_TIMEOUT", 30, minimum=1),
