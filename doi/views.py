@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import idutils
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.http.request import MediaType
 from django.shortcuts import redirect, render
@@ -16,7 +17,7 @@ from django.views.decorators.vary import vary_on_headers
 from doi import citations
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.extensions import cite_context
-from doi.models import Doi
+from doi.models import Doi, Event
 
 HTML = "text/html"
 NEGOTIABLE = [HTML, *FORMATS_BY_MEDIA_TYPE]
@@ -130,6 +131,10 @@ def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> Htt
         "reason": reason,
         "can_view_repo": not doi.repo.is_removed and doi.repo.can_view(request.user),
         "schema_org": citations.schema_org_script(doi),
+        # The audit trail: this DOI's events, and the repository's (support requests).
+        "history": Event.objects.filter(Q(doi=doi) | Q(doi__isnull=True, repo_id=doi.repo_id))
+        .select_related("actor")
+        .order_by("created_at", "pk"),
         **cite_context(None, None, doi),
     }
     return render(request, "doi/landing.html", context, status=status)

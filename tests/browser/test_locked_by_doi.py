@@ -113,4 +113,6 @@ def test_owner_asks_staff_to_delete_a_locked_repository(
     main = page.locator("main")
     expect(main).to_contain_text("Withdrawn by its authors: licensing problem.")
     expect(main).to_contain_text("Liddell")
+    expect(main.get_by_role("heading", name="History")).to_be_visible()
+    expect(main).to_contain_text("Support request carried out")
     shoot(page, screenshot, "08-tombstone")

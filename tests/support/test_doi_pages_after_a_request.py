@@ -31,6 +31,11 @@ def test_a_removed_repositorys_doi_answers_gone_with_a_tombstone(
         assert "Liddell" in html  # the citation
         ld = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
         assert json.loads(ld.group(1))["@type"]
+        # The audit trail: the DOI's own events and the repository's support request events.
+        assert '<h2 id="history-heading">History</h2>' in html
+        for event in ("Reserved", "Registered at DataCite", "Support request carried out"):
+            assert event in html
+        assert "Hidden at DataCite" in html
 
 
 def test_a_private_repositorys_doi_keeps_a_public_page(client, locked, owner, staff, run_on_commit):
