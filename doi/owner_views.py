@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from doi.forms import (
     AUTHORS_PREFIX,
@@ -191,7 +192,12 @@ def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> Htt
             return _render_form(request, panel, formset=formset, ack=ack, error=exc.message)
         doi.refresh_from_db()  # the registration may have run already, after the commit
         notice = _state_notice(doi, "is reserved; its registration is under way")
-        return _back_to_section(request, repo, notice=f"{notice} {LOCKED_NOTE}")
+        messages.info(request, f"{notice} {LOCKED_NOTE}")
+        # The whole settings page changes (rename, visibility and delete are locked now), so
+        # htmx reloads it rather than swapping in the DOI section alone.
+        if request.htmx:  # (no #fragment: the browser would only scroll, not reload)
+            return HttpResponseClientRedirect(repo.url("settings"))
+        return HttpResponseRedirect(repo.url("settings") + "#doi-section")
     return _render_form(request, panel, formset=formset, ack=ack, acknowledged=acknowledged)
 
 
@@ -205,6 +211,8 @@ def _explanation(panel: Panel) -> str:
 
 def _state_notice(doi: Doi, pending: str) -> str:
     if doi.state == "findable":
+        if not isinstance(get_registrar(), DataCiteRegistrar):
+            return f"{doi.doi} is registered in the sandbox (nothing was sent to DataCite)."
         return f"{doi.doi} is registered at DataCite and findable."
     if doi.state == "failed":
         return f"DataCite did not register {doi.doi}: see below."

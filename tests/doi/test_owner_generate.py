@@ -270,14 +270,16 @@ def test_the_payload_shown_is_the_payload_stored(logged_in, repo):
     assert payload["doi"] in html and payload["url"] in html and payload["version"] in html
 
 
-def test_with_htmx_success_swaps_in_the_section_with_the_new_doi(logged_in, repo):
+def test_with_htmx_success_reloads_the_settings_page_which_is_locked_now(logged_in, repo):
     headers = {"HX-Request": "true", "HX-Target": "doi-section"}
     response = logged_in.post(url(repo), form_data({"name": "Jane Doe"}), headers=headers)
-    html = response.content.decode()
     version = Doi.objects.versions().get()
     assert response.status_code == 200
-    assert html.lstrip().startswith('<div id="doi-section"')
+    assert response["HX-Redirect"] == repo.url("settings")
+
+    html = logged_in.get(repo.url("settings")).content.decode()
     assert f"doi:{version.doi}" in html
+    assert "locked by DOI" in html
     assert f"{version.doi} is reserved; its registration is under way." in html
     assert "now needs a support request" in html
     assert "The current revision already has a DOI." in html
@@ -358,9 +360,8 @@ def test_when_the_registration_runs_at_once_the_section_says_it_is_findable(
 ):
     # Committed for real, so the ImmediateBackend registers within the request.
     settings.DOI_REGISTRAR = "local"
-    headers = {"HX-Request": "true", "HX-Target": "doi-section"}
-    response = logged_in.post(url(repo), form_data({"name": "Jane Doe"}), headers=headers)
+    response = logged_in.post(url(repo), form_data({"name": "Jane Doe"}), follow=True)
     version = Doi.objects.versions().get()
     html = response.content.decode()
-    assert f"{version.doi} is registered at DataCite and findable." in html
+    assert f"{version.doi} is registered in the sandbox (nothing was sent to DataCite)." in html
     assert "every 2s" not in html
