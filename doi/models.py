@@ -211,7 +211,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             }
             concept = self.concept_for(repo)
             new_concept = concept is None and settings.DOI_CONCEPT_DOIS
-            earlier = list(self.live().versions().filter(repo=repo))
+            earlier = list(self.live().versions().filter(repo=repo).order_by("number"))
             if new_concept:
                 number, name = DoiCounter.allocate()
                 concept = Doi.objects.create(

@@ -222,6 +222,25 @@ def test_a_new_version_updates_the_previous_one_and_the_concept_at_datacite(
     assert Event.objects.filter(doi=concept, kind="updated").count() == 1
 
 
+def test_a_third_version_updates_the_second_at_datacite_not_the_first(repo, owner, mint, datacite):
+    first, second = _second_version(repo, owner, mint)
+    commit_files(repo, owner, {"weights.bin": "v3"}, "Retrain again")
+    third = mint(repo)
+
+    def relations(doi):
+        return {
+            (r["relationType"], r["relatedIdentifier"])
+            for r in datacite.attributes(doi.doi)["relatedIdentifiers"]
+        }
+
+    assert ("IsPreviousVersionOf", third.doi) in relations(second)
+    assert ("IsNewVersionOf", second.doi) in relations(third)
+    assert ("IsPreviousVersionOf", second.doi) in relations(first)
+    assert ("IsPreviousVersionOf", third.doi) not in relations(first)
+    assert Event.objects.filter(doi=first, kind="updated").count() == 1
+    assert Event.objects.filter(doi=second, kind="updated").count() == 1
+
+
 def test_the_old_version_is_outdated(repo, owner, mint):
     first, second = _second_version(repo, owner, mint)
     assert first.is_outdated
