@@ -19,6 +19,7 @@ from django.core.exceptions import (
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -457,6 +458,13 @@ def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
             repo.delete()
         except RepoLocked as exc:
             form.add_error(None, str(exc))
+        except ProtectedError:
+            # E.g. DOIs that were discarded (the lock released) stay on record and name it.
+            form.add_error(
+                None,
+                f"{name} cannot be deleted: records that must be kept, such as DOIs it once had, "
+                "still refer to it. Write to support to have it removed.",
+            )
         else:
             messages.success(request, f"Deleted {name}.")
             return redirect(namespace.get_absolute_url())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from doi.models import Doi, DoiNotAllowed
-from repos.models import RepoLocked
+from repos.models import Repo, RepoLocked
 
 NO_WORKER = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 
@@ -54,3 +54,17 @@ def test_registered_dois_never_release_the_lock(repo, owner, staff, mint):
     with pytest.raises(DoiNotAllowed):
         version.discard(actor=staff)
     assert _holders(repo) == {f"doi:{version.concept.doi}", f"doi:{version.doi}"}
+
+
+def test_deleting_after_the_dois_were_discarded_explains_instead_of_failing(
+    client, repo, owner, staff, settings
+):
+    settings.TASKS = NO_WORKER
+    version = _reserve(repo, owner)
+    version.discard(actor=staff)
+    version.concept.discard(actor=staff)
+    client.force_login(owner)
+    response = client.post(repo.url("delete"), {"confirm": "alice/bert"})
+    assert response.status_code == 200
+    assert "records that must be kept, such as DOIs it once had" in response.content.decode()
+    assert Repo.objects.filter(pk=repo.pk).exists()
