@@ -199,7 +199,9 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         produce one DOI. Raises DoiNotAllowed or DoiMetadataError; then nothing is created."""
         cleaned = _clean_creators(creators)
         with transaction.atomic():
-            repo = Repo.objects.select_for_update().get(pk=repo.pk)
+            # NO KEY: a push inserting an Event that references the repository must not wait
+            # for this lock while this transaction waits for that push (a deadlock).
+            repo = Repo.objects.select_for_update(no_key=True).get(pk=repo.pk)
             head = _check_can_mint(repo, user)
             now = timezone.now()
             fields = {
@@ -260,7 +262,16 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             outdated = earlier if new_concept else earlier[-1:]
             if concept is not None and not new_concept:
                 outdated.append(concept)
-            Doi.objects.filter(pk__in=[d.pk for d in outdated], pending_action="").update(
+            # Wait for a push of any of them already under way: it built its attributes before
+            # this version existed, so once it is done the link must still be pushed.
+            idle = [
+                d.pk
+                for d in Doi.objects.select_for_update(no_key=True)
+                .filter(pk__in=[d.pk for d in outdated])
+                .only("pending_action")
+                if not d.pending_action
+            ]
+            Doi.objects.filter(pk__in=idle).update(
                 pending_action=Doi.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
             )
             queue = [d.pk for d in created] + [d.pk for d in outdated]
@@ -274,7 +285,9 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         last error was permanent is skipped unless ``force``."""
         registrar = registrar or get_registrar()
         with transaction.atomic():
-            doi = self.select_for_update(skip_locked=True).filter(pk=pk).first()
+            # NO KEY, so that reserving a new version (which references this row) is not held
+            # up while the request to the registrar runs.
+            doi = self.select_for_update(skip_locked=True, no_key=True).filter(pk=pk).first()
             if (
                 doi is None
                 or doi.discarded_at is not None

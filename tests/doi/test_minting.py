@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
 
-from doi.models import Consent, Doi, DoiCounter, DoiMetadataError, DoiNotAllowed, Event
+from doi.models import (
+    Consent,
+    Doi,
+    DoiCounter,
+    DoiMetadataError,
+    DoiNotAllowed,
+    Event,
+    Push,
+)
+from doi.registrars import LocalRegistrar
 from repos.models import Repo, lock_override
 from tests.doi.conftest import CONSENT
 from tests.factories import RepoFactory, commit_files
@@ -423,6 +433,68 @@ def test_simultaneous_requests_for_different_repos_get_unique_numbers(owner, ali
     numbers = list(Doi.objects.values_list("number", flat=True))
     assert sorted(numbers) == list(range(1, 17))
     assert DoiCounter.objects.get().last_number == 16
+
+
+class _HeldRegistrar(LocalRegistrar):
+    """The sandbox registrar, but each upsert waits until the test releases it: a push caught
+    in the middle of its request to DataCite."""
+
+    def __init__(self) -> None:
+        self.started, self.release = threading.Event(), threading.Event()
+
+    def upsert(self, doi, attributes, event=None):
+        self.started.set()
+        self.release.wait(10)
+        return super().upsert(doi, attributes, event)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("pushing", ["concept", "previous version"])
+def test_a_new_version_minted_while_a_neighbour_is_being_pushed_still_reaches_it(
+    repo, owner, alice, pushing
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    first = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    target = first.concept if pushing == "concept" else first
+    Doi.objects.filter(pk=target.pk).update(pending_action=Doi.Action.UPDATE)
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    held = _HeldRegistrar()
+    results = {}
+
+    def run(name, call):
+        try:
+            results[name] = call()
+        except Exception as exc:  # collected for the assertions
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    push = threading.Thread(
+        target=run, args=("push", lambda: Doi.objects.push(target.pk, registrar=held))
+    )
+    push.start()
+    assert held.started.wait(10)
+    mint = threading.Thread(
+        target=run,
+        args=(
+            "mint",
+            lambda: Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT),
+        ),
+    )
+    mint.start()
+    time.sleep(0.5)  # the new version is being reserved while the push is in flight
+    held.release.set()
+    push.join(30)
+    mint.join(30)
+
+    assert isinstance(results["push"], Push), results
+    second = results["mint"]
+    assert isinstance(second, Doi), results
+    target.refresh_from_db()
+    relation = "HasVersion" if pushing == "concept" else "IsPreviousVersionOf"
+    assert (relation, second.doi) in _relations(target)
+    assert target.pending_action == ""
 
 
 # Settings checked at startup ---------------------------------------------------------------------
