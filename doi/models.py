@@ -7,7 +7,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -55,6 +55,10 @@ class DoiCounter(models.Model):
         prefix = settings.DOI_PREFIX
         cls.objects.get_or_create(prefix=prefix)
         counter = cls.objects.select_for_update().get(prefix=prefix)
+        # Numbers order a repository's versions (the highest is the latest), so they must go
+        # up across prefixes too: a new or earlier prefix continues after the highest in use.
+        highest = Doi.objects.aggregate(highest=Max("number"))["highest"] or 0
+        counter.last_number = max(counter.last_number, highest)
         while True:
             counter.last_number += 1
             name = doi_name(counter.last_number)
@@ -73,7 +77,8 @@ class DoiCounter(models.Model):
             .values_list("last_number", flat=True)
             .first()
         )
-        number = (last or 0) + ahead
+        highest = Doi.objects.aggregate(highest=Max("number"))["highest"] or 0
+        number = max(last or 0, highest) + ahead
         return number, doi_name(number)
 
 

@@ -251,6 +251,23 @@ def test_a_third_version_updates_the_second_at_datacite_not_the_first(repo, owne
     assert Event.objects.filter(doi=second, kind="updated").count() == 1
 
 
+def test_a_version_minted_after_the_prefix_changed_is_still_the_latest(
+    repo, owner, alice, mint, settings
+):
+    first = mint(repo)
+    settings.DOI_PREFIX = "10.1234"  # e.g. from DataCite's test prefix to the real one
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    preview = Doi.objects.preview(repo=repo, user=owner, creators=[alice])
+    second = mint(repo)
+    first.refresh_from_db()
+    assert preview["doi"] == second.doi
+    assert second.number > first.number
+    assert Doi.objects.latest_version_for(repo) == second
+    assert first.is_outdated and not second.is_outdated
+    assert ("IsNewVersionOf", first.doi) in _relations(second)
+    assert ("IsPreviousVersionOf", second.doi) in _relations(first)
+
+
 def test_the_old_version_is_outdated(repo, owner, mint):
     first, second = _second_version(repo, owner, mint)
     assert first.is_outdated
