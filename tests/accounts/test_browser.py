@@ -9,31 +9,15 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from tests.factories import PASSWORD, RepoFactory, UserFactory
+from tests.pages import log_in, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-NARROW = {"width": 390, "height": 844}
-
-
-def _both_widths(page: Page, screenshot, name: str) -> None:
-    screenshot(f"accounts-{name}-1280")
-    page.set_viewport_size(NARROW)
-    screenshot(f"accounts-{name}-390")
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def _log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def test_sign_up_and_settings(page: Page, screenshot):
     UserFactory(username="alice")
     page.goto("/join")
-    _both_widths(page, screenshot, "join")
+    shoot(page, screenshot, "accounts-join")
 
     page.get_by_label("Username").fill("Alice")
     page.get_by_label("Email").fill("new@example.org")
@@ -42,7 +26,7 @@ def test_sign_up_and_settings(page: Page, screenshot):
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_text("That name is taken.")).to_be_visible()
-    _both_widths(page, screenshot, "join-errors")
+    shoot(page, screenshot, "accounts-join-errors")
 
     page.get_by_label("Username").fill("dinah")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -56,16 +40,16 @@ def test_sign_up_and_settings(page: Page, screenshot):
     page.get_by_label("Full name").fill("Dinah Cat")
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_text("Your profile is saved.")).to_be_visible()
-    _both_widths(page, screenshot, "profile")
+    shoot(page, screenshot, "accounts-profile")
 
     page.get_by_role("link", name="Password", exact=True).click()
     expect(page.get_by_label("Old password")).to_be_visible()
-    _both_widths(page, screenshot, "password")
+    shoot(page, screenshot, "accounts-password")
 
     page.get_by_text("dinah", exact=True).click()
     page.get_by_role("button", name="Log out").click()
     page.goto("/login")
-    _both_widths(page, screenshot, "login")
+    shoot(page, screenshot, "accounts-login")
 
 
 def test_organization_and_members(page: Page, screenshot):
@@ -73,10 +57,10 @@ def test_organization_and_members(page: Page, screenshot):
     UserFactory(username="bob", full_name="Bob Writer")
     RepoFactory(namespace=alice.namespace, name="rabbit-hole")
     RepoFactory(namespace=alice.namespace, name="secret-tea", private=True)
-    _log_in(page, "alice")
+    log_in(page, "alice")
 
     page.goto("/organizations/new")
-    _both_widths(page, screenshot, "organization-new")
+    shoot(page, screenshot, "accounts-organization-new")
     page.get_by_label("Name", exact=True).fill("wonderland")
     page.get_by_label("Full name").fill("Wonderland Lab")
     page.get_by_role("button", name="Create organization").click()
@@ -97,7 +81,7 @@ def test_organization_and_members(page: Page, screenshot):
     page.on("dialog", lambda dialog: dialog.accept())
     members.get_by_role("button", name="Remove alice").click()
     expect(members.get_by_text("alice is the only admin and cannot be removed.")).to_be_visible()
-    _both_widths(page, screenshot, "organization-settings")
+    shoot(page, screenshot, "accounts-organization-settings")
 
     bob_row = members.get_by_role("listitem").filter(has_text="Bob Writer")
     bob_row.get_by_label("Role", exact=True).select_option("admin")
@@ -105,7 +89,7 @@ def test_organization_and_members(page: Page, screenshot):
     expect(members.get_by_text("bob is now admin.")).to_be_visible()
 
     page.goto("/wonderland")
-    _both_widths(page, screenshot, "organization-page")
+    shoot(page, screenshot, "accounts-organization-page")
     page.goto("/alice")
     expect(page.get_by_role("link", name="alice/secret-tea")).to_be_visible()
-    _both_widths(page, screenshot, "user-page")
+    shoot(page, screenshot, "accounts-user-page")

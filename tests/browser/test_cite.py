@@ -11,11 +11,10 @@ from playwright.sync_api import Page, expect
 from doi.models import Doi
 from repos.models import lock_override
 from tests.factories import RepoFactory, commit_files
+from tests.pages import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WIDE = {"width": 1280, "height": 900}
-NARROW = {"width": 390, "height": 844}
 CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Sentiment\n\nReads moods.\n"
 AUTHORS = [
     {"type": "Personal", "name": "Alice Liddell", "orcid": "0000-0002-1825-0097"},
@@ -53,13 +52,6 @@ def doi_name(doi: Doi) -> re.Pattern:
     return re.compile(rf"^doi:\s?{re.escape(doi.doi).replace('/', r'\/')}$")
 
 
-def shoot(page: Page, screenshot, name: str) -> None:
-    screenshot(f"doi-cite-{name}-1280")
-    page.set_viewport_size(NARROW)
-    screenshot(f"doi-cite-{name}-390")
-    page.set_viewport_size(WIDE)
-
-
 def test_a_reader_cites_the_latest_version_and_all_versions(page: Page, screenshot, dois):
     repo, _, _, latest = dois
     concept = latest.concept
@@ -68,7 +60,7 @@ def test_a_reader_cites_the_latest_version_and_all_versions(page: Page, screensh
 
     tag = page.get_by_role("link", name=doi_name(latest))
     expect(tag).to_have_attribute("href", f"https://doi.org/{latest.doi}")
-    shoot(page, screenshot, "01-header")
+    shoot(page, screenshot, "doi-cite-01-header")
 
     page.get_by_text("Cite", exact=True).click()
     panel = page.locator("#cite-panel")
@@ -83,7 +75,7 @@ def test_a_reader_cites_the_latest_version_and_all_versions(page: Page, screensh
     )
     for label in ("CSL-JSON", "RIS", "DataCite XML"):
         expect(panel.get_by_role("link", name=label)).to_be_visible()
-    shoot(page, screenshot, "02-panel")
+    shoot(page, screenshot, "doi-cite-02-panel")
 
     # Copy, by keyboard: the button says it worked and the clipboard holds the BibTeX.
     copy = panel.get_by_role("button", name="Copy BibTeX")
@@ -91,7 +83,7 @@ def test_a_reader_cites_the_latest_version_and_all_versions(page: Page, screensh
     page.keyboard.press("Enter")
     expect(panel.get_by_role("status").first).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()").startswith("@misc{sentiment-model_")
-    shoot(page, screenshot, "03-copied")
+    shoot(page, screenshot, "doi-cite-03-copied")
 
     # All versions: the concept DOI, swapped in place.
     url_before = page.url
@@ -103,7 +95,7 @@ def test_a_reader_cites_the_latest_version_and_all_versions(page: Page, screensh
     page.locator("#cite-panel").get_by_role("button", name="Copy APA").click()
     expect(page.locator("#cite-panel").get_by_role("status").nth(1)).to_have_text("Copied")
     assert concept.doi in page.evaluate("navigator.clipboard.readText()")
-    shoot(page, screenshot, "04-all-versions")
+    shoot(page, screenshot, "doi-cite-04-all-versions")
 
     page.locator("#cite-panel").get_by_role("link", name="This version").click()
     swapped = page.locator("#cite-panel")
@@ -117,7 +109,7 @@ def test_an_outdated_revision_shows_the_banner(page: Page, screenshot, dois):
     banner = page.get_by_role("note")
     apostrophe = "\N{RIGHT SINGLE QUOTATION MARK}"
     expect(banner).to_contain_text(f"This revision{apostrophe}s DOI doi:{first.doi} is outdated")
-    shoot(page, screenshot, "05-outdated")
+    shoot(page, screenshot, "doi-cite-05-outdated")
     banner.get_by_role("link", name=f"doi:{latest.doi}").click()
     expect(page).to_have_url(f"{page.url.split('/alice')[0]}{repo.get_absolute_url()}")
 
@@ -146,7 +138,7 @@ def test_a_private_repositorys_doi_shows_its_citation(page: Page, screenshot, do
     page.goto(f"/doi/{first.doi}")
     expect(page.get_by_text("This repository is no longer publicly available.")).to_be_visible()
     expect(page.locator("#cite-bibtex")).to_contain_text("@misc{sentiment-model_")
-    shoot(page, screenshot, "06-private-landing")
+    shoot(page, screenshot, "doi-cite-06-private-landing")
 
 
 def test_a_removed_repositorys_doi_shows_a_tombstone(page: Page, screenshot, dois, staff):
@@ -157,10 +149,10 @@ def test_a_removed_repositorys_doi_shows_a_tombstone(page: Page, screenshot, doi
     assert response.status == 410
     expect(page.get_by_text("Withdrawn at the authors' request.")).to_be_visible()
     expect(page.locator("#cite-apa")).to_contain_text(f"https://doi.org/{latest.doi}")
-    shoot(page, screenshot, "07-tombstone")
+    shoot(page, screenshot, "doi-cite-07-tombstone")
 
 
 def test_an_unknown_doi_has_a_friendly_page(page: Page, screenshot, db):
     page.goto("/doi/10.5072/hub/9999")
     expect(page.get_by_role("heading", name="DOI not found")).to_be_visible()
-    shoot(page, screenshot, "08-not-found")
+    shoot(page, screenshot, "doi-cite-08-not-found")

@@ -10,31 +10,15 @@ from playwright.sync_api import Page, expect
 
 from doi.models import Doi
 from tests.datacite_server import datacite  # noqa: F401 - the fixture
-from tests.factories import PASSWORD, RepoFactory, commit_files
+from tests.factories import RepoFactory, commit_files
+from tests.pages import WIDE, log_in, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WIDE = {"width": 1280, "height": 900}
-NARROW = {"width": 390, "height": 844}
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 # Tasks queued but never run: the registration waits for a "worker" (the test) to push it.
 NO_WORKER = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Sentiment\n\nReads moods.\n"
-
-
-def shoot(page: Page, screenshot, name: str) -> None:
-    screenshot(f"doi-owner-{name}-1280")
-    page.set_viewport_size(NARROW)
-    screenshot(f"doi-owner-{name}-390")
-    page.set_viewport_size(WIDE)
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def push_pending() -> None:
@@ -52,7 +36,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     page.goto(repo.url("settings"))
     section = page.locator("#doi-section")
     expect(section.get_by_role("heading", name="DOI")).to_be_visible()
-    shoot(page, screenshot, "01-settings")
+    shoot(page, screenshot, "doi-owner-01-settings")
 
     # The acknowledgement form opens in place.
     section.get_by_role("link", name="Generate DOI").click()
@@ -65,7 +49,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     preview = page.locator("#doi-preview")
     expect(preview).to_contain_text("Liddell, Alice")
     expect(preview).to_contain_text("Apache License 2.0")
-    shoot(page, screenshot, "02-form")
+    shoot(page, screenshot, "doi-owner-02-form")
 
     # A second author, first with a mistyped ORCID iD: the preview says what is wrong.
     page.get_by_role("button", name="Add author").click()
@@ -75,7 +59,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     second.get_by_label("Affiliation").fill("Example University")
     second.get_by_label("Affiliation").blur()
     expect(preview).to_contain_text("is not a valid ORCID iD")
-    shoot(page, screenshot, "03-orcid-error")
+    shoot(page, screenshot, "doi-owner-03-orcid-error")
     second.get_by_label("ORCID iD").fill("0000-0002-1825-0097")
     second.get_by_label("ORCID iD").blur()
     expect(preview).to_contain_text("https://orcid.org/0000-0002-1825-0097")
@@ -85,7 +69,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     expect(page.locator(".author-row").first.get_by_label("Full name")).to_have_value("Jane Doe")
     expect(page.get_by_role("button", name="Move author 1 down")).to_be_focused()
     expect(preview.locator(".creator-list li").first).to_contain_text("Doe, Jane")
-    shoot(page, screenshot, "04-authors")
+    shoot(page, screenshot, "doi-owner-04-authors")
 
     page.get_by_label(re.compile("^I acknowledge")).check()
     page.get_by_role("button", name="Generate DOI").click()
@@ -93,7 +77,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     first = Doi.objects.versions().get()
     expect(section).to_contain_text(f"doi:{first.doi}")
     expect(section).to_have_attribute("hx-trigger", "every 2s")
-    shoot(page, screenshot, "05-pending")
+    shoot(page, screenshot, "doi-owner-05-pending")
     assert [c["name"] for c in first.creators] == ["Jane Doe", "Alice Liddell"]
 
     # The worker registers it; the section, polling, sees DataCite's answer and stops.
@@ -102,12 +86,12 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     expect(section).not_to_have_attribute("hx-trigger", "every 2s")
     expect(section).to_contain_text("The current revision already has a DOI.")
     assert datacite.state(first.doi) == "findable"
-    shoot(page, screenshot, "06-findable")
+    shoot(page, screenshot, "doi-owner-06-findable")
 
     # The repository header shows the citation tag.
     page.goto(repo.url("page"))
     expect(page.locator(".doi-tag")).to_contain_text(f"doi:{first.doi}")
-    shoot(page, screenshot, "07-header-tag")
+    shoot(page, screenshot, "doi-owner-07-header-tag")
 
     # A new revision, then Generate new DOI; DataCite refuses the first try.
     page.goto(repo.url("upload"))
@@ -124,7 +108,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     page.get_by_label(re.compile("^I acknowledge")).check()
     page.get_by_role("button", name="Generate new DOI").click()
     expect(section.get_by_text("DataCite did not register this DOI.")).to_be_visible()
-    shoot(page, screenshot, "08-failed")
+    shoot(page, screenshot, "doi-owner-08-failed")
 
     section.get_by_role("button", name="Retry").click()
     second_doi = Doi.objects.versions().order_by("-number").first()
@@ -135,7 +119,7 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     expect(older).to_contain_text(first.doi)
     expect(older.get_by_text("Outdated")).to_be_visible()
     expect(section.get_by_role("button", name="Retry")).to_have_count(0)
-    shoot(page, screenshot, "09-new-doi")
+    shoot(page, screenshot, "doi-owner-09-new-doi")
     assert datacite.state(second_doi.doi) == "findable"
 
 
@@ -182,12 +166,12 @@ def test_a_write_member_and_a_stranger_cannot(page: Page, screenshot, owner, org
     assert page.goto(repo.url("settings")).status == 403
     assert page.goto(generate).status == 403
     expect(page.get_by_role("button", name="Generate DOI")).to_have_count(0)
-    shoot(page, screenshot, "12-writer-403")
+    shoot(page, screenshot, "doi-owner-12-writer-403")
 
     page.context.clear_cookies()
     log_in(page, "mallory")
     assert page.goto(generate).status == 403
     assert page.goto(f"/{org.namespace.name}/secret/settings/doi/generate").status == 404
     expect(page.get_by_role("button", name="Generate DOI")).to_have_count(0)
-    shoot(page, screenshot, "13-stranger-404")
+    shoot(page, screenshot, "doi-owner-13-stranger-404")
     assert not Doi.objects.exists()

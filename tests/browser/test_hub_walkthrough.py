@@ -9,20 +9,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import PASSWORD, RepoFactory, UserFactory, commit_files
+from tests.pages import shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NARROW = {"width": 390, "height": 844}
-WIDE = {"width": 1280, "height": 900}
 NAME = re.compile(r"^Name\b")  # not "Full name"
-
-
-def _shoot(page: Page, screenshot, name: str) -> None:
-    """A screenshot at desktop width and one at phone width."""
-    screenshot(f"hub-{name}-1280")
-    page.set_viewport_size(NARROW)
-    screenshot(f"hub-{name}-390")
-    page.set_viewport_size(WIDE)
 
 
 def test_a_model_repository_from_sign_up_to_deletion(page: Page, screenshot, tmp_path: Path):
@@ -44,13 +35,13 @@ def test_a_model_repository_from_sign_up_to_deletion(page: Page, screenshot, tmp
     page.get_by_label(NAME).fill("bad--name")
     page.get_by_role("button", name="Create model").click()
     expect(page.get_by_text("'--' and '..' are not allowed in a name.")).to_be_visible()
-    _shoot(page, screenshot, "new-model-error")
+    shoot(page, screenshot, "hub-new-model-error")
     page.get_by_label(NAME).fill("tiny-bert")
     page.get_by_label(re.compile("^Public")).check()
     page.get_by_role("button", name="Create model").click()
     expect(page).to_have_url(re.compile(r"/ada/tiny-bert$"))
     expect(page.get_by_role("heading", name="This model repository is empty")).to_be_visible()
-    _shoot(page, screenshot, "empty-repo")
+    shoot(page, screenshot, "hub-empty-repo")
 
     # Upload two files.
     (tmp_path / "config.json").write_text('{"hidden_size": 128}')
@@ -58,7 +49,7 @@ def test_a_model_repository_from_sign_up_to_deletion(page: Page, screenshot, tmp
     page.get_by_role("link", name="Upload files").first.click()
     page.get_by_label("Files").set_input_files([tmp_path / "config.json", tmp_path / "weights.bin"])
     page.get_by_label("Commit message").fill("Add config and weights")
-    _shoot(page, screenshot, "upload")
+    shoot(page, screenshot, "hub-upload")
     page.get_by_role("button", name="Commit files").click()
     expect(
         page.get_by_text(re.compile(r"Committed 2 files as revision [0-9a-f]{7}"))
@@ -76,30 +67,30 @@ def test_a_model_repository_from_sign_up_to_deletion(page: Page, screenshot, tmp
         "| accuracy | 0.91 |\n"
     )
     page.get_by_label("Commit message").fill("Write the model card")
-    _shoot(page, screenshot, "edit-card")
+    shoot(page, screenshot, "hub-edit-card")
     page.get_by_role("button", name="Commit changes").click()
     expect(page.get_by_role("heading", name="Tiny BERT")).to_be_visible()
     header = page.locator(".repo-header")
     expect(header.get_by_text("apache-2.0")).to_be_visible()
     expect(header.get_by_text("text-classification")).to_be_visible()
-    _shoot(page, screenshot, "repo-page")
+    shoot(page, screenshot, "hub-repo-page")
 
     # Both revisions in Commits; open the older one.
     page.get_by_role("link", name="Commits", exact=True).click()
     expect(page.get_by_role("link", name="Write the model card")).to_be_visible()
     older = page.get_by_role("link", name="Add config and weights")
     expect(older).to_be_visible()
-    _shoot(page, screenshot, "commits")
+    shoot(page, screenshot, "hub-commits")
     older.click()
     expect(page.get_by_text(re.compile(r"You are viewing revision [0-9a-f]{7}"))).to_be_visible()
     expect(page.get_by_role("heading", name="Tiny BERT")).to_have_count(0)
-    _shoot(page, screenshot, "old-revision")
+    shoot(page, screenshot, "hub-old-revision")
     page.get_by_role("link", name="go to the latest").click()
     expect(page).to_have_url(re.compile(r"/ada/tiny-bert$"))
 
     # Rename.
     page.get_by_role("link", name="Settings", exact=True).click()
-    _shoot(page, screenshot, "settings")
+    shoot(page, screenshot, "hub-settings")
     page.get_by_label(NAME).fill("tiny-bert-v2")
     page.get_by_role("button", name="Rename").click()
     expect(page).to_have_url(re.compile(r"/ada/tiny-bert-v2/settings$"))
@@ -132,7 +123,7 @@ def test_a_model_repository_from_sign_up_to_deletion(page: Page, screenshot, tmp
     page.get_by_label("Type “ada/tiny-bert-v2” to confirm").fill("tiny-bert-v2")
     page.get_by_role("button", name="Delete this repository").click()
     expect(page.get_by_text("That is not “ada/tiny-bert-v2”")).to_be_visible()
-    _shoot(page, screenshot, "delete-error")
+    shoot(page, screenshot, "hub-delete-error")
     page.get_by_label("Type “ada/tiny-bert-v2” to confirm").fill("ada/tiny-bert-v2")
     page.get_by_role("button", name="Delete this repository").click()
     expect(page.get_by_text("Deleted ada/tiny-bert-v2.")).to_be_visible()
@@ -147,10 +138,10 @@ def test_home_and_listings_look_right(page: Page, screenshot):
     RepoFactory(namespace=owner.namespace, name="squad-mini", type="dataset")
     page.goto("/")
     expect(page.get_by_role("link", name="hub-demo/bert-base")).to_be_visible()
-    _shoot(page, screenshot, "home")
+    shoot(page, screenshot, "hub-home")
     page.goto("/models")
     page.get_by_label("Search models by name").fill("gpt")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("link", name="hub-demo/gpt-tiny")).to_be_visible()
     expect(page.get_by_role("link", name="hub-demo/bert-base")).to_have_count(0)
-    _shoot(page, screenshot, "models-search")
+    shoot(page, screenshot, "hub-models-search")

@@ -3,8 +3,6 @@ admin, the owner sees the outcome, and the DOI's page shows the tombstone."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -12,27 +10,11 @@ from doi.models import Doi
 from repos.models import Repo
 from support.models import SupportRequest
 from tests.factories import PASSWORD, RepoFactory, commit_files
+from tests.pages import WIDE, log_in, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WIDE = {"width": 1280, "height": 900}
-NARROW = {"width": 390, "height": 844}
 CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Bert\n\nReads moods.\n"
-
-
-def shoot(page: Page, screenshot, name: str) -> None:
-    screenshot(f"locked-by-doi-{name}-1280")
-    page.set_viewport_size(NARROW)
-    screenshot(f"locked-by-doi-{name}-390")
-    page.set_viewport_size(WIDE)
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 @pytest.fixture
@@ -64,20 +46,20 @@ def test_owner_asks_staff_to_delete_a_locked_repository(
     danger = page.get_by_role("region", name="Danger zone")
     expect(danger).to_contain_text("locked by DOI")
     expect(danger.get_by_role("button", name="Delete this repository")).to_have_count(0)
-    shoot(page, screenshot, "01-settings")
+    shoot(page, screenshot, "locked-by-doi-01-settings")
     danger.get_by_role("link", name="Request deletion").click()
 
     expect(page.get_by_role("heading", name="Ask staff to change alice/bert")).to_be_visible()
     expect(page.get_by_text("tombstone with the citation")).to_be_visible()
     page.get_by_label("Reason").fill("The training data turned out to be licensed wrongly.")
-    shoot(page, screenshot, "02-request-form")
+    shoot(page, screenshot, "locked-by-doi-02-request-form")
     page.get_by_role("button", name="Send request").click()
 
     request = SupportRequest.objects.get()
     page.wait_for_url(f"**/support/{request.pk}")
     expect(page.get_by_text(f"Request #{request.pk} sent.")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Open")
-    shoot(page, screenshot, "03-request-open")
+    shoot(page, screenshot, "locked-by-doi-03-request-open")
 
     # Staff approve it in the admin.
     staff_context = browser.new_context(base_url=live_server.url, viewport=WIDE)
@@ -105,7 +87,7 @@ def test_owner_asks_staff_to_delete_a_locked_repository(
     page.goto(f"/support/{request.pk}")
     expect(page.locator("main")).to_contain_text("Approved and carried out")
     expect(page.locator("main")).to_contain_text("Support request carried out")
-    shoot(page, screenshot, "07-request-done")
+    shoot(page, screenshot, "locked-by-doi-07-request-done")
 
     # The DOI still answers, with the tombstone.
     response = page.goto(f"/doi/{version.doi}")
@@ -115,4 +97,4 @@ def test_owner_asks_staff_to_delete_a_locked_repository(
     expect(main).to_contain_text("Liddell")
     expect(main.get_by_role("heading", name="History")).to_be_visible()
     expect(main).to_contain_text("Support request carried out")
-    shoot(page, screenshot, "08-tombstone")
+    shoot(page, screenshot, "locked-by-doi-08-tombstone")
