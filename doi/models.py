@@ -577,15 +577,20 @@ class Doi(models.Model):
         Event.objects.create(kind=Event.Kind.DISCARDED, doi=self, repo_id=self.repo_id, actor=actor)
         # The lock goes with the promise; any other DOI of the repository still holds its own.
         RepoLock.objects.filter(repo_id=self.repo_id, holder=self.lock_holder).delete()
-        neighbours = (
+        # Locked first: a push under way may have built its links with this DOI, so wait for
+        # it and then queue the update (its pending action is cleared by then).
+        neighbours = list(
             Doi.objects.live()
             .filter(repo_id=self.repo_id)
-            .exclude(remote_state=self.RemoteState.NONE)
+            .exclude(pk=self.pk)
+            .select_for_update(no_key=True)
+            .only("pending_action", "remote_state")
         )
-        neighbours.filter(pending_action="").update(
+        at_datacite = [d for d in neighbours if d.remote_state != self.RemoteState.NONE]
+        Doi.objects.filter(pk__in=[d.pk for d in at_datacite if not d.pending_action]).update(
             pending_action=self.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
         )
-        queue = list(neighbours.values_list("pk", flat=True))
+        queue = [d.pk for d in at_datacite]
         transaction.on_commit(lambda: _enqueue(queue))
 
     # Pushing to the registrar --------------------------------------------------------------

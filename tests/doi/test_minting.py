@@ -514,6 +514,51 @@ def test_a_new_version_minted_while_a_neighbour_is_being_pushed_still_reaches_it
     assert target.pending_action == ""
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_version_discarded_while_the_concept_is_being_pushed_leaves_the_concept(
+    repo, owner, alice, staff
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    concept = version.concept
+    # The new version never reached DataCite; the concept did, and has an update to push.
+    Doi.objects.filter(pk=version.pk).update(
+        remote_state=Doi.RemoteState.NONE, pending_action=Doi.Action.PUBLISH
+    )
+    Doi.objects.filter(pk=concept.pk).update(pending_action=Doi.Action.UPDATE)
+    held = _HeldRegistrar()
+    results = {}
+
+    def run(name, call):
+        try:
+            results[name] = call()
+        except Exception as exc:  # collected for the assertions
+            results[name] = exc
+        finally:
+            connections.close_all()
+
+    push = threading.Thread(
+        target=run, args=("push", lambda: Doi.objects.push(concept.pk, registrar=held))
+    )
+    push.start()
+    assert held.started.wait(10)
+    discard = threading.Thread(target=run, args=("discard", lambda: version.discard(staff)))
+    discard.start()
+    time.sleep(0.5)  # discarded while the concept's push, built with the version, is in flight
+    held.release.set()
+    push.join(30)
+    discard.join(30)
+
+    assert isinstance(results["push"], Push), results
+    assert results["discard"] is None, results
+    concept.refresh_from_db()
+    assert ("HasVersion", version.doi) not in _relations(concept)
+    assert concept.pending_action == ""
+
+
 # Settings checked at startup ---------------------------------------------------------------------
 
 
