@@ -242,7 +242,7 @@ def build_attributes(doi: Doi) -> dict:
         source = doi
         creators = doi.creators
         related = []
-        if doi.concept is not None:
+        if doi.concept is not None and doi.concept.discarded_at is None:
             related.append(_relation(doi.concept.doi, "IsVersionOf"))
         older = [v for v in versions if v.number < doi.number]
         newer = [v for v in versions if v.number > doi.number]

@@ -224,6 +224,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
                 concept = Doi.objects.create(
                     kind=Doi.Kind.CONCEPT, number=number, doi=name, **fields
                 )
+                # Earlier versions may name a discarded concept (or none): they join this one.
+                Doi.objects.filter(pk__in=[d.pk for d in earlier]).update(concept=concept)
             number, name = DoiCounter.allocate()
             version = Doi.objects.create(
                 kind=Doi.Kind.VERSION,

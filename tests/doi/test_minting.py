@@ -385,6 +385,45 @@ def test_discard_only_for_dois_datacite_does_not_have(repo, owner, alice, mint, 
     assert mint(repo).doi == "10.5072/hub/0003"
 
 
+def test_versions_stop_naming_a_discarded_concept_and_join_the_new_one(
+    repo, owner, mint, datacite, staff, django_capture_on_commit_callbacks
+):
+    datacite.fail("422")  # the concept is refused, the version registered
+    version = mint(repo)
+    old_concept = version.concept
+    with django_capture_on_commit_callbacks(execute=True):
+        old_concept.discard(staff)
+
+    def at_datacite(doi):
+        return {
+            (r["relationType"], r["relatedIdentifier"])
+            for r in datacite.attributes(doi.doi)["relatedIdentifiers"]
+        }
+
+    assert ("IsVersionOf", old_concept.doi) not in at_datacite(version)
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    second = mint(repo)
+    version.refresh_from_db()
+    new_concept = second.concept
+    assert new_concept != old_concept
+    assert version.concept == new_concept
+    assert ("IsVersionOf", new_concept.doi) in at_datacite(version)
+    assert ("IsVersionOf", old_concept.doi) not in at_datacite(version)
+
+
+def test_versions_minted_before_concept_dois_were_turned_on_join_the_concept(
+    repo, owner, mint, settings
+):
+    settings.DOI_CONCEPT_DOIS = False
+    first = mint(repo)
+    settings.DOI_CONCEPT_DOIS = True
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    second = mint(repo)
+    first.refresh_from_db()
+    assert first.concept == second.concept is not None
+    assert ("IsVersionOf", second.concept.doi) in _relations(first)
+
+
 def test_discard_asks_datacite_first(repo, owner, alice, datacite):
     version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
     datacite.records[version.doi.upper()] = {"state": "findable", "attributes": {}}
