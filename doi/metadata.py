@@ -250,14 +250,18 @@ def build_attributes(doi: Doi) -> dict:
             related.append(_relation(older[-1].doi, "IsNewVersionOf"))
         if newer:
             related.append(_relation(newer[0].doi, "IsPreviousVersionOf"))
-    if not creators:
+    creator_list = [creator_attributes(c) for c in creators]
+    if source is None and doi.metadata.get("creators"):
+        # A concept whose versions were all discarded keeps what it was registered with.
+        creator_list = doi.metadata["creators"]
+    if not creator_list:
         raise DoiMetadataError("creators", "Add at least one author.")
-    content = _content(source) if source is not None else {}
+    content = _content(source or doi)
     related += [r for r in content.get("derived", []) if r not in related]
 
     attributes = {
         "doi": doi.doi,
-        "creators": [creator_attributes(c) for c in creators],
+        "creators": creator_list,
         "titles": [{"title": doi.repo.name}],
         "publisher": publisher(),
         "publicationYear": str(doi.created_at.year),

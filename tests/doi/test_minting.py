@@ -424,6 +424,28 @@ def test_versions_minted_before_concept_dois_were_turned_on_join_the_concept(
     assert ("IsVersionOf", second.concept.doi) in _relations(first)
 
 
+def test_a_concept_whose_only_version_was_discarded_can_still_be_updated(
+    repo, owner, mint, datacite, staff, django_capture_on_commit_callbacks
+):
+    datacite.fail("ok", "422")  # the concept is registered, the version refused
+    version = mint(repo)
+    concept = version.concept
+    creators = datacite.attributes(concept.doi)["creators"]
+    with django_capture_on_commit_callbacks(execute=True):
+        version.discard(staff)
+    concept.refresh_from_db()
+    assert concept.state == "findable" and not concept.error_is_permanent, concept.last_error
+    assert datacite.attributes(concept.doi)["relatedIdentifiers"] == []
+    assert datacite.attributes(concept.doi)["creators"] == creators
+    assert datacite.attributes(concept.doi)["rightsList"] != []
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    second = mint(repo)
+    has_version = [
+        r["relatedIdentifier"] for r in datacite.attributes(concept.doi)["relatedIdentifiers"]
+    ]
+    assert has_version == [second.doi]
+
+
 def test_discard_asks_datacite_first(repo, owner, alice, datacite):
     version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
     datacite.records[version.doi.upper()] = {"state": "findable", "attributes": {}}
