@@ -125,14 +125,22 @@ def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpRespo
 def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> HttpResponse:
     """The DOI's own page: its citation and metadata, when the repository cannot be shown.
     ``reason`` says why: "removed" (the tombstone, 410), "private" or "revision-removed"."""
+    can_view_repo = not doi.repo.is_removed and doi.repo.can_view(request.user)
+    # The audit trail: this DOI's events, and the repository's (support requests). Requests
+    # name what the owner asked for (a new name, a new owner), so a stranger to a repository
+    # they cannot see learns only what was carried out on a removed one: why it is gone.
+    repo_events = Q(doi__isnull=True, repo_id=doi.repo_id)
+    if not can_view_repo and not doi.repo.is_removed:
+        repo_events = Q(pk__in=[])
+    elif not can_view_repo:
+        repo_events &= Q(kind=Event.Kind.REQUEST_CARRIED_OUT)
     context = {
         "doi": doi,
         "record": citations.Record.of(doi),
         "reason": reason,
-        "can_view_repo": not doi.repo.is_removed and doi.repo.can_view(request.user),
+        "can_view_repo": can_view_repo,
         "schema_org": citations.schema_org_script(doi),
-        # The audit trail: this DOI's events, and the repository's (support requests).
-        "history": Event.objects.filter(Q(doi=doi) | Q(doi__isnull=True, repo_id=doi.repo_id))
+        "history": Event.objects.filter(Q(doi=doi) | repo_events)
         .select_related("actor")
         .order_by("created_at", "pk"),
         **cite_context(None, None, doi),
