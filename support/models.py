@@ -317,7 +317,9 @@ class SupportRequest(models.Model):
 
     def _do(self, staff) -> str:
         """The local change and the DOIs' queued DataCite side effects; what happened, in words."""
-        repo = Repo.objects.select_for_update().get(pk=self.repo_id)
+        # no_key: a DOI push holds a DOI row and inserts Events that reference this repository
+        # (a KEY SHARE lock on it); a full FOR UPDATE here would deadlock with it.
+        repo = Repo.objects.select_for_update(no_key=True).get(pk=self.repo_id)
         if repo.is_removed:
             raise SupportRequestError(f"{repo.full_name} was removed already.")
         dois = list(Doi.objects.live().filter(repo=repo).order_by("number"))
