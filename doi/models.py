@@ -522,23 +522,22 @@ class Doi(models.Model):
         self.refresh_from_db()
 
     def hide(self, actor=None) -> None:
-        """Make the DOI registered but not findable at DataCite (it keeps resolving)."""
-        with transaction.atomic():
-            doi = self._locked()
-            if doi.remote_state == self.RemoteState.REGISTERED and not doi.pending_action:
-                return
-            doi.pending_action = self.Action.HIDE
-            doi._queue()
-        self.refresh_from_db()
+        """Make the DOI registered but not findable at DataCite (it keeps resolving). The
+        HIDDEN event is written, without an actor, when DataCite confirms."""
+        self._want(self.Action.HIDE, unless=self.RemoteState.REGISTERED)
 
     def show(self, actor=None) -> None:
-        """Make a hidden DOI findable again."""
+        """Make a hidden DOI findable again (SHOWN is written when DataCite confirms)."""
+        self._want(self.Action.PUBLISH, unless=self.RemoteState.FINDABLE)
+
+    def _want(self, action: str, *, unless: str) -> None:
+        """Queue ``action``, unless DataCite already holds the DOI in state ``unless`` and
+        nothing else is pending."""
         with transaction.atomic():
             doi = self._locked()
-            if doi.remote_state == self.RemoteState.FINDABLE and not doi.pending_action:
-                return
-            doi.pending_action = self.Action.PUBLISH
-            doi._queue()
+            if doi.remote_state != unless or doi.pending_action:
+                doi.pending_action = action
+                doi._queue()
         self.refresh_from_db()
 
     def discard(self, actor=None) -> None:
