@@ -487,12 +487,7 @@ class Doi(models.Model):
         """Queue the outstanding change again, after a failure someone has looked at."""
         with transaction.atomic():
             doi = self._locked()
-            if not doi.pending_action:
-                doi.pending_action = (
-                    self.Action.PUBLISH
-                    if doi.remote_state == self.RemoteState.NONE
-                    else self.Action.UPDATE
-                )
+            doi._make_pending()
             message = f"After: {doi.last_error}" if doi.last_error else ""
             doi._queue()
             Event.objects.create(
@@ -500,17 +495,21 @@ class Doi(models.Model):
             )
         self.refresh_from_db()
 
+    def _make_pending(self) -> None:
+        """With nothing outstanding: publish what DataCite lacks, else update what it has."""
+        if not self.pending_action:
+            self.pending_action = (
+                self.Action.PUBLISH
+                if self.remote_state == self.RemoteState.NONE
+                else self.Action.UPDATE
+            )
+
     def resend_metadata(self, actor=None) -> None:
         """Send the metadata, rebuilt from current data, to DataCite again."""
         with transaction.atomic():
             doi = self._locked()
             # A publish or hide still outstanding sends the metadata along anyway.
-            if not doi.pending_action:
-                doi.pending_action = (
-                    self.Action.PUBLISH
-                    if doi.remote_state == self.RemoteState.NONE
-                    else self.Action.UPDATE
-                )
+            doi._make_pending()
             doi._queue()
             Event.objects.create(
                 kind=Event.Kind.RETRIED,
