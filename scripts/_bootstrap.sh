@@ -1,4 +1,4 @@
-# Sourced by scripts/serve and scripts/test: install what a fresh machine is missing.
+# Sourced by the scripts/ commands: install what a fresh machine is missing.
 # Python packages come from uv.lock into .venv; system packages (Chromium, PostgreSQL) from apt.
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -34,6 +34,13 @@ ensure_venv() {
   ensure_uv
   ensure_python
   uv sync --locked --quiet "$@"
+}
+
+# The development defaults scripts/serve and scripts/manage share; anything already set wins.
+development_defaults() {
+  export DJANGO_DEBUG="${DJANGO_DEBUG:-true}"
+  PORT="${PORT:-8000}"
+  export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 }
 
 apt_install() {
