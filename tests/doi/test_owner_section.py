@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.test import RequestFactory
@@ -108,6 +109,24 @@ def test_it_polls_while_a_registration_is_pending(client, owner, repo):
     assert f'hx-get="{section_url(repo)}"' in html
     assert "Registration in progress" in html
     assert "Registering at DataCite" in html
+
+
+def test_a_pending_doi_after_a_transient_failure_says_when_the_next_attempt_is(
+    client, owner, repo
+):
+    doi = reserve(repo, owner)
+    Doi.objects.filter(pk=doi.pk).update(
+        attempts=2,
+        last_error="DataCite did not answer in time. The hub will try again.",
+        next_attempt_at=datetime(2026, 11, 30, 14, 5, tzinfo=UTC),
+    )
+    html = section(client, owner, repo)
+    assert "Registration in progress" in html
+    assert (
+        "DataCite could not be reached yet (DataCite did not answer in time. The hub will try "
+        "again.). Trying again automatically: next attempt at 14:05 UTC"
+    ) in text(html)
+    assert '<time datetime="2026-11-30T14:05:00+00:00">' in html
 
 
 def test_it_stops_polling_once_datacite_confirmed(client, owner, repo):
