@@ -111,9 +111,7 @@ def test_it_polls_while_a_registration_is_pending(client, owner, repo):
     assert "Registering at DataCite" in html
 
 
-def test_a_pending_doi_after_a_transient_failure_says_when_the_next_attempt_is(
-    client, owner, repo
-):
+def test_a_pending_doi_after_a_transient_failure_says_when_the_next_attempt_is(client, owner, repo):
     doi = reserve(repo, owner)
     Doi.objects.filter(pk=doi.pk).update(
         attempts=2,
