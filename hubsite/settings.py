@@ -103,6 +103,15 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # For concurrent web use: readers never wait for the writer (WAL); a transaction takes the
+    # write lock when it begins (IMMEDIATE), so two writers queue for up to SQLITE_BUSY_TIMEOUT
+    # seconds instead of failing with "database is locked" when one upgrades a read lock.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20, minimum=1),
+        "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -29,6 +29,10 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
     from django.conf import settings
 
     if USE_SQLITE:
+        # A file, as scripts/serve uses: an in-memory test database is one connection shared by
+        # every thread, so the live server's concurrent requests would not be real.
+        folder = request.getfixturevalue("tmp_path_factory").mktemp("sqlite")
+        settings.DATABASES["default"]["TEST"]["NAME"] = str(folder / "test.sqlite3")
         return
     server = request.getfixturevalue("postgresql_server")
     settings.DATABASES["default"].update(
@@ -39,6 +43,7 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
         USER=server.user,
         PASSWORD=server.password or "",
         CONN_MAX_AGE=0,
+        OPTIONS={},  # the SQLite ones do not apply
     )
     # Something at start-up may already have opened the SQLite wrapper; start afresh.
     from django.db import connections
