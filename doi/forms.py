@@ -128,15 +128,21 @@ def rows_as_data(rows: list[dict]) -> dict[str, str]:
     return data
 
 
+def _row_number(text: str) -> int | None:
+    """A row count or index as the form sends it: a few ASCII digits. ``str.isdigit()`` alone
+    admits "²" (which int() refuses) and an Arabic-Indic one (which int() reads as 1), and
+    int() refuses thousands of digits."""
+    if text.isascii() and text.isdigit() and len(text) <= 4:
+        return int(text)
+    return None
+
+
 def author_rows(data: QueryDict) -> list[dict]:
     """The author rows as submitted, in order, without validating them."""
-    try:
-        total = int(data.get(f"{AUTHORS_PREFIX}-TOTAL_FORMS", 0))
-    except ValueError:
-        total = 0
+    total = _row_number(data.get(f"{AUTHORS_PREFIX}-TOTAL_FORMS", "")) or 0
     return [
         {f: data.get(f"{AUTHORS_PREFIX}-{i}-{f}", "").strip() for f in CREATOR_FIELDS}
-        for i in range(min(max(total, 0), MAX_AUTHORS))
+        for i in range(min(total, MAX_AUTHORS))
     ]
 
 
@@ -145,12 +151,12 @@ def edit_author_rows(rows: list[dict], action: str, *, organization: str = "") -
     ``up:<i>`` or ``down:<i>``. Unknown actions and indexes leave the rows as they are."""
     rows = list(rows)
     verb, _, index = action.partition(":")
+    i = _row_number(index)
     if verb == "add" and len(rows) < MAX_AUTHORS:
         rows.append({"type": PERSONAL})
     elif verb == "add-organization" and organization and len(rows) < MAX_AUTHORS:
         rows.append({"type": ORGANIZATIONAL, "name": organization})
-    elif index.isdigit() and int(index) < len(rows):
-        i = int(index)
+    elif i is not None and i < len(rows):
         if verb == "remove":
             del rows[i]
         elif verb == "up" and i > 0:
@@ -167,9 +173,9 @@ def focus_after(action: str, rows: list[dict]) -> str:
     last = len(rows) - 1
     if verb in ("add", "add-organization"):
         return f"id_{AUTHORS_PREFIX}-{last}-name"
-    if not index.isdigit():
+    i = _row_number(index)
+    if i is None:
         return ""
-    i = int(index)
     if verb == "remove":
         return f"id_{AUTHORS_PREFIX}-{min(i, last)}-name" if rows else "author-add"
     if verb in ("up", "down"):

@@ -19,6 +19,8 @@ REGISTRARS = {
     "local": "doi.registrars.LocalRegistrar",
 }
 MEDIA_TYPE = "application/vnd.api+json"
+# The longest wait a Retry-After can ask for; beyond it the usual back-off applies again.
+RETRY_AFTER_MAX = 24 * 60 * 60
 
 
 class RegistrarError(Exception):
@@ -208,14 +210,15 @@ def _error_details(response) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds: either a number of seconds or an HTTP date."""
+    """Retry-After in seconds: either a number of seconds or an HTTP date, at most a day."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    # ASCII digits only: "²".isdigit() is true, yet float("²") fails.
+    if value.isascii() and value.isdigit():
+        return min(float(value), RETRY_AFTER_MAX)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return min(max(0.0, when.timestamp() - time.time()), RETRY_AFTER_MAX)

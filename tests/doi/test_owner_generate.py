@@ -147,7 +147,19 @@ def test_move_up_and_down_reorder_rows(logged_in, repo):
 
 
 @pytest.mark.parametrize(
-    "action", ["up:0", "down:1", "remove:7", "up:x", "explode", "add-organization"]
+    "action",
+    [
+        "up:0",
+        "down:1",
+        "remove:7",
+        "up:x",
+        "explode",
+        "add-organization",
+        # Digits to str.isdigit() that int() refuses or reads otherwise: never a 500.
+        "remove:²",
+        "remove:\u0661",  # ARABIC-INDIC DIGIT ONE
+        "remove:" + "0" * 5000,
+    ],
 )
 def test_row_actions_that_make_no_sense_change_nothing(logged_in, repo, action):
     rows = ({"name": "A One"}, {"name": "B Two"})

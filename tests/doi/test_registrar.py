@@ -167,6 +167,18 @@ def test_retry_after_as_an_http_date_is_understood(registrar, datacite):
     assert caught.value.retry_after == 0.0
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("²", None), ("9" * 400, 86400.0), ("Wed, 21 Oct 9999 07:28:00 GMT", 86400.0)],
+)
+def test_a_strange_retry_after_is_ignored_or_capped_at_a_day(registrar, datacite, header, expected):
+    datacite.retry_after = header
+    datacite.fail("429")
+    with pytest.raises(RegistrarError) as caught:
+        registrar.upsert(DOI, ATTRIBUTES, "publish")
+    assert caught.value.retry_after == expected
+
+
 @pytest.mark.parametrize("fault", ["timeout", "drop", "malformed"])
 def test_lost_or_unreadable_answers_are_transient(registrar, datacite, fault):
     datacite.fail(fault)
