@@ -151,8 +151,19 @@ STORAGES = {
 
 # Largest upload accepted in one commit (all files together), in megabytes.
 REPO_UPLOAD_MAX_MB = env_int("REPO_UPLOAD_MAX_MB", 50, minimum=1)
+# Largest README.md used as a model card, in kilobytes: a bigger one stays a file of the
+# repository but is not rendered, and its metadata is ignored.
+CARD_MAX_KB = env_int("CARD_MAX_KB", 256, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Rendered model cards, keyed by the README's content hash; each process keeps its own.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    }
+}
 
 _email = dj_email_url.parse(env_str("EMAIL_URL") or "console://")
 if "EMAIL_BACKEND" not in _email:

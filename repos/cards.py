@@ -2,15 +2,22 @@
 
 A README is untrusted input: the Markdown is rendered with raw HTML kept only as far as the
 sanitiser's allow-list permits, and malformed front matter becomes a notice, never an error page.
+Two things are refused outright because a few bytes of them cost the server without limit:
+YAML aliases (each level multiplies what the anchor holds) and cards over ``CARD_MAX_KB``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from importlib.metadata import version
 
 import nh3
 import yaml
+from django.conf import settings
+from django.core.cache import cache
+from django.template.defaultfilters import filesizeformat
 from markdown_it import MarkdownIt
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)?^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
@@ -24,6 +31,15 @@ _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "code": {"class"},
 }
+# Part of the cache key of rendered cards: bump it whenever render_markdown's output changes
+# for the same input (the library versions are in the key already).
+RENDERER_VERSION = f"1-{version('markdown-it-py')}-{version('nh3')}"
+# Deeper nesting than any real card needs; far below what would exhaust Python's stack.
+MAX_DEPTH = 20
+
+
+class CardRefused(ValueError):
+    """A README this hub will not process: too large, or front matter with aliases or too deep."""
 
 
 @dataclass
@@ -31,16 +47,83 @@ class Card:
     metadata: dict = field(default_factory=dict)
     body: str = ""
     error: str = ""
+    # Why the hub refuses this text as a card (the card editor shows it as a form error); a
+    # commit that brings it in some other way keeps the files and only ignores the metadata.
+    refused: str = ""
+
+
+def max_card_bytes() -> int:
+    return settings.CARD_MAX_KB * 1024
+
+
+def size_problem(size: int) -> str:
+    """Why a README of ``size`` bytes is not used as the card, or "" when it is small enough."""
+    if size <= max_card_bytes():
+        return ""
+    return (
+        f"README.md is {filesizeformat(size)}, over the limit of {settings.CARD_MAX_KB} KB "
+        "for a card"
+    )
+
+
+class _CardLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases and nesting deeper than MAX_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            raise CardRefused(
+                f"The metadata block at the top of README.md uses the YAML alias "
+                f"“*{event.anchor[:40]}” (line {event.start_mark.line + 2}); aliases are not "
+                "accepted: write the value out in full"
+            )
+        if self._depth >= MAX_DEPTH:
+            raise CardRefused(
+                f"The metadata block at the top of README.md nests deeper than {MAX_DEPTH} "
+                f"levels (line {event.start_mark.line + 2})"
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """The YAML between the leading ``---`` lines (None without one), and the Markdown body."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return None, text
+    return match.group(1), text[match.end() :]
+
+
+def _load(front_matter: str):
+    try:
+        return yaml.load(front_matter, Loader=_CardLoader)  # noqa: S506 - a SafeLoader subclass
+    except ValueError as exc:
+        if isinstance(exc, CardRefused):
+            raise
+        # E.g. an integer of more digits than Python converts; report it like bad YAML.
+        raise yaml.YAMLError(str(exc)) from None
 
 
 def parse_card(text: str) -> Card:
     """Split a README into its YAML front matter (as a dict) and its Markdown body."""
-    match = _FRONT_MATTER.match(text)
-    if not match:
+    problem = size_problem(len(text.encode()))
+    if problem:
+        return Card(
+            error=f"{problem}: it is not shown and its metadata was ignored.",
+            refused=f"{problem}: shorten it, or put long parts in files of their own.",
+        )
+    front_matter, body = split_front_matter(text)
+    if front_matter is None:
         return Card(body=text)
-    body = text[match.end() :]
     try:
-        metadata = yaml.safe_load(match.group(1))
+        metadata = _load(front_matter)
+    except CardRefused as exc:
+        return Card(body=body, error=f"{exc}. The metadata was ignored.", refused=f"{exc}.")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -61,14 +144,20 @@ def parse_card(text: str) -> Card:
 
 
 def _json_safe(value):
-    """YAML can produce dates and other objects that JSONField cannot store."""
+    """YAML can produce dates, infinities and NUL characters that JSONField cannot store."""
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {_json_safe_str(str(k)): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, bool | int | float):
         return value
-    return str(value)
+    return _json_safe_str(str(value))
+
+
+def _json_safe_str(value: str) -> str:
+    return value.replace("\x00", "")
 
 
 def render_markdown(body: str) -> str:
@@ -79,6 +168,19 @@ def render_markdown(body: str) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="nofollow noopener noreferrer",
     )
+
+
+def card_html(sha256: str, read_text) -> str:
+    """The card of the README whose content has ``sha256``, rendered once and then cached.
+
+    ``read_text`` returns the README's text; it is only called when the cache has no copy.
+    """
+    key = f"card-html:{RENDERER_VERSION}:{sha256}"
+    html = cache.get(key)
+    if html is None:
+        html = render_markdown(split_front_matter(read_text())[1])
+        cache.set(key, html, timeout=None)
+    return html
 
 
 def as_list(value) -> list[str]:

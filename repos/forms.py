@@ -7,6 +7,7 @@ from django.db.models import Case, When
 from django.template.defaultfilters import filesizeformat
 
 from accounts.models import Namespace
+from repos.cards import parse_card
 from repos.models import Repo, validate_path
 
 VISIBILITY_CHOICES = [
@@ -133,6 +134,13 @@ class CardForm(forms.Form):
         super().__init__(*args, **kwargs)
         if dataset:
             self.fields["content"].label = "Dataset card (README.md)"
+
+    def clean_content(self) -> str:
+        content = self.cleaned_data["content"]
+        refused = parse_card(content).refused
+        if refused:
+            raise ValidationError(f"{refused} Nothing was saved.")
+        return content
 
 
 class RenameForm(forms.Form):

@@ -12,6 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -151,6 +152,13 @@ class RepoQuerySet(models.QuerySet["Repo"]):
             owner, _, name = query.partition("/")
             return self.filter(namespace__name__icontains=owner, name__icontains=name)
         return self.filter(Q(name__icontains=query) | Q(namespace__name__icontains=query))
+
+    def for_listing(self) -> RepoQuerySet:
+        """What lists of repositories show: the owner and the card's licence as
+        ``listed_license``, without loading the rest of the card metadata."""
+        return self.select_related("namespace").annotate(
+            listed_license=KeyTextTransform("license", "head__card_metadata")
+        )
 
     def at(self, repo_type: str, owner: str, name: str) -> Repo:
         return (

@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
-from repos.cards import as_list, parse_card, render_markdown
+from repos.cards import as_list, card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
 from repos.models import (
     README,
@@ -152,7 +152,7 @@ def accepts_large_bodies(view: Callable) -> Callable:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    public = Repo.objects.public().select_related("namespace", "head")
+    public = Repo.objects.public().for_listing()
     return render(
         request,
         "home.html",
@@ -170,7 +170,7 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         Repo.objects.visible_to(request.user)
         .of_type(repo_type)
         .search(query)
-        .select_related("namespace", "head")
+        .for_listing()
         .order_by("-updated_at", "-pk")
     )
     page = Paginator(repos, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -234,14 +234,20 @@ def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpR
     revision = repo.head if rev is None else _revision_or_404(repo, rev)
     files = list(revision.files.select_related("blob")) if revision else []
     readme = next((f for f in files if f.path == README), None)
-    card = parse_card(readme.blob.read_text()) if readme else None
+    html, notice = "", revision.card_error if revision else ""
+    if readme is not None:
+        too_large = size_problem(readme.blob.size)
+        if too_large:
+            notice = f"{too_large}: it is not shown here. Download it from the file list."
+        else:
+            html = card_html(readme.blob.sha256, readme.blob.read_text)
     context = _repo_context(request, repo, revision, "card")
     context.update(
         files=files,
         total_size=sum(f.blob.size for f in files),
         readme=readme,
-        card_html=render_markdown(card.body) if card else "",
-        card_error=revision.card_error if revision else "",
+        card_html=html,
+        card_error=notice,
         is_old=revision is not None and revision.pk != repo.head_id,
     )
     return render(request, "repos/page.html", context)
