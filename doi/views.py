@@ -27,6 +27,10 @@ class NotAcceptable(Exception):
     """The client asked for a citation style we do not render."""
 
 
+class UnreadableAccept(Exception):
+    """The Accept header is too long for Django to parse (over 10,000 characters a type)."""
+
+
 # Loading --------------------------------------------------------------------------------------
 
 
@@ -60,7 +64,11 @@ def _requested_format(request: HttpRequest) -> Format | None:
         return FORMATS[name]
     # Django's get_preferred_type() matches parameters exactly, so "text/x-bibliography;
     # style=apa" would match nothing; the types are compared bare, parameters read after.
-    for accepted in request.accepted_types:  # most preferred first
+    try:
+        accepted_types = request.accepted_types  # most preferred first
+    except ValueError:
+        raise UnreadableAccept from None
+    for accepted in accepted_types:
         bare = MediaType(f"{accepted.main_type}/{accepted.sub_type}")
         offered = next((t for t in NEGOTIABLE if bare.match(t)), None)
         if offered is None:
@@ -95,11 +103,11 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
     try:
         fmt = _requested_format(request)
     except NotAcceptable:
-        return HttpResponse(
-            "Only the APA style is available: ask for text/x-bibliography; style=apa.\n",
-            status=406,
-            content_type="text/plain; charset=utf-8",
+        return _plain(
+            "Only the APA style is available: ask for text/x-bibliography; style=apa.", 406
         )
+    except UnreadableAccept:
+        return _plain("The Accept header is too long to read: send a shorter one.", 400)
     if fmt is not None:
         return _citation_response(request, doi, fmt)
     if doi.repo.is_removed:
@@ -112,6 +120,10 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
     if doi.revision is None:
         return _landing(request, doi, status=200, reason="revision-removed")
     return redirect(doi.revision)
+
+
+def _plain(message: str, status: int) -> HttpResponse:
+    return HttpResponse(f"{message}\n", status=status, content_type="text/plain; charset=utf-8")
 
 
 def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpResponse:

@@ -158,6 +158,16 @@ def test_another_bibliography_style_is_not_acceptable(client, version):
 
 
 @pytest.mark.parametrize(
+    "accept", ["text/" + "x" * 10_001, "text/html, application/x-bibtex; q=0." + "9" * 10_001]
+)
+def test_an_accept_header_too_long_to_read_is_a_clear_400(client, version, accept):
+    response = client.get(url(version), headers={"Accept": accept})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Accept header" in response.content.decode()
+
+
+@pytest.mark.parametrize(
     ("fmt", "extension", "content_type"),
     [
         ("bibtex", "bib", "application/x-bibtex"),
