@@ -727,7 +727,7 @@ class Consent(models.Model):
 
 
 class Event(models.Model):
-    """The audit trail: every DOI and support event, with actor and time."""
+    """The audit trail of DOIs: every DOI event, with actor and time."""
 
     class Kind(models.TextChoices):
         RESERVED = "reserved", "Reserved"
@@ -739,10 +739,6 @@ class Event(models.Model):
         HIDDEN = "hidden", "Hidden at DataCite"
         SHOWN = "shown", "Shown again at DataCite"
         DISCARDED = "discarded", "Discarded"
-        REQUEST_OPENED = "request_opened", "Support request opened"
-        REQUEST_APPROVED = "request_approved", "Support request approved"
-        REQUEST_REJECTED = "request_rejected", "Support request rejected"
-        REQUEST_CARRIED_OUT = "request_carried_out", "Support request carried out"
 
     kind = models.CharField(max_length=24, choices=Kind)
     doi = models.ForeignKey(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import idutils
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.http.request import MediaType
 from django.shortcuts import redirect, render
@@ -14,10 +13,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from doi import citations
+from doi import citations, history
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.extensions import cite_context
-from doi.models import Doi, Event
+from doi.models import Doi
 
 HTML = "text/html"
 NEGOTIABLE = [HTML, *FORMATS_BY_MEDIA_TYPE]
@@ -138,23 +137,13 @@ def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> Htt
     """The DOI's own page: its citation and metadata, when the repository cannot be shown.
     ``reason`` says why: "removed" (the tombstone, 410), "private" or "revision-removed"."""
     can_view_repo = not doi.repo.is_removed and doi.repo.can_view(request.user)
-    # The audit trail: this DOI's events, and the repository's (support requests). Requests
-    # name what the owner asked for (a new name, a new owner), so a stranger to a repository
-    # they cannot see learns only what was carried out on a removed one: why it is gone.
-    repo_events = Q(doi__isnull=True, repo_id=doi.repo_id)
-    if not can_view_repo and not doi.repo.is_removed:
-        repo_events = Q(pk__in=[])
-    elif not can_view_repo:
-        repo_events &= Q(kind=Event.Kind.REQUEST_CARRIED_OUT)
     context = {
         "doi": doi,
         "record": citations.Record.of(doi),
         "reason": reason,
         "can_view_repo": can_view_repo,
         "schema_org": citations.schema_org_script(doi),
-        "history": Event.objects.filter(Q(doi=doi) | repo_events)
-        .select_related("actor")
-        .order_by("created_at", "pk"),
+        "history": history.for_doi_page(doi, can_view_repo=can_view_repo),
         **cite_context(None, None, doi),
     }
     return render(request, "doi/landing.html", context, status=status)

@@ -8,18 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Namespace
+from doi import history
 from doi.models import Doi, Event
 from repos.models import Repo, lock_override
 from support import emails
 
 # Shown on the tombstone when staff give no other public reason for a deletion.
 DEFAULT_PUBLIC_REASON = "Removed at the request of its owner."
-REQUEST_EVENTS = (
-    Event.Kind.REQUEST_OPENED,
-    Event.Kind.REQUEST_APPROVED,
-    Event.Kind.REQUEST_REJECTED,
-    Event.Kind.REQUEST_CARRIED_OUT,
-)
 
 
 class SupportRequestError(Exception):
@@ -157,16 +152,16 @@ class SupportRequest(models.Model):
         """The repository's DOIs that this request concerns (every one that is not discarded)."""
         return Doi.objects.live().filter(repo_id=self.repo_id).order_by("number")
 
-    def history(self):
-        """The repository's audit trail since this request was opened: this request's own
-        events, and the DOI events that followed (other requests' events are theirs)."""
-        own = Q(message__startswith=f"Request #{self.pk}:")
-        return (
+    def history(self) -> list[RequestEvent | Event]:
+        """The repository's audit trail since this request was opened, oldest first: this
+        request's own events, and the DOI events that followed (other requests' are theirs)."""
+        own = self.events.select_related("actor").order_by("created_at", "pk")
+        dois = (
             Event.objects.filter(repo_id=self.repo_id, created_at__gte=self.created_at)
-            .filter(~Q(kind__in=REQUEST_EVENTS) | own)
             .select_related("doi", "actor")
             .order_by("created_at", "pk")
         )
+        return history.in_time_order(own, dois)
 
     # Changes ------------------------------------------------------------------------------------
 
@@ -208,7 +203,7 @@ class SupportRequest(models.Model):
         try:
             with transaction.atomic():
                 request.save()
-                request._record(Event.Kind.REQUEST_OPENED, requester)
+                request._record(RequestEvent.Kind.OPENED, requester)
         except IntegrityError:
             existing = cls.objects.open().filter(repo=repo, action=action).first()
             if existing is None:
@@ -272,7 +267,7 @@ class SupportRequest(models.Model):
             request.staff_note = note
             request.handled_by, request.handled_at, request.updated_at = staff, now, now
             request.save()
-            request._record(Event.Kind.REQUEST_REJECTED, staff)
+            request._record(RequestEvent.Kind.REJECTED, staff)
             transaction.on_commit(lambda: emails.request_handled(request))
         self.refresh_from_db()
         return True
@@ -304,14 +299,14 @@ class SupportRequest(models.Model):
                 request.public_reason = DEFAULT_PUBLIC_REASON
             if note.strip():
                 request.staff_note = note.strip()
-            request._record(Event.Kind.REQUEST_APPROVED, staff)
+            request._record(RequestEvent.Kind.APPROVED, staff)
             outcome = request._do(staff)
             now = timezone.now()
             request.status = self.Status.CARRIED_OUT
             request.handled_by, request.handled_at = staff, now
             request.carried_out_at = request.updated_at = now
             request.save()
-            request._record(Event.Kind.REQUEST_CARRIED_OUT, staff, outcome)
+            request._record(RequestEvent.Kind.CARRIED_OUT, staff, outcome)
             transaction.on_commit(lambda: emails.request_handled(request))
         return True
 
@@ -360,13 +355,52 @@ class SupportRequest(models.Model):
         return f"Removed {repo.full_name}, keeping a tombstone; {count} queued to be hidden."
 
     def _record(self, kind: str, actor, message: str = "") -> None:
-        """An audit event on the repository, naming this request (DOI pages show it too)."""
-        Event.objects.create(
-            kind=kind,
-            repo_id=self.repo_id,
-            actor=actor,
-            message=f"Request #{self.pk}: {message or self.summary + '.'}",
+        """An event in this request's history, naming it (DOI pages show it too)."""
+        self.events.create(
+            kind=kind, actor=actor, message=f"Request #{self.pk}: {message or self.summary + '.'}"
         )
+
+
+class RequestEventQuerySet(models.QuerySet["RequestEvent"]):
+    def for_doi_page(self, repo: Repo, *, can_view_repo: bool) -> RequestEventQuerySet:
+        """The repository's request events a DOI page shows. Requests name what the owner
+        asked for (a new name, a new owner), so a stranger to a repository they cannot see
+        learns only what was carried out on a removed one: why it is gone."""
+        events = (
+            self.filter(request__repo=repo).select_related("actor").order_by("created_at", "pk")
+        )
+        if can_view_repo:
+            return events
+        if repo.is_removed:
+            return events.filter(kind=RequestEvent.Kind.CARRIED_OUT)
+        return events.none()
+
+
+class RequestEvent(models.Model):
+    """Something that happened to a support request, with actor and time: its part of the
+    repository's audit trail, next to the DOI events."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened", "Support request opened"
+        APPROVED = "approved", "Support request approved"
+        REJECTED = "rejected", "Support request rejected"
+        CARRIED_OUT = "carried_out", "Support request carried out"
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=12, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RequestEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 def doi_effect(action: str, target_visibility: str = "") -> str:

@@ -220,21 +220,6 @@ def test_a_private_repository_gets_a_public_page_with_the_citation(client, priva
     assert "open alice/sentiment-model" not in html
 
 
-def test_strangers_do_not_see_the_private_repositorys_support_requests(
-    client, owner, private, version
-):
-    # A request names what its owner plans: say, a new name in another namespace.
-    Event.objects.create(
-        kind=Event.Kind.REQUEST_OPENED,
-        repo=private,
-        actor=owner,
-        message="Request #7: Rename or move alice/sentiment-model to wonderland/secret-plan.",
-    )
-    assert "secret-plan" not in client.get(url(version)).content.decode()
-    client.force_login(owner)
-    assert "secret-plan" in client.get(url(version)).content.decode()
-
-
 def test_the_owner_of_the_private_repository_gets_a_link_to_it(client, owner, private, version):
     client.force_login(owner)
     html = client.get(url(version)).content.decode()

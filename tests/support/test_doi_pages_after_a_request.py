@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from repos.models import lock_override
 from support.models import SupportRequest
 
 
@@ -56,3 +57,18 @@ def test_a_moved_repositorys_doi_follows_it(client, locked, owner, org, staff, r
     assert response.status_code == 302 and response.url == "/wonderland/bert-base"
     old = client.get("/alice/bert")
     assert old.status_code in (301, 302) and old.url == "/wonderland/bert-base"
+
+
+def test_strangers_do_not_see_the_private_repositorys_support_requests(
+    client, locked, owner, org, staff
+):
+    # A request names what its owner plans: say, a new name in another namespace.
+    SupportRequest.open(
+        repo=locked, requester=owner, action="rename", reason="Because.",
+        new_name="secret-plan", new_namespace=org.namespace,
+    )  # fmt: skip
+    with lock_override(actor=staff, reason="test: made private by staff"):
+        locked.set_private(True)
+    assert "secret-plan" not in client.get("/doi/10.5072/hub/0002").content.decode()
+    client.force_login(owner)
+    assert "secret-plan" in client.get("/doi/10.5072/hub/0002").content.decode()

@@ -10,7 +10,7 @@ from django.db import connection
 
 from doi.models import Doi, Event
 from repos.models import Repo, RepoLocked, RepoRedirect
-from support.models import AlreadyOpen, SupportRequest, SupportRequestError
+from support.models import AlreadyOpen, RequestEvent, SupportRequest, SupportRequestError
 from tests.factories import RepoFactory, UserFactory
 
 Action = SupportRequest.Action
@@ -27,9 +27,7 @@ def _staff():
 
 
 def _kinds(repo):
-    return list(
-        Event.objects.filter(repo=repo, kind__startswith="request").values_list("kind", flat=True)
-    )
+    return list(RequestEvent.objects.filter(request__repo=repo).values_list("kind", flat=True))
 
 
 # Opening ------------------------------------------------------------------------------------------
@@ -42,8 +40,8 @@ def test_opening_records_an_event_and_emails_requester_and_support(
     with run_on_commit():
         request = _open(locked, owner)
     assert (request.status, request.repo_name) == (Status.OPEN, "alice/bert")
-    assert _kinds(locked) == [Event.Kind.REQUEST_OPENED]
-    event = Event.objects.get(kind=Event.Kind.REQUEST_OPENED)
+    assert _kinds(locked) == [RequestEvent.Kind.OPENED]
+    event = RequestEvent.objects.get(kind=RequestEvent.Kind.OPENED)
     assert event.actor == owner
     assert event.message == f"Request #{request.pk}: Delete alice/bert."
     assert sorted(m.to[0] for m in mailoutbox) == ["alice@example.org", "support@hub.example.org"]
@@ -138,9 +136,9 @@ def test_carrying_out_a_deletion_keeps_a_tombstone_and_hides_the_dois(
     )
     assert request.carried_out_at == request.handled_at
     assert _kinds(repo) == [
-        Event.Kind.REQUEST_CARRIED_OUT,
-        Event.Kind.REQUEST_APPROVED,
-        Event.Kind.REQUEST_OPENED,
+        RequestEvent.Kind.CARRIED_OUT,
+        RequestEvent.Kind.APPROVED,
+        RequestEvent.Kind.OPENED,
     ]
     assert Event.objects.filter(repo=repo, kind=Event.Kind.HIDDEN).count() == 2
     [mail] = mailoutbox
@@ -193,7 +191,7 @@ def test_carrying_out_twice_does_it_once(locked, owner, org, staff, mailoutbox, 
     with run_on_commit():
         assert stale.carry_out(staff) is False
     assert stale.status == Status.CARRIED_OUT
-    assert _kinds(locked).count(Event.Kind.REQUEST_CARRIED_OUT) == 1
+    assert _kinds(locked).count(RequestEvent.Kind.CARRIED_OUT) == 1
     assert RepoRedirect.objects.filter(repo=locked).count() == 1
     assert len(mailoutbox) == 1
 
@@ -201,7 +199,7 @@ def test_carrying_out_twice_does_it_once(locked, owner, org, staff, mailoutbox, 
 def test_a_taken_name_stops_the_move_and_changes_nothing(locked, owner, staff, run_on_commit):
     request = _open(locked, owner, Action.RENAME, new_name="gpt", new_namespace=owner.namespace)
     RepoFactory(namespace=owner.namespace, name="GPT")  # taken after the request was opened
-    events = Event.objects.count()
+    events = Event.objects.count() + RequestEvent.objects.count()
     with (
         pytest.raises(SupportRequestError, match="already has a model named") as raised,
         run_on_commit(),
@@ -210,7 +208,7 @@ def test_a_taken_name_stops_the_move_and_changes_nothing(locked, owner, staff, r
     assert "Nothing was changed; the request stays open." in raised.value.message
     assert Repo.objects.get(pk=locked.pk).full_name == "alice/bert"
     assert SupportRequest.objects.get(pk=request.pk).status == Status.OPEN
-    assert Event.objects.count() == events
+    assert Event.objects.count() + RequestEvent.objects.count() == events
     assert not Doi.objects.filter(repo=locked).exclude(pending_action="").exists()
 
 
@@ -280,7 +278,7 @@ def test_two_staff_members_at_once_carry_it_out_once(locked, owner, staff, org):
     for thread in threads:
         thread.join()
     assert sorted(results) == [False, True]
-    assert _kinds(locked).count(Event.Kind.REQUEST_CARRIED_OUT) == 1
+    assert _kinds(locked).count(RequestEvent.Kind.CARRIED_OUT) == 1
     assert RepoRedirect.objects.filter(repo=locked).count() == 1
 
 
