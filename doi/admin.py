@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -18,29 +18,19 @@ from django.utils.timezone import localtime
 
 from doi.models import Consent, Doi, DoiNotAllowed, Event
 
-STATE_FILTERS = {
-    "pending": Q(discarded_at__isnull=True, remote_state="none", error_is_permanent=False),
-    "findable": Q(discarded_at__isnull=True, remote_state="findable"),
-    "hidden": Q(discarded_at__isnull=True, remote_state="registered"),
-    "failed": Q(discarded_at__isnull=True, remote_state="none", error_is_permanent=True),
-    "discarded": Q(discarded_at__isnull=False),
-    "attention": Q(discarded_at__isnull=True) & ~Q(last_error=""),
-}
-
 
 class StateFilter(admin.SimpleListFilter):
     title = "state"
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [
-            *((key, label) for key, label in Doi.STATE_LABELS.items()),
-            ("attention", "Has an error"),
-        ]
+        return [*Doi.State.choices, ("attention", "Has an error")]
 
     def queryset(self, request, queryset):
-        if self.value() in STATE_FILTERS:
-            return queryset.filter(STATE_FILTERS[self.value()])
+        if self.value() in Doi.State.values:
+            return queryset.in_state(self.value())
+        if self.value() == "attention":
+            return queryset.live().exclude(last_error="")
         return queryset
 
 

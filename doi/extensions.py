@@ -18,9 +18,6 @@ from doi import citations
 from doi.models import Doi
 from repos.models import Repo, Revision
 
-# The states in which doi.org resolves the DOI; before that only our own URL answers.
-RESOLVABLE = frozenset({"findable", "hidden"})
-
 
 @dataclass(frozen=True)
 class PageDois:
@@ -66,7 +63,7 @@ class PageDois:
 
 def tag_url(doi: Doi) -> str:
     """Where the ``doi:`` tag leads: doi.org once DataCite resolves it, our own URL before."""
-    if doi.state in RESOLVABLE:
+    if doi.at_datacite:
         return citations.resolver_url(doi.doi)
     return reverse("doi:resolve", args=[doi.doi])
 

@@ -159,6 +159,33 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             due = due.filter(error_is_permanent=False)
         return due.order_by("number")
 
+    # One filter per Doi.State, by the rules of the ``Doi.state`` property.
+
+    def pending(self) -> DoiQuerySet:
+        return self.live().filter(remote_state=Doi.RemoteState.NONE, error_is_permanent=False)
+
+    def findable(self) -> DoiQuerySet:
+        return self.live().filter(remote_state=Doi.RemoteState.FINDABLE)
+
+    def hidden(self) -> DoiQuerySet:
+        return self.live().filter(remote_state=Doi.RemoteState.REGISTERED)
+
+    def failed(self) -> DoiQuerySet:
+        return self.live().filter(remote_state=Doi.RemoteState.NONE, error_is_permanent=True)
+
+    def discarded(self) -> DoiQuerySet:
+        return self.filter(discarded_at__isnull=False)
+
+    def in_state(self, state: str) -> DoiQuerySet:
+        """The DOIs whose ``state`` is ``state``, one of ``Doi.State``."""
+        return {
+            Doi.State.PENDING: self.pending,
+            Doi.State.FINDABLE: self.findable,
+            Doi.State.HIDDEN: self.hidden,
+            Doi.State.FAILED: self.failed,
+            Doi.State.DISCARDED: self.discarded,
+        }[state]()
+
     def preview(self, *, repo: Repo, user, creators: list[dict]) -> dict:
         """The attributes ``reserve`` would send for the repository's current revision.
 
@@ -348,13 +375,14 @@ class Doi(models.Model):
         UPDATE = "update", "Update metadata"
         HIDE = "hide", "Hide"
 
-    STATE_LABELS = {
-        "pending": "Registration in progress",
-        "findable": "Findable",
-        "hidden": "Hidden",
-        "failed": "Registration failed",
-        "discarded": "Discarded",
-    }
+    class State(models.TextChoices):
+        """Where the DOI stands (``Doi.state``); ``DoiQuerySet`` filters each one."""
+
+        PENDING = "pending", "Registration in progress"
+        FINDABLE = "findable", "Findable"
+        HIDDEN = "hidden", "Hidden"
+        FAILED = "failed", "Registration failed"
+        DISCARDED = "discarded", "Discarded"
 
     doi = models.CharField("DOI", max_length=255)
     number = models.PositiveIntegerField()
@@ -415,34 +443,35 @@ class Doi(models.Model):
     # Display ------------------------------------------------------------------------------------
 
     @property
-    def state(self) -> str:
-        """pending, findable, hidden, failed or discarded. Only DataCite's word makes it
-        findable."""
+    def state(self) -> State:
+        """Only DataCite's word makes a DOI findable. ``Doi.objects.pending()`` and its siblings
+        filter by the same rules."""
         if self.discarded_at is not None:
-            return "discarded"
+            return self.State.DISCARDED
         if self.remote_state == self.RemoteState.FINDABLE:
-            return "findable"
+            return self.State.FINDABLE
         if self.remote_state == self.RemoteState.REGISTERED:
-            return "hidden"
-        return "failed" if self.error_is_permanent else "pending"
+            return self.State.HIDDEN
+        return self.State.FAILED if self.error_is_permanent else self.State.PENDING
+
+    @property
+    def at_datacite(self) -> bool:
+        """DataCite has this DOI (findable or hidden), so doi.org resolves it."""
+        return self.state in (self.State.FINDABLE, self.State.HIDDEN)
 
     @property
     def update_pending(self) -> bool:
         """DataCite has this DOI, and a change to it is still to be pushed."""
-        return (
-            self.state in ("findable", "hidden")
-            and bool(self.pending_action)
-            and not self.error_is_permanent
-        )
+        return self.at_datacite and bool(self.pending_action) and not self.error_is_permanent
 
     @property
     def update_failed(self) -> bool:
         """DataCite has this DOI, but pushing a change to it failed for good."""
-        return self.state in ("findable", "hidden") and self.error_is_permanent
+        return self.at_datacite and self.error_is_permanent
 
     @property
     def state_label(self) -> str:
-        label = self.STATE_LABELS[self.state]
+        label = self.state.label
         if self.update_failed:
             return f"{label} — update failed"
         if self.update_pending:
@@ -555,7 +584,8 @@ class Doi(models.Model):
                 raise DoiNotAllowed(
                     f"Could not make sure DataCite does not have this DOI: {exc.message}"
                 ) from None
-            found = remote is not None and remote.get("state") in ("findable", "registered")
+            registered = (self.RemoteState.FINDABLE, self.RemoteState.REGISTERED)
+            found = remote is not None and remote.get("state") in registered
             if found:
                 # Learnt the hard way: a request did arrive. Keep that, and refuse below.
                 doi.remote_state = remote["state"]
@@ -610,12 +640,13 @@ class Doi(models.Model):
         except RegistrarError as exc:
             return self._failed(exc)
         state = answer.get("state") or self.remote_state
-        expected = {"publish": "findable", "register": "registered", "hide": "registered"}
-        if state not in ("findable", "registered") or (event and state != expected[event]):
+        findable, registered = self.RemoteState.FINDABLE, self.RemoteState.REGISTERED
+        expected = {"publish": findable, "register": registered, "hide": registered}
+        if state not in (findable, registered) or (event and state != expected[event]):
             return self._failed(
                 RegistrarError(
                     f"DataCite answered, but the DOI is “{state}” there instead of "
-                    f"“{expected.get(event, 'findable')}”. The hub will try again.",
+                    f"“{expected.get(event, findable)}”. The hub will try again.",
                     permanent=False,
                 )
             )

@@ -86,7 +86,7 @@ class Panel:
             offer = "generate-new"
         else:
             offer = "current"
-        polling = any(d.state == "pending" or d.update_pending for d in dois)
+        polling = any(d.state == Doi.State.PENDING or d.update_pending for d in dois)
         return cls(repo, versions, concept, latest, offer, polling)
 
     @property
@@ -210,11 +210,11 @@ def _explanation(panel: Panel) -> str:
 
 
 def _state_notice(doi: Doi, pending: str) -> str:
-    if doi.state == "findable":
+    if doi.state == Doi.State.FINDABLE:
         if not isinstance(get_registrar(), DataCiteRegistrar):
             return f"{doi.doi} is registered in the sandbox (nothing was sent to DataCite)."
         return f"{doi.doi} is registered at DataCite and findable."
-    if doi.state == "failed":
+    if doi.state == Doi.State.FAILED:
         return f"DataCite did not register {doi.doi}: see below."
     return f"{doi.doi} {pending}."
 

@@ -76,7 +76,7 @@ def test_what_a_fault_leaves_behind(repo, mint, datacite, fault):
     doi = mint(repo)
     doi.refresh_from_db()
     assert doi.state == state
-    assert doi.state_label == Doi.STATE_LABELS[state]
+    assert doi.state_label == Doi.State(state).label
     assert doi.remote_state == "none"  # never claimed before DataCite confirmed
     assert doi.pending_action == "publish"
     assert doi.attempts == 1

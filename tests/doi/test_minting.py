@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from doi.models import (
     Consent,
@@ -305,6 +306,29 @@ def test_display_properties(repo, mint):
     version.refresh_from_db()
     assert version.update_pending
     assert version.state_label == "Findable — update pending"
+
+
+def test_each_state_filter_follows_the_state_property(owner, alice):
+    for i in range(4):
+        other = RepoFactory(namespace=owner.namespace, name=f"model-{i}")
+        commit_files(other, owner, {"README.md": "# x"})
+        Doi.objects.reserve(repo=other, user=owner, creators=[alice], **CONSENT)
+    changes = [
+        {},
+        {"error_is_permanent": True},
+        {"remote_state": Doi.RemoteState.FINDABLE},
+        {"remote_state": Doi.RemoteState.FINDABLE, "error_is_permanent": True},
+        {"remote_state": Doi.RemoteState.REGISTERED},
+        {"remote_state": Doi.RemoteState.REGISTERED, "error_is_permanent": True},
+        {"discarded_at": timezone.now()},
+        {"discarded_at": timezone.now(), "error_is_permanent": True},
+    ]
+    for doi, fields in zip(Doi.objects.order_by("number"), changes, strict=True):
+        Doi.objects.filter(pk=doi.pk).update(**fields)
+    dois = list(Doi.objects.all())
+    assert {d.state for d in dois} == set(Doi.State)
+    for state in Doi.State:
+        assert set(Doi.objects.in_state(state)) == {d for d in dois if d.state == state}, state
 
 
 # Later changes ---------------------------------------------------------------------------------
