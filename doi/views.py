@@ -161,7 +161,11 @@ def cite(request: HttpRequest, value: str) -> HttpResponse:
     context = cite_context(version, concept, shown)
     if request.htmx:
         return render(request, "doi/partials/_cite_panel.html", context)
-    # Without JavaScript the switch is a plain link to the repository page.
+    # Without JavaScript the switch is a plain link to the repository page; to a visitor who
+    # cannot see the repository (private, or removed), to the DOI's own page, which never names
+    # where a private repository is now.
+    if version.repo.is_removed or not version.repo.can_view(request.user):
+        return redirect("doi:resolve", shown.doi)
     return redirect(_page_with_panel(version, shown))
 
 

@@ -279,6 +279,39 @@ def test_without_htmx_the_switch_leads_to_the_page_with_the_panel_open(client, r
     assert response["Location"] == f"/alice/sentiment-model/tree/{repo.head.oid}?cite=all#cite"
 
 
+@pytest.mark.parametrize("show", ["", "all"])
+def test_without_htmx_the_switch_keeps_a_private_repositorys_place_secret(
+    client, stranger, staff, private, version, show
+):
+    # Moved since the DOI was minted: its current name is what a stranger must not learn.
+    with lock_override(actor=staff, reason="test: renamed by staff"):
+        private.move(namespace=private.namespace, name="secret-successor")
+    for user in (None, stranger):
+        if user:
+            client.force_login(user)
+        response = client.get(cite_url(version, show=show) if show else cite_url(version))
+        assert response.status_code == 302
+        shown = version.concept if show else version
+        assert response["Location"] == reverse("doi:resolve", args=[shown.doi])
+        assert "secret-successor" not in response["Location"]
+
+
+def test_without_htmx_the_switch_still_leads_members_into_the_private_repository(
+    client, owner, private, version
+):
+    client.force_login(owner)
+    response = client.get(cite_url(version, show="all"))
+    assert response["Location"] == f"{private.url('tree', private.head.oid)}?cite=all#cite"
+
+
+def test_without_htmx_the_switch_of_a_removed_repository_leads_to_the_tombstone(
+    client, repo, version
+):
+    type(repo).objects.filter(pk=repo.pk).update(removed_at=timezone.now(), head=None)
+    response = client.get(cite_url(version))
+    assert response["Location"] == reverse("doi:resolve", args=[version.doi])
+
+
 def test_the_switch_is_only_for_version_dois(client, version):
     assert client.get(cite_url(version.concept), headers=HTMX).status_code == 404
 
