@@ -8,7 +8,8 @@ from django.template.defaultfilters import filesizeformat
 
 from accounts.models import Namespace
 from repos.cards import parse_card
-from repos.models import Repo, validate_path
+from repos.models import Repo
+from repos.paths import normalize, validate_path
 
 VISIBILITY_CHOICES = [
     ("public", "Public — anyone can see it; only you decide who can change it."),
@@ -88,7 +89,7 @@ class UploadForm(forms.Form):
     message = forms.CharField(label="Commit message", max_length=500, initial="Upload files")
 
     def clean_folder(self) -> str:
-        folder = self.cleaned_data["folder"].strip().strip("/")
+        folder = normalize(self.cleaned_data["folder"].strip().strip("/"))
         if folder:
             validate_path(folder)
         return folder
@@ -108,7 +109,8 @@ class UploadForm(forms.Form):
         folder = cleaned.get("folder", "")
         paths = {}
         for upload in cleaned.get("files", []):
-            path = f"{folder}/{upload.name}" if folder else upload.name
+            name = normalize(upload.name)
+            path = f"{folder}/{name}" if folder else name
             try:
                 validate_path(path)
             except ValidationError as exc:

@@ -21,6 +21,7 @@ from django.utils.functional import cached_property
 from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
 from repos.cards import as_list, parse_card
+from repos.paths import validate_path
 
 README = "README.md"
 
@@ -413,19 +414,6 @@ class Repo(models.Model):
         return revision
 
 
-def validate_path(path: str) -> None:
-    parts = path.split("/")
-    if (
-        not path
-        or len(path) > 255
-        or path.startswith("/")
-        or any(part in ("", ".", "..") for part in parts)
-        or "\\" in path
-        or "\x00" in path
-    ):
-        raise ValidationError(f"“{path}” is not a valid file path.", code="invalid_path")
-
-
 class Blob(models.Model):
     """File content, stored once through Django's storage API under its SHA-256."""
 
@@ -516,7 +504,7 @@ class RevisionFile(models.Model):
     """One file of a revision's tree."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="files")
-    path = models.CharField(max_length=255)
+    path = models.CharField(max_length=255, validators=[validate_path])
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
 
     class Meta:

@@ -1,9 +1,20 @@
-from django.urls import path
+from django.urls import path, register_converter
+from django.urls.converters import PathConverter
 
 from repos import views
 from repos.models import RepoType
 
 app_name = "repos"
+
+
+class StoredPathConverter(PathConverter):
+    """A file path as stored, whatever it holds: Django's ``path`` stops at a line break, and a
+    page that cannot link to one of its files would fail as a whole."""
+
+    regex = "(?s:.+)"
+
+
+register_converter(StoredPathConverter, "stored_path")
 
 
 def repo_routes(prefix: str, repo_type: str) -> list:
@@ -16,7 +27,12 @@ def repo_routes(prefix: str, repo_type: str) -> list:
         path(f"{base}/commits", views.commits, kwargs, name=f"{repo_type}-commits"),
         path(f"{base}/upload", views.upload, kwargs, name=f"{repo_type}-upload"),
         path(f"{base}/edit-card", views.edit_card, kwargs, name=f"{repo_type}-edit-card"),
-        path(f"{base}/blob/<str:rev>/<path:path>", views.blob, kwargs, name=f"{repo_type}-blob"),
+        path(
+            f"{base}/blob/<str:rev>/<stored_path:path>",
+            views.blob,
+            kwargs,
+            name=f"{repo_type}-blob",
+        ),
         path(f"{base}/settings", views.settings_page, kwargs, name=f"{repo_type}-settings"),
         path(f"{base}/settings/rename", views.rename, kwargs, name=f"{repo_type}-rename"),
         path(
