@@ -7,6 +7,7 @@ from django.http import HttpRequest
 
 from accounts.forms import AdminJoinForm
 from accounts.models import Membership, Namespace, Organization, User
+from hubsite.admin_actions import RefusedActionsSaySo
 
 
 class HubUserChangeForm(UserChangeForm):
@@ -16,7 +17,7 @@ class HubUserChangeForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RefusedActionsSaySo, DjangoUserAdmin):
     form = HubUserChangeForm
     add_form = AdminJoinForm
     fieldsets = (
@@ -68,7 +69,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(RefusedActionsSaySo):
     list_display = ("name", "display_name", "created_at")
     search_fields = ("namespace__name", "display_name")
     list_select_related = ("namespace",)
@@ -82,7 +83,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Namespace)
-class NamespaceAdmin(admin.ModelAdmin):
+class NamespaceAdmin(RefusedActionsSaySo):
     list_display = ("name", "kind")
     list_filter = ("kind",)
     search_fields = ("name",)

@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
 from doi.models import Consent, Doi, DoiNotAllowed, Event
+from hubsite.admin_actions import RefusedActionsSaySo
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -62,7 +63,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Doi)
-class DoiAdmin(admin.ModelAdmin):
+class DoiAdmin(RefusedActionsSaySo):
     list_display = [
         "doi",
         "kind",
@@ -192,15 +193,21 @@ class DoiAdmin(admin.ModelAdmin):
 
     # Actions -------------------------------------------------------------------------------------
 
-    @admin.action(description="Retry registration")
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("doi.retry_doi")
+
+    def has_discard_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("doi.discard_doi")
+
+    @admin.action(description="Retry registration", permissions=["retry"])
     def retry_registration(self, request: HttpRequest, queryset: QuerySet[Doi]) -> None:
         self._act(request, queryset, "retry", "queued for registration again")
 
-    @admin.action(description="Re-send metadata to DataCite")
+    @admin.action(description="Re-send metadata to DataCite", permissions=["retry"])
     def resend_metadata(self, request: HttpRequest, queryset: QuerySet[Doi]) -> None:
         self._act(request, queryset, "resend_metadata", "queued to re-send their metadata")
 
-    @admin.action(description="Discard (only DOIs DataCite never got)")
+    @admin.action(description="Discard (only DOIs DataCite never got)", permissions=["discard"])
     def discard(self, request: HttpRequest, queryset: QuerySet[Doi]) -> None:
         self._act(request, queryset, "discard", "discarded")
 
@@ -220,7 +227,7 @@ class DoiAdmin(admin.ModelAdmin):
             self.message_user(request, f"{count} DOI(s) {done}.", messages.SUCCESS)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(RefusedActionsSaySo):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

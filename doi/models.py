@@ -436,6 +436,10 @@ class Doi(models.Model):
         ]
         indexes = [models.Index(fields=["repo", "-number"])]
         ordering = ["-number"]
+        permissions = [
+            ("retry_doi", "Can retry a DOI's registration or re-send its metadata"),
+            ("discard_doi", "Can discard a DOI that DataCite never got"),
+        ]
 
     def __str__(self) -> str:
         return self.doi

@@ -7,6 +7,7 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from hubsite.admin_actions import RefusedActionsSaySo
 from repos.models import Repo, RepoRedirect, Revision
 
 
@@ -23,7 +24,7 @@ class RepoRedirectInline(admin.TabularInline):
 
 
 @admin.register(Repo)
-class RepoAdmin(admin.ModelAdmin):
+class RepoAdmin(RefusedActionsSaySo):
     list_display = ["full_name", "type", "private", "current_revision", "updated_at"]
     list_filter = ["type", "private", "namespace__kind"]
     search_fields = ["namespace__name", "name"]
@@ -98,7 +99,7 @@ class RepoAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(RefusedActionsSaySo):
     list_display = ["short_oid", "repo", "message", "author", "created_at"]
     list_select_related = ["repo__namespace", "author"]
     search_fields = ["oid", "message", "repo__name", "repo__namespace__name"]
@@ -141,7 +142,7 @@ class RevisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(RepoRedirect)
-class RepoRedirectAdmin(admin.ModelAdmin):
+class RepoRedirectAdmin(RefusedActionsSaySo):
     list_display = ["type", "owner", "name", "repo", "created_at"]
     list_filter = ["type"]
     search_fields = ["owner", "name", "repo__name", "repo__namespace__name"]

@@ -27,6 +27,7 @@ README = "README.md"
 
 # What a lock protects: a locked repository keeps its name, owner and visibility, and exists.
 LOCKED_FIELDS = frozenset({"name", "namespace", "namespace_id", "private"})
+OVERRIDE_PERMISSION = "repos.override_repo_lock"
 _lock_override: ContextVar[str | None] = ContextVar("repo_lock_override", default=None)
 
 
@@ -50,8 +51,11 @@ def lock_override(*, actor, reason: str) -> Iterator[None]:
     Everything inside runs in one transaction. On PostgreSQL the database trigger that guards
     locked rows is told, for this transaction only, that the change is sanctioned.
     """
-    if not (actor and actor.is_active and actor.is_staff):
-        raise PermissionDenied("Only staff can carry out changes to a locked repository.")
+    if not (actor and actor.is_active and actor.is_staff and actor.has_perm(OVERRIDE_PERMISSION)):
+        raise PermissionDenied(
+            "Only staff with the permission to change locked repositories can carry out "
+            "changes to a locked repository (the “Support staff” group has it)."
+        )
     if not reason.strip():
         raise ValueError("A lock override needs a reason.")
     token = _lock_override.set(reason)
@@ -196,6 +200,9 @@ class Repo(models.Model):
         ]
         indexes = [models.Index(fields=["private", "-updated_at"])]
         ordering = ["-updated_at"]
+        permissions = [
+            ("override_repo_lock", "Can change a locked repository (carrying out a request)")
+        ]
 
     def __str__(self) -> str:
         return self.full_name

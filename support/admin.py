@@ -16,6 +16,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from doi.models import Doi, DoiNotAllowed
+from hubsite.admin_actions import RefusedActionsSaySo
 from support.models import DEFAULT_PUBLIC_REASON, SupportRequest, SupportRequestError
 
 
@@ -51,7 +52,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(admin.ModelAdmin):
+class SupportRequestAdmin(RefusedActionsSaySo):
     list_display = ("title", "repo_name", "action", "requester", "status", "created_at")
     list_display_links = ("title",)
     list_filter = ("status", "action")
@@ -101,6 +102,12 @@ class SupportRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def has_carry_out_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("support.carry_out_supportrequest")
+
+    def has_reject_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("support.reject_supportrequest")
+
     @admin.display(description="Request", ordering="pk")
     def title(self, obj: SupportRequest) -> str:
         return f"#{obj.pk} {obj.summary}"
@@ -133,6 +140,8 @@ class SupportRequestAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
+            "can_carry_out": self.has_carry_out_permission(request),
+            "can_reject": self.has_reject_permission(request),
             "show_save": False,
             "show_save_and_continue": False,
             "show_save_and_add_another": False,
@@ -157,12 +166,14 @@ class SupportRequestAdmin(admin.ModelAdmin):
 
     # Approve and carry out ------------------------------------------------------------------
 
-    @admin.action(description="Approve and carry out selected requests")
+    @admin.action(description="Approve and carry out selected requests", permissions=["carry_out"])
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._approve(request, list(queryset.open()), from_changelist=True)
 
     def approve_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         support_request = self._handled_object(request, pk)
+        if not self.has_carry_out_permission(request, support_request):
+            return self._refuse(request, support_request, "approve and carry out")
         if not support_request.is_open:
             self.message_user(request, f"Request #{pk} was already handled.", messages.WARNING)
             return self._back(support_request)
@@ -221,12 +232,14 @@ class SupportRequestAdmin(admin.ModelAdmin):
 
     # Reject ------------------------------------------------------------------------------------
 
-    @admin.action(description="Reject selected requests")
+    @admin.action(description="Reject selected requests", permissions=["reject"])
     def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._reject(request, list(queryset.open()), from_changelist=True)
 
     def reject_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         support_request = self._handled_object(request, pk)
+        if not self.has_reject_permission(request, support_request):
+            return self._refuse(request, support_request, "reject")
         if not support_request.is_open:
             self.message_user(request, f"Request #{pk} was already handled.", messages.WARNING)
             return self._back(support_request)
@@ -264,9 +277,19 @@ class SupportRequestAdmin(admin.ModelAdmin):
 
     def _handled_object(self, request: HttpRequest, pk: int) -> SupportRequest:
         support_request = get_object_or_404(SupportRequest.objects.select_related("repo"), pk=pk)
-        if not self.has_change_permission(request, support_request):
+        if not self.has_view_permission(request, support_request):
             raise PermissionDenied
         return support_request
+
+    def _refuse(
+        self, request: HttpRequest, support_request: SupportRequest, what: str
+    ) -> HttpResponseRedirect:
+        self.message_user(
+            request,
+            f"You do not have the permission to {what} support requests; nothing was changed.",
+            messages.ERROR,
+        )
+        return self._back(support_request)
 
     def _back(self, support_request: SupportRequest) -> HttpResponseRedirect:
         return HttpResponseRedirect(

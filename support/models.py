@@ -101,6 +101,10 @@ class SupportRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("carry_out_supportrequest", "Can approve and carry out a support request"),
+            ("reject_supportrequest", "Can reject a support request"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["repo", "action"],
@@ -255,8 +259,7 @@ class SupportRequest(models.Model):
         note = note.strip()
         if not note:
             raise ValidationError({"staff_note": "Say why the request is rejected."})
-        if not (staff and staff.is_active and staff.is_staff):
-            raise PermissionDenied("Only staff can handle support requests.")
+        _check_staff(staff, "support.reject_supportrequest", "reject support requests")
         with transaction.atomic():
             request = SupportRequest.objects.select_for_update().get(pk=self.pk)
             if not request.is_open:
@@ -280,6 +283,7 @@ class SupportRequest(models.Model):
         the request still open, when it cannot be done (e.g. the new name is taken).
         The DOIs' DataCite side effects are queued through the same retrying task as minting.
         """
+        _check_staff(staff, "support.carry_out_supportrequest", "carry out support requests")
         done = self._carry_out(staff, public_reason=public_reason, note=note)
         self.refresh_from_db()
         return done
@@ -401,6 +405,14 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+def _check_staff(user, permission: str, what: str) -> None:
+    if not (user and user.is_active and user.is_staff and user.has_perm(permission)):
+        raise PermissionDenied(
+            f"Only staff with the permission to {what} can do this (the “Support staff” group "
+            "has it)."
+        )
 
 
 def doi_effect(action: str, target_visibility: str = "") -> str:

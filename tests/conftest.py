@@ -95,6 +95,26 @@ def staff(db):
     return UserFactory(username="staffer", full_name="Stef Staff", is_staff=True, is_superuser=True)
 
 
+@pytest.fixture
+def view_only_staff(db):
+    """A staff account that may look at everything in the admin and change nothing."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="viewer", full_name="Vera Viewer", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    return user
+
+
+@pytest.fixture
+def support_staff(db):
+    """A staff account in the ready-made "Support staff" group, and nothing else."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(username="helper", full_name="Hal Helper", is_staff=True)
+    user.groups.add(Group.objects.get(name="Support staff"))
+    return user
+
+
 # Browser -------------------------------------------------------------------------------------
 
 CHROMIUM_ARGS = [

@@ -148,6 +148,34 @@ def test_discard_action_refuses_dois_datacite_has(staff_client, failed):
     assert Doi.objects.get(pk=failed.concept_id).state == "findable"
 
 
+@pytest.mark.parametrize("action", ["retry_registration", "resend_metadata", "discard"])
+def test_view_only_staff_cannot_repair_dois(client, view_only_staff, failed, action):
+    client.force_login(view_only_staff)
+    page = client.get(CHANGELIST).content.decode()
+    assert failed.doi in page and f'value="{action}"' not in page
+    before = Doi.objects.values().get(pk=failed.pk)
+    events = Event.objects.count()
+    response = _act(client, action, [failed])
+    assert response.redirect_chain[-1][0] == CHANGELIST
+    [message] = [str(m) for m in response.context["messages"]]
+    assert message.startswith("You do not have the permission to run “")
+    assert message.endswith("”; nothing was changed.")
+    assert Doi.objects.values().get(pk=failed.pk) == before
+    assert Event.objects.count() == events
+    assert failed.repo.locks.count() == 2
+
+
+def test_support_staff_repair_dois(
+    client, support_staff, failed, datacite, django_capture_on_commit_callbacks
+):
+    client.force_login(support_staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _act(client, "retry_registration", [failed])
+    assert "1 DOI(s) queued for registration again." in response.content.decode()
+    failed.refresh_from_db()
+    assert failed.state == "findable"
+
+
 def test_non_staff_cannot_see_the_admin(client, owner, failed):
     client.force_login(owner)
     response = client.get(CHANGELIST)

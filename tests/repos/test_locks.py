@@ -98,6 +98,18 @@ def test_only_active_staff_can_override(locked, owner, stranger):
         pass
 
 
+def test_staff_without_the_permission_cannot_override(locked, view_only_staff, support_staff):
+    with (
+        pytest.raises(PermissionDenied, match="permission"),
+        lock_override(actor=view_only_staff, reason="Support request #1"),
+    ):
+        locked.set_private(True)
+    assert not Repo.objects.get(pk=locked.pk).private
+    with lock_override(actor=support_staff, reason="Support request #1"):
+        locked.set_private(True)
+    assert Repo.objects.get(pk=locked.pk).private
+
+
 def test_staff_override_lets_the_change_through(locked, owner, staff, org):
     with lock_override(actor=staff, reason="Support request #1"):
         locked.move(namespace=org.namespace, name="moved")

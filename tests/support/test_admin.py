@@ -165,3 +165,67 @@ def test_non_staff_cannot_reach_the_staff_actions(client, owner, locked):
     response = client.post(_approve(request), {"confirm": "yes", "public_reason": "x"})
     assert response.status_code == 302 and "/admin/login/" in response.url
     assert not Repo.objects.get(pk=locked.pk).is_removed
+
+
+# Permissions ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "extra"),
+    [("approve_selected", {"public_reason": "Withdrawn."}), ("reject_selected", {"note": "No."})],
+)
+def test_view_only_staff_cannot_run_the_actions(
+    client, view_only_staff, owner, locked, action, extra
+):
+    request = _open(locked, owner)
+    client.force_login(view_only_staff)
+    selected = {"action": action, ACTION_CHECKBOX_NAME: [request.pk]}
+    assert f'value="{action}"' not in client.get(CHANGELIST).content.decode()
+    for data in (selected, {**selected, "confirm": "yes", **extra}):
+        response = client.post(CHANGELIST, data, follow=True)
+        assert response.redirect_chain[-1][0] == CHANGELIST
+        [message] = _messages(response)
+        assert "You do not have the permission to run" in message
+        assert "nothing was changed" in message
+    assert SupportRequest.objects.get(pk=request.pk).status == "open"
+    assert not Repo.objects.get(pk=locked.pk).is_removed
+
+
+@pytest.mark.parametrize(
+    ("url", "what"), [(_approve, "approve and carry out"), (_reject, "reject")]
+)
+def test_view_only_staff_cannot_use_the_approve_and_reject_pages(
+    client, view_only_staff, owner, locked, url, what
+):
+    request = _open(locked, owner)
+    client.force_login(view_only_staff)
+    html = client.get(_change(request)).content.decode()
+    assert "Support request opened" in html  # they do see the request
+    assert _approve(request) not in html and _reject(request) not in html
+    for response in (
+        client.get(url(request), follow=True),
+        client.post(
+            url(request),
+            {"confirm": "yes", "public_reason": "Withdrawn.", "note": "No."},
+            follow=True,
+        ),
+    ):
+        assert response.redirect_chain[-1][0] == _change(request)
+        assert _messages(response) == [
+            f"You do not have the permission to {what} support requests; nothing was changed."
+        ]
+    assert SupportRequest.objects.get(pk=request.pk).status == "open"
+    assert not Repo.objects.get(pk=locked.pk).is_removed
+
+
+def test_support_staff_approve_and_carry_out(client, support_staff, owner, locked, run_on_commit):
+    request = _open(locked, owner)
+    client.force_login(support_staff)
+    html = client.get(_change(request)).content.decode()
+    assert _approve(request) in html and _reject(request) in html
+    with run_on_commit():
+        response = client.post(
+            _approve(request), {"confirm": "yes", "public_reason": "Withdrawn."}, follow=True
+        )
+    assert f"Request #{request.pk} carried out: Delete alice/bert." in _messages(response)
+    assert Repo.objects.get(pk=locked.pk).is_removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
@@ -23,7 +24,9 @@ def _open(repo, user, action=Action.DELETE, **kwargs):
 
 
 def _staff():
-    return UserFactory(is_staff=True)
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name="Support staff"))
+    return user
 
 
 def _kinds(repo):
@@ -220,6 +223,26 @@ def test_only_staff_carry_out_or_reject(locked, owner):
         request.reject(owner, "No.")
     assert SupportRequest.objects.get(pk=request.pk).status == Status.OPEN
     assert not Repo.objects.get(pk=locked.pk).is_removed
+
+
+def test_staff_without_the_permissions_cannot_carry_out_or_reject(locked, owner, view_only_staff):
+    request = _open(locked, owner)
+    with pytest.raises(PermissionDenied, match="carry out support requests"):
+        request.carry_out(view_only_staff)
+    with pytest.raises(PermissionDenied, match="reject support requests"):
+        request.reject(view_only_staff, "No.")
+    assert SupportRequest.objects.get(pk=request.pk).status == Status.OPEN
+    assert not Repo.objects.get(pk=locked.pk).is_removed
+    assert _kinds(locked) == ["request_opened"]
+
+
+def test_support_staff_carry_out_and_reject(locked, owner, support_staff, run_on_commit):
+    delete = _open(locked, owner)
+    hide = _open(locked, owner, Action.VISIBILITY, target_visibility="private")
+    assert hide.reject(support_staff, "Cited in a paper.")
+    with run_on_commit():
+        assert delete.carry_out(support_staff, public_reason="Withdrawn.")
+    assert Repo.objects.get(pk=locked.pk).is_removed
 
 
 def test_rejecting_needs_a_note_and_emails_the_requester(
