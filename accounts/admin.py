@@ -1,13 +1,37 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
+from django.db import router
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 
 from accounts.forms import AdminJoinForm
-from accounts.models import Membership, Namespace, Organization, User
+from accounts.models import LastAdmin, Membership, Namespace, Organization, User
 from hubsite.admin_actions import RefusedActionsSaySo
+
+
+def _with_their_names(deleted: tuple, objs) -> tuple:
+    """The admin's "what deleting these users or organizations takes" with their names added:
+    a name is freed with its owner, and anything still using it stops the deletion."""
+    to_delete, counts, perms_needed, protected = deleted
+    namespaces = [obj.namespace for obj in objs]
+    collector = NestedObjects(using=router.db_for_write(Namespace))
+    collector.collect(namespaces)
+    owners = {(type(obj), obj.pk) for obj in objs}
+    blockers = [
+        f"{capfirst(p._meta.verbose_name)}: {p} (it uses the name “{p.namespace}”)"
+        if hasattr(p, "namespace")
+        else f"{capfirst(p._meta.verbose_name)}: {p}"
+        for p in collector.protected
+        if (type(p), p.pk) not in owners
+    ]
+    names = [f"Name: {namespace.name} (freed for others to take)" for namespace in namespaces]
+    return [*to_delete, *names], counts, perms_needed, [*protected, *blockers]
 
 
 class HubUserChangeForm(UserChangeForm):
@@ -55,6 +79,19 @@ class UserAdmin(RefusedActionsSaySo, DjangoUserAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: User | None = None):
         return self.readonly_fields if obj else ()
 
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        deleted = _with_their_names(super().get_deleted_objects(objs, request), objs)
+        to_delete, counts, perms_needed, protected = deleted
+        users = {user.pk for user in objs}
+        admin_of = Organization.objects.filter(
+            memberships__user__in=users, memberships__role=Membership.Role.ADMIN
+        ).distinct()
+        for organization in admin_of:
+            admins = organization.memberships.filter(role=Membership.Role.ADMIN)
+            if not admins.exclude(user__in=users).exists():
+                protected = [*protected, LastAdmin(organization.name).message]
+        return to_delete, counts, perms_needed, protected
+
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if not change:
             # The admin's change view runs in a transaction, so a failed save releases the name.
@@ -62,8 +99,45 @@ class UserAdmin(RefusedActionsSaySo, DjangoUserAdmin):
         super().save_model(request, obj, form, change)
 
 
+class MembershipFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f.cleaned_data for f in self.forms if f.cleaned_data]
+        if not any(
+            data.get("role") == Membership.Role.ADMIN and not data.get("DELETE") for data in kept
+        ):
+            raise ValidationError(
+                "An organization needs an admin: keep one, or make another member admin first."
+            )
+
+    # Promotions first, demotions and removals after: a handover in one save never passes
+    # through "no admin", which the models refuse (LastAdmin).
+    def save_existing_objects(self, commit: bool = True):
+        self._after_promotions = []
+        saved = super().save_existing_objects(commit)
+        for step in self._after_promotions:
+            step()
+        return saved
+
+    def save_existing(self, form, obj, commit: bool = True):
+        if form.cleaned_data.get("role") == Membership.Role.ADMIN:
+            return super().save_existing(form, obj, commit)
+        self._after_promotions.append(
+            lambda: super(MembershipFormSet, self).save_existing(form, obj, commit)
+        )
+        return obj
+
+    def delete_existing(self, obj, commit: bool = True) -> None:
+        self._after_promotions.append(
+            lambda: super(MembershipFormSet, self).delete_existing(obj, commit)
+        )
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = MembershipFormSet
     extra = 1
     autocomplete_fields = ("user",)
 
@@ -80,6 +154,9 @@ class OrganizationAdmin(RefusedActionsSaySo):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # An organization needs a claimed namespace and a first admin: create it on the site.
         return False
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        return _with_their_names(super().get_deleted_objects(objs, request), objs)
 
 
 @admin.register(Namespace)

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.urls import reverse
 
 from accounts.validators import NAME_MAX_LENGTH, validate_namespace_name
@@ -14,6 +16,13 @@ class NamespaceTaken(Exception):
 
 class LastAdmin(Exception):
     """The change would leave an organization without an admin."""
+
+    def __init__(self, organization: str) -> None:
+        super().__init__(organization)
+        self.message = (
+            f"{organization} would be left without an admin: make another member admin first, "
+            "or delete the organization."
+        )
 
 
 class NamespaceQuerySet(models.QuerySet["Namespace"]):
@@ -74,6 +83,17 @@ class Namespace(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("namespace", args=[self.name])
+
+    @property
+    def has_owner(self) -> bool:
+        """Its user or organization exists. Deleting either frees the name in the same
+        transaction, so only rows older than that rule can lack one."""
+        related = "user" if self.kind == self.Kind.USER else "organization"
+        try:
+            getattr(self, related)
+        except models.ObjectDoesNotExist:
+            return False
+        return True
 
     @property
     def display_name(self) -> str:
@@ -196,6 +216,10 @@ class Organization(models.Model):
         if admin_ids == {membership.pk}:
             raise LastAdmin(self.name)
 
+    def ensure_has_admin(self) -> None:
+        if not self.memberships.filter(role=Membership.Role.ADMIN).exists():
+            raise LastAdmin(self.name)
+
     def role_of(self, user) -> str | None:
         if not user.is_authenticated:
             return None
@@ -224,6 +248,43 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
+
+    def save(self, *args, **kwargs) -> None:
+        """Refuse (LastAdmin) to demote an organization's last admin, by any path."""
+        with transaction.atomic():
+            demoted = (
+                self.pk is not None
+                and self.role != self.Role.ADMIN
+                and Membership.objects.filter(pk=self.pk, role=self.Role.ADMIN).exists()
+            )
+            super().save(*args, **kwargs)
+            if demoted:
+                self.organization.ensure_has_admin()
+
+
+# Deletions run in one transaction, so raising here undoes the whole delete. They cover the
+# admin's bulk deletes and cascades too, which never call Model.delete().
+
+
+@receiver(post_delete, sender=Membership)
+def _keep_an_admin(sender, instance: Membership, origin=None, **kwargs) -> None:
+    """An organization keeps an admin, unless it is being deleted itself."""
+    deleting_organizations = isinstance(origin, Organization) or (
+        isinstance(origin, models.QuerySet) and origin.model is Organization
+    )
+    if instance.role != Membership.Role.ADMIN or deleting_organizations:
+        return
+    organization = Organization.objects.filter(pk=instance.organization_id).first()
+    if organization is not None:
+        organization.ensure_has_admin()
+
+
+@receiver(post_delete, sender=User)
+@receiver(post_delete, sender=Organization)
+def _free_the_namespace(sender, instance: User | Organization, **kwargs) -> None:
+    """A user's or organization's name goes with them; ProtectedError (and nothing deleted)
+    while repositories or support requests still use it."""
+    Namespace.objects.filter(pk=instance.namespace_id).delete()
 
 
 WRITER_ROLES = (Membership.Role.ADMIN, Membership.Role.WRITE)

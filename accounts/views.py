@@ -5,7 +5,7 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
@@ -219,6 +219,8 @@ def namespace(request: HttpRequest, name: str) -> HttpResponse:
     )
     if namespace.name != name:
         return redirect(namespace, permanent=True)
+    if not namespace.has_owner:
+        raise Http404("Nobody has this name.")
     repos = list(Repo.objects.visible_to(request.user).filter(namespace=namespace))
     for repo in repos:
         repo.namespace = namespace  # spares a query per repository when building its URL

@@ -124,6 +124,22 @@ class RevisionAdmin(RefusedActionsSaySo):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """A locked repository's revisions go only with it (Revision.delete refuses too): the
+        delete page names the lock as what stops it."""
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected = [
+            *protected,
+            *(
+                f"Revision {r.short_oid} of {r.repo.full_name}: the repository is locked by "
+                f"{' and '.join(r.repo.lock_reasons)}, and its revisions go only with it, "
+                "through a support request"
+                for r in objs
+                if r.repo.is_locked
+            ),
+        ]
+        return to_delete, counts, perms_needed, protected
+
     @admin.display(description="id", ordering="oid")
     def short_oid(self, revision: Revision) -> str:
         return revision.short_oid

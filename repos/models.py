@@ -460,6 +460,17 @@ def _read_all(fh: IO[bytes]) -> bytes:
     return fh.read()
 
 
+class RevisionQuerySet(models.QuerySet["Revision"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Revisions of a locked repository go only with it, through ``lock_override``: a
+        permanent identifier may name any of them."""
+        if not _locks_overridden():
+            Repo.objects.filter(pk__in=self.values("repo_id"))._refuse_if_locked(
+                "rewritten (a revision deleted)"
+            )
+        return super().delete()
+
+
 class Revision(models.Model):
     repo = models.ForeignKey(Repo, on_delete=models.CASCADE, related_name="revisions")
     oid = models.CharField("revision id", max_length=40)
@@ -474,6 +485,8 @@ class Revision(models.Model):
     card_metadata = models.JSONField(default=dict, blank=True)
     card_error = models.CharField(max_length=300, blank=True)
 
+    objects = RevisionQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["repo", "oid"], name="revision_oid_unique_per_repo")
@@ -487,6 +500,13 @@ class Revision(models.Model):
     @property
     def short_oid(self) -> str:
         return self.oid[:7]
+
+    def delete(self, *args, **kwargs):
+        if not _locks_overridden() and self.repo.lock_reasons:
+            raise RepoLocked(
+                self.repo.full_name, "rewritten (a revision deleted)", self.repo.lock_reasons
+            )
+        return super().delete(*args, **kwargs)
 
     def compute_oid(self, tree: Mapping[str, Blob]) -> str:
         """A 40-hex id in git's spirit: the hash of the parent, author, time, message and files."""
