@@ -233,7 +233,7 @@ def test_staff_without_the_permissions_cannot_carry_out_or_reject(locked, owner,
         request.reject(view_only_staff, "No.")
     assert SupportRequest.objects.get(pk=request.pk).status == Status.OPEN
     assert not Repo.objects.get(pk=locked.pk).is_removed
-    assert _kinds(locked) == ["request_opened"]
+    assert _kinds(locked) == ["opened"]
 
 
 def test_support_staff_carry_out_and_reject(locked, owner, support_staff, run_on_commit):
