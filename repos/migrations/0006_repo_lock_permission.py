@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('repos', '0004_reparse_card_metadata'),
+        ('repos', '0005_rename_unprintable_paths'),
     ]
 
     operations = [
