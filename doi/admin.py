@@ -90,7 +90,7 @@ class DoiAdmin(RefusedActionsSaySo):
                     "pending_action",
                     "attempts",
                     "next_attempt_at",
-                    "last_error",
+                    "problem",
                     "error_is_permanent",
                     "registered_at",
                     "last_synced_at",
@@ -144,12 +144,13 @@ class DoiAdmin(RefusedActionsSaySo):
     def state_display(self, doi: Doi) -> str:
         return doi.state_label
 
-    @admin.display(description="last error")
+    @admin.display(description="problem")
     def error_display(self, doi: Doi) -> str:
-        if not doi.last_error:
-            return "—"
-        kind = "permanent" if doi.error_is_permanent else "will retry"
-        return f"{Truncator(doi.last_error).chars(60)} ({kind})"
+        return Truncator(doi.problem).chars(120) if doi.last_error else "—"
+
+    @admin.display(description="problem")
+    def problem(self, doi: Doi) -> str:
+        return doi.problem or "—"
 
     @admin.display(description="landing page")
     def landing(self, doi: Doi) -> str:
@@ -222,7 +223,7 @@ class DoiAdmin(RefusedActionsSaySo):
             count += 1
             if doi.last_error:
                 # With the immediate task backend the push has run already.
-                self.message_user(request, f"{doi.doi}: {doi.last_error}", messages.WARNING)
+                self.message_user(request, f"{doi.doi}: {doi.problem}", messages.WARNING)
         if count:
             self.message_user(request, f"{count} DOI(s) {done}.", messages.SUCCESS)
 

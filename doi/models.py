@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from doi.metadata import DoiMetadataError, build_attributes, clean_creator, validate_attributes
 from doi.registrars import Registrar, RegistrarError, get_registrar
@@ -483,6 +484,23 @@ class Doi(models.Model):
         return label
 
     @property
+    def problem(self) -> str:
+        """The last push's failure in one plain sentence: what happened and what happens
+        next (and when), or "" when nothing went wrong."""
+        if not self.last_error:
+            return ""
+        if self.error_is_permanent:
+            return f"{self.last_error}, so the hub has stopped trying until someone retries."
+        now = timezone.now()
+        if self.next_attempt_at is None or self.next_attempt_at <= now:
+            return f"{self.last_error}, so the hub is trying again now."
+        when = timezone.localtime(self.next_attempt_at)
+        at = date_format(when, "H:i T")
+        if when.date() != timezone.localtime(now).date():
+            at = f"{at} on {date_format(when, 'j F')}"
+        return f"{self.last_error}, so the hub will try again automatically at {at}."
+
+    @property
     def is_concept(self) -> bool:
         return self.kind == self.Kind.CONCEPT
 
@@ -521,7 +539,7 @@ class Doi(models.Model):
         with transaction.atomic():
             doi = self._locked()
             doi._make_pending()
-            message = f"After: {doi.last_error}" if doi.last_error else ""
+            message = f"After: {doi.problem}" if doi.last_error else ""
             doi._queue()
             Event.objects.create(
                 kind=Event.Kind.RETRIED, doi=doi, repo_id=doi.repo_id, actor=actor, message=message
@@ -586,7 +604,8 @@ class Doi(models.Model):
                 remote = get_registrar().get(doi.doi)
             except RegistrarError as exc:
                 raise DoiNotAllowed(
-                    f"Could not make sure DataCite does not have this DOI: {exc.message}"
+                    "The DOI was kept because the hub could not check that DataCite does not "
+                    f"have it ({exc.message}); try discarding it again later."
                 ) from None
             registered = (self.RemoteState.FINDABLE, self.RemoteState.REGISTERED)
             found = remote is not None and remote.get("state") in registered
@@ -636,7 +655,9 @@ class Doi(models.Model):
             validate_attributes(attributes)
         except DoiMetadataError as exc:
             return self._failed(
-                RegistrarError(f"The metadata is not valid: {exc.message}", permanent=True)
+                RegistrarError(
+                    f"The DOI's details are not valid ({exc.message.rstrip('.')})", permanent=True
+                )
             )
         event = self._event_for(action)
         try:
@@ -650,7 +671,7 @@ class Doi(models.Model):
             return self._failed(
                 RegistrarError(
                     f"DataCite answered, but the DOI is “{state}” there instead of "
-                    f"“{expected.get(event, findable)}”. The hub will try again.",
+                    f"“{expected.get(event, findable)}”",
                     permanent=False,
                 )
             )
@@ -714,7 +735,7 @@ class Doi(models.Model):
             kind = Event.Kind.RETRYING
         self.save(update_fields=["attempts", "last_error", "error_is_permanent", "next_attempt_at"])
         Event.objects.create(
-            kind=kind, doi=self, repo_id=self.repo_id, created_at=now, message=error.message
+            kind=kind, doi=self, repo_id=self.repo_id, created_at=now, message=self.problem
         )
         if error.permanent:
             return Push(Push.FAILED)

@@ -215,7 +215,9 @@ def _state_notice(doi: Doi, pending: str) -> str:
             return f"{doi.doi} is registered in the sandbox (nothing was sent to DataCite)."
         return f"{doi.doi} is registered at DataCite and findable."
     if doi.state == Doi.State.FAILED:
-        return f"DataCite did not register {doi.doi}: see below."
+        return f"DataCite did not register {doi.doi}; the reason and a Retry button are below."
+    if doi.problem:
+        return f"{doi.doi} is not registered yet: {doi.problem}"
     return f"{doi.doi} {pending}."
 
 

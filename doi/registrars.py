@@ -24,7 +24,8 @@ RETRY_AFTER_MAX = 24 * 60 * 60
 
 
 class RegistrarError(Exception):
-    """A request to the registrar failed. ``message`` is fit to show the owner and staff;
+    """A request to the registrar failed. ``message`` says in plain words what happened, as
+    the start of a sentence without a full stop (``Doi.problem`` adds what happens next);
     ``permanent`` says whether trying the same request again can help."""
 
     def __init__(
@@ -114,13 +115,9 @@ class DataCiteRegistrar(Registrar):
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout:
             # DataCite may have done it anyway: the retry is a PUT of the same DOI, so harmless.
-            raise RegistrarError(
-                "DataCite did not answer in time. The hub will try again.", permanent=False
-            ) from None
+            raise RegistrarError("DataCite did not answer in time", permanent=False) from None
         except requests.RequestException:
-            raise RegistrarError(
-                "Could not connect to DataCite. The hub will try again.", permanent=False
-            ) from None
+            raise RegistrarError("DataCite could not be reached", permanent=False) from None
         if response.status_code == 404 and missing_ok:
             return None
         if response.status_code >= 400:
@@ -136,8 +133,7 @@ class DataCiteRegistrar(Registrar):
             # The change was probably made, but unconfirmed it must not count: the same PUT
             # again is harmless, so this is transient.
             raise RegistrarError(
-                "DataCite's answer could not be read, so the registration is not confirmed. "
-                "The hub will try again.",
+                "DataCite answered with something the hub could not read",
                 permanent=False,
                 status=response.status_code,
             ) from None
@@ -147,11 +143,11 @@ class DataCiteRegistrar(Registrar):
 def _error_for(response) -> RegistrarError:
     status = response.status_code
     details = _error_details(response)
-    suffix = f" ({details})" if details else ""
+    in_brackets = f" ({details})" if details else ""
     if status == 429:
         # Rate limited: wait as long as DataCite asks.
         return RegistrarError(
-            "DataCite is limiting the number of requests. The hub will try again.",
+            "DataCite asked the hub to send fewer requests",
             permanent=False,
             retry_after=_retry_after(response.headers.get("Retry-After")),
             status=status,
@@ -159,38 +155,38 @@ def _error_for(response) -> RegistrarError:
     if status >= 500:
         # DataCite (or a proxy in front of it) is down or overloaded: worth retrying.
         return RegistrarError(
-            f"DataCite is not working properly right now (HTTP {status}). The hub will try again.",
+            f"DataCite is not working properly right now (HTTP {status})",
             permanent=False,
             status=status,
         )
     if status == 409:
         # A conflicting change in progress at DataCite; the same idempotent PUT later succeeds.
         return RegistrarError(
-            f"DataCite reported a conflicting change{suffix}. The hub will try again.",
+            f"DataCite reported a conflicting change{in_brackets}",
             permanent=False,
             status=status,
         )
     # Everything below needs a person: the same request will be refused again.
     if status == 401:
         message = (
-            "DataCite did not accept the hub's credentials. Staff must correct the DataCite "
-            "account settings, then retry."
+            "DataCite did not accept the hub's credentials (staff must correct the DataCite "
+            "account settings)"
         )
     elif status == 403:
         message = (
-            "DataCite refused: the hub's DataCite account may not register DOIs with this "
-            f"prefix{suffix}. Staff must check the account, then retry."
+            "DataCite refused because the hub's account may not register DOIs with this prefix "
+            f"(staff must check the account{': ' + details if details else ''})"
         )
     elif status == 404:
         message = (
-            "DataCite's API was not found at the configured address. Staff must correct it, "
-            "then retry."
+            "DataCite's API was not found at the configured address (staff must correct "
+            "DATACITE_API_URL)"
         )
     elif status == 422:
-        message = f"DataCite rejected the metadata: {details or 'no reason given'}"
+        message = f"DataCite rejected the metadata ({details or 'it gave no reason'})"
     else:
         # 405 (not allowed in this state), 406/415 (content type): a bug here, not at DataCite.
-        message = f"DataCite refused the request (HTTP {status}){suffix}."
+        message = f"DataCite refused the request (HTTP {status}){in_brackets}"
     return RegistrarError(message, permanent=True, status=status)
 
 

@@ -51,7 +51,10 @@ def test_the_list_shows_state_attempts_and_error(staff_client, failed):
     page = response.content.decode()
     assert failed.doi in page
     assert "Registration failed" in page
-    assert "DataCite rejected the metadata: metadata — Is invalid (permanent)" in page
+    assert (
+        "DataCite rejected the metadata (metadata — Is invalid), so the hub has stopped trying"
+        in page
+    )
     assert "alice/sentiment-model" in page
 
 

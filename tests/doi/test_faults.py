@@ -12,44 +12,23 @@ from django.utils import timezone
 from doi.models import Doi, Event
 from doi.tasks import sync_doi
 
-# fault → (state the owner sees, permanent?, the error the owner reads)
+# fault → (state the owner sees, permanent?, what happened, as stored)
 FAULTS = {
-    "refused": ("pending", False, "Could not connect to DataCite. The hub will try again."),
-    "drop": ("pending", False, "Could not connect to DataCite. The hub will try again."),
-    "timeout": ("pending", False, "DataCite did not answer in time. The hub will try again."),
-    "500": (
-        "pending",
-        False,
-        "DataCite is not working properly right now (HTTP 500). The hub will try again.",
-    ),
-    "502": (
-        "pending",
-        False,
-        "DataCite is not working properly right now (HTTP 502). The hub will try again.",
-    ),
-    "503": (
-        "pending",
-        False,
-        "DataCite is not working properly right now (HTTP 503). The hub will try again.",
-    ),
-    "429": (
-        "pending",
-        False,
-        "DataCite is limiting the number of requests. The hub will try again.",
-    ),
-    "malformed": (
-        "pending",
-        False,
-        "DataCite's answer could not be read, so the registration is not confirmed. "
-        "The hub will try again.",
-    ),
+    "refused": ("pending", False, "DataCite could not be reached"),
+    "drop": ("pending", False, "DataCite could not be reached"),
+    "timeout": ("pending", False, "DataCite did not answer in time"),
+    "500": ("pending", False, "DataCite is not working properly right now (HTTP 500)"),
+    "502": ("pending", False, "DataCite is not working properly right now (HTTP 502)"),
+    "503": ("pending", False, "DataCite is not working properly right now (HTTP 503)"),
+    "429": ("pending", False, "DataCite asked the hub to send fewer requests"),
+    "malformed": ("pending", False, "DataCite answered with something the hub could not read"),
     "401": (
         "failed",
         True,
-        "DataCite did not accept the hub's credentials. Staff must correct the DataCite "
-        "account settings, then retry.",
+        "DataCite did not accept the hub's credentials (staff must correct the DataCite "
+        "account settings)",
     ),
-    "422": ("failed", True, "DataCite rejected the metadata: metadata — Is invalid"),
+    "422": ("failed", True, "DataCite rejected the metadata (metadata — Is invalid)"),
 }
 
 
@@ -83,13 +62,17 @@ def test_what_a_fault_leaves_behind(repo, mint, datacite, fault):
     assert doi.error_is_permanent is permanent
     assert doi.last_error == message
     assert doi.registered_at is None
-    event = Event.objects.filter(doi=doi).first()
-    assert event.kind == ("failed" if permanent else "retrying")
-    assert event.message == message
     if permanent:
         assert doi.next_attempt_at is None
+        assert doi.problem == f"{message}, so the hub has stopped trying until someone retries."
     else:
         assert doi.next_attempt_at > timezone.now()
+        at = timezone.localtime(doi.next_attempt_at)
+        assert doi.problem.startswith(f"{message}, so the hub will try again automatically at ")
+        assert f" at {at:%H:%M} UTC" in doi.problem
+    event = Event.objects.filter(doi=doi).first()
+    assert event.kind == ("failed" if permanent else "retrying")
+    assert event.message == doi.problem
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -231,4 +214,4 @@ def test_a_metadata_problem_found_when_pushing_is_stored_as_permanent(repo, mint
     assert doi.update_failed
     assert doi.state == "findable"
     assert doi.state_label == "Findable — update failed"
-    assert doi.last_error == "The metadata is not valid: Add at least one author."
+    assert doi.last_error == "The DOI's details are not valid (Add at least one author)"

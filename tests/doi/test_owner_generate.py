@@ -377,3 +377,18 @@ def test_when_the_registration_runs_at_once_the_section_says_it_is_findable(
     html = response.content.decode()
     assert f"{version.doi} is registered in the sandbox (nothing was sent to DataCite)." in html
     assert "every 2s" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_during_an_outage_it_says_the_doi_is_not_registered_yet_and_when_it_is_retried(
+    logged_in, repo, datacite
+):
+    """Outside a test transaction the immediate backend pushes before the notice is made."""
+    datacite.go_down()
+    response = logged_in.post(url(repo), form_data({"name": "Jane Doe"}))
+    version = Doi.objects.versions().get()
+    html = logged_in.get(response.url).content.decode()
+    assert (
+        f"{version.doi} is not registered yet: DataCite could not be reached, so the hub will "
+        "try again automatically at "
+    ) in html

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import timedelta
 
 import pytest
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from doi.models import Doi
 from doi.owner_views import settings_slot
@@ -111,22 +112,6 @@ def test_it_polls_while_a_registration_is_pending(client, owner, repo):
     assert "Registering at DataCite" in html
 
 
-def test_a_pending_doi_after_a_transient_failure_says_when_the_next_attempt_is(client, owner, repo):
-    doi = reserve(repo, owner)
-    Doi.objects.filter(pk=doi.pk).update(
-        attempts=2,
-        last_error="DataCite did not answer in time. The hub will try again.",
-        next_attempt_at=datetime(2026, 11, 30, 14, 5, tzinfo=UTC),
-    )
-    html = section(client, owner, repo)
-    assert "Registration in progress" in html
-    assert (
-        "DataCite could not be reached yet (DataCite did not answer in time. The hub will try "
-        "again.). Trying again automatically: next attempt at 14:05 UTC"
-    ) in text(html)
-    assert '<time datetime="2026-11-30T14:05:00+00:00">' in html
-
-
 def test_it_stops_polling_once_datacite_confirmed(client, owner, repo):
     reserve(repo, owner)
     Doi.objects.filter(repo=repo).update(remote_state="findable", pending_action="")
@@ -148,6 +133,33 @@ def test_a_failed_doi_shows_datacite_message_and_retry(client, owner, repo):
     assert f'action="{retry}"' in html and f'hx-post="{retry}"' in html
     assert ">Retry</button>" in html
     assert "Registration failed" in html
+
+
+def test_an_outage_says_in_one_sentence_what_happened_and_when_the_next_try_is(client, owner, repo):
+    doi = reserve(repo, owner)
+    soon = timezone.now() + timedelta(seconds=1)
+    Doi.objects.filter(pk=doi.pk).update(
+        last_error="DataCite is not working properly right now (HTTP 503)", next_attempt_at=soon
+    )
+    html = text(section(client, owner, repo))
+    assert (
+        "DataCite is not working properly right now (HTTP 503), so the hub will try again "
+        f"automatically at {timezone.localtime(soon):%H:%M} UTC."
+    ) in html
+    assert "Trying again automatically" not in html
+
+
+def test_a_retry_after_today_names_the_day(client, owner, repo):
+    doi = reserve(repo, owner)
+    later = timezone.now() + timedelta(days=2)
+    Doi.objects.filter(pk=doi.pk).update(
+        last_error="DataCite asked the hub to send fewer requests", next_attempt_at=later
+    )
+    at = timezone.localtime(later)
+    assert (
+        "DataCite asked the hub to send fewer requests, so the hub will try again automatically "
+        f"at {at:%H:%M} UTC on {at.day} {at:%B}."
+    ) in text(section(client, owner, repo))
 
 
 def test_it_says_when_the_registrar_is_a_sandbox(client, owner, repo, settings):

@@ -131,7 +131,7 @@ def test_a_422_names_the_field_datacite_rejected(registrar):
         registrar.upsert(DOI, {**ATTRIBUTES, "url": ""}, "publish")
     assert caught.value.permanent
     assert caught.value.status == 422
-    assert caught.value.message == "DataCite rejected the metadata: url — Can't be blank"
+    assert caught.value.message == "DataCite rejected the metadata (url — Can't be blank)"
 
 
 def test_a_foreign_prefix_is_refused_for_good(registrar):
@@ -192,7 +192,7 @@ def test_connection_refused_is_transient(registrar, datacite):
     with pytest.raises(RegistrarError) as caught:
         registrar.upsert(DOI, ATTRIBUTES, "publish")
     assert not caught.value.permanent
-    assert caught.value.message == "Could not connect to DataCite. The hub will try again."
+    assert caught.value.message == "DataCite could not be reached"
     datacite.come_back()
     assert registrar.upsert(DOI, ATTRIBUTES, "publish")["state"] == "findable"
 

@@ -62,8 +62,14 @@ def test_dry_run_lists_and_sends_nothing(stuck, datacite):
 def test_it_reports_failures_on_stderr(stuck, datacite):
     datacite.fail("503", "422")
     out, err = _sync("--quiet")
-    assert f"{stuck.concept.doi}: DataCite is not working properly right now (HTTP 503)" in err
-    assert f"{stuck.doi}: DataCite rejected the metadata: metadata — Is invalid" in err
+    assert (
+        f"{stuck.concept.doi}: DataCite is not working properly right now (HTTP 503), "
+        "so the hub will try again automatically at "
+    ) in err
+    assert (
+        f"{stuck.doi}: DataCite rejected the metadata (metadata — Is invalid), "
+        "so the hub has stopped trying until someone retries."
+    ) in err
     assert "1 failed for now (will retry), 1 failed permanently" in out
 
 

@@ -126,10 +126,11 @@ def test_datacite_down_leaves_the_change_pending_until_doi_sync_gets_it_through(
     assert {(d.pending_action, d.state_label) for d in dois} == {
         ("hide", "Findable — update pending")
     }
-    assert all("Could not connect to DataCite" in d.last_error for d in dois)
+    assert all("DataCite could not be reached" in d.last_error for d in dois)
     change_page = reverse("admin:support_supportrequest_change", args=[request.pk])
     html = client.get(change_page).content.decode()
-    assert "Findable — update pending" in html and "Could not connect to DataCite" in html
+    assert "Findable — update pending" in html
+    assert "DataCite could not be reached, so the hub will try again automatically at" in html
 
     datacite.come_back()
     # Time passes until the retry is due.

@@ -51,7 +51,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{doi.doi}  {doi.get_pending_action_display().lower()}  "
                     f"{doi.repo.full_name}  attempts={doi.attempts}"
-                    + (f"  last error: {doi.last_error}" if doi.last_error else "")
+                    + (f"  last time: {doi.problem}" if doi.last_error else "")
                 )
             self.stdout.write(f"{len(due)} DOI(s) due; nothing was sent (dry run).")
             return
@@ -62,7 +62,7 @@ class Command(BaseCommand):
             counts[result.outcome] += 1
             if result.outcome in (Push.RETRY, Push.FAILED):
                 doi.refresh_from_db()
-                self.stderr.write(f"{doi.doi}: {doi.last_error}")
+                self.stderr.write(f"{doi.doi}: {doi.problem}")
             elif not quiet:
                 self.stdout.write(f"{doi.doi}: {OUTCOMES[result.outcome]}")
         if not quiet or counts[Push.RETRY] or counts[Push.FAILED]:
