@@ -156,10 +156,13 @@ class SupportRequest(models.Model):
         """The repository's DOIs that this request concerns (every one that is not discarded)."""
         return Doi.objects.live().filter(repo_id=self.repo_id).order_by("number")
 
-    def history(self) -> list[RequestEvent | Event]:
+    def history(self, *, with_dois: bool = True) -> list[RequestEvent | Event]:
         """The repository's audit trail since this request was opened, oldest first: this
-        request's own events, and the DOI events that followed (other requests' are theirs)."""
+        request's own events, and (``with_dois``) the DOI events that followed (other
+        requests' are theirs)."""
         own = self.events.select_related("actor").order_by("created_at", "pk")
+        if not with_dois:
+            return list(own)
         dois = (
             Event.objects.filter(repo_id=self.repo_id, created_at__gte=self.created_at)
             .select_related("doi", "actor")

@@ -79,9 +79,14 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     support_request = _own_request(request, pk)
+    # A requester keeps their own request (what they asked, its status, staff's answer), but
+    # sees the repository as it is now (its name, DOIs and their events) only while they may
+    # see the repository: an admin removed from the organization may not, once it is private.
+    sees_repo = support_request.repo.can_view(request.user)
     context = {
         "support_request": support_request,
-        "dois": support_request.dois(),
-        "history": support_request.history(),
+        "sees_repo": sees_repo,
+        "dois": support_request.dois() if sees_repo else [],
+        "history": support_request.history(with_dois=sees_repo),
     }
     return render(request, "support/detail.html", context)

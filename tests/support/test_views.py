@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from repos.models import lock_override
 from support.models import SupportRequest
-from tests.factories import MembershipFactory, RepoFactory, UserFactory
+from tests.factories import MembershipFactory, RepoFactory, UserFactory, commit_files
 
 NEW = reverse("support:new")
 INDEX = reverse("support:index")
@@ -228,3 +229,32 @@ def test_the_request_page_leaves_out_other_requests_events(client, owner, locked
 def test_the_account_menu_leads_to_the_requests(client, owner):
     client.force_login(owner)
     assert 'href="/support/">Support requests</a>' in client.get("/").content.decode()
+
+
+def test_a_requester_who_lost_access_sees_their_request_but_not_the_repository_now(
+    client, owner, org, staff, mint, run_on_commit
+):
+    repo = RepoFactory(namespace=org.namespace, name="rabbit")
+    commit_files(repo, owner, {"README.md": "# Rabbit\n"})
+    mint(repo)
+    dodo = UserFactory(username="dodo")
+    membership = MembershipFactory(organization=org, user=dodo, role="admin")
+    request = _open(repo, dodo, "visibility", target_visibility="private")
+    with run_on_commit():
+        request.carry_out(staff, note="Done as asked.")
+    # Then dodo leaves the organization, and the private repository is renamed.
+    membership.delete()
+    with lock_override(actor=staff, reason="test: renamed by staff"):
+        repo.move(namespace=org.namespace, name="secret-burrow")
+    client.force_login(dodo)
+    assert f"#{request.pk} Make wonderland/rabbit private" in client.get(INDEX).content.decode()
+    response = client.get(request.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    # Their own request: what they asked, its status, the staff's answer, its events.
+    assert "Approved and carried out" in html and "Done as asked." in html
+    assert "Support request carried out" in html
+    # Not the repository as it is now: its name, its DOIs, what happened to them since.
+    assert "secret-burrow" not in html
+    assert "10.5072/hub/" not in html
+    assert "You no longer have access to wonderland/rabbit" in html
