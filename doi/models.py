@@ -9,11 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Upper
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from doi.metadata import DoiMetadataError, build_attributes, clean_creator, validate_attributes
 from doi.registrars import Registrar, RegistrarError, get_registrar
+from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, RepoLock, Revision
 
 __all__ = ["Consent", "Doi", "DoiCounter", "DoiMetadataError", "DoiNotAllowed", "Event"]
@@ -104,6 +106,25 @@ def _check_can_mint(repo: Repo, user) -> Revision:
     return repo.head
 
 
+def _check_quota(repo: Repo, user) -> None:
+    """DoiNotAllowed, saying when to try again, once the repository or the user had as many
+    version DOIs in the last day as DOI_QUOTA_PER_REPO_PER_DAY / DOI_QUOTA_PER_USER_PER_DAY
+    allow: a DOI is permanent, so minting one per edit is refused."""
+    minted = Doi.objects.live().versions()
+    quotas = (
+        (minted.filter(repo=repo), settings.DOI_QUOTA_PER_REPO_PER_DAY, "This repository"),
+        (minted.filter(created_by=user), settings.DOI_QUOTA_PER_USER_PER_DAY, "You"),
+    )
+    for dois, limit, who in quotas:
+        until = full_until(dois, "created_at", limit=limit, window=DAY)
+        if until is not None:
+            raise DoiNotAllowed(
+                f"{who} got {limit} DOI{pluralize(limit)} in the last 24 hours, the most allowed: "
+                f"DOIs are permanent, so give one to a version worth citing. You can generate "
+                f"the next one {try_again(until)}."
+            )
+
+
 def _clean_creators(creators: list[dict]) -> list[dict]:
     if not creators:
         raise DoiMetadataError("creators", "Add at least one author.")
@@ -192,6 +213,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
 
         Allocates nothing: the DOI shown is the next likely name. Raises like ``reserve``."""
         head = _check_can_mint(repo, user)
+        _check_quota(repo, user)
         cleaned = _clean_creators(creators)
         now = timezone.now()
         concept = self.concept_for(repo)
@@ -236,6 +258,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             # for this lock while this transaction waits for that push (a deadlock).
             repo = Repo.objects.select_for_update(no_key=True).get(pk=repo.pk)
             head = _check_can_mint(repo, user)
+            _check_quota(repo, user)
             now = timezone.now()
             fields = {
                 "repo": repo,

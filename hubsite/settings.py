@@ -189,6 +189,8 @@ MAILERS = {
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{SITE_NAME} <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SUPPORT_EMAIL = env_str("SUPPORT_EMAIL", "support@localhost")
+# Support requests one user may file in 24 hours (0: no limit).
+SUPPORT_REQUESTS_PER_USER_PER_DAY = env_int("SUPPORT_REQUESTS_PER_USER_PER_DAY", 5)
 
 _TASK_BACKENDS = {
     "immediate": "django.tasks.backends.immediate.ImmediateBackend",
@@ -207,6 +209,9 @@ DOI_PREFIX = env_str("DOI_PREFIX", "10.5072")
 DOI_SUFFIX_PATTERN = env_str("DOI_SUFFIX_PATTERN", "hub/{number:04d}")
 DOI_CONCEPT_DOIS = env_bool("DOI_CONCEPT_DOIS", default=True)
 DOI_PUBLISHER_ROR = env_str("DOI_PUBLISHER_ROR")
+# DOIs are permanent: at most this many new version DOIs in 24 hours (0: no limit).
+DOI_QUOTA_PER_REPO_PER_DAY = env_int("DOI_QUOTA_PER_REPO_PER_DAY", 3)
+DOI_QUOTA_PER_USER_PER_DAY = env_int("DOI_QUOTA_PER_USER_PER_DAY", 10)
 DATACITE_API_URL = env_url("DATACITE_API_URL", "https://api.test.datacite.org")
 DATACITE_REPOSITORY_ID = env_str("DATACITE_REPOSITORY_ID")
 DATACITE_PASSWORD = env_str("DATACITE_PASSWORD")

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Namespace
 from doi import history
 from doi.models import Doi, Event
+from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, lock_override
 from support import emails
 
@@ -185,8 +187,9 @@ class SupportRequest(models.Model):
         target_visibility: str = "",
     ) -> SupportRequest:
         """File a request. Raises PermissionDenied when ``requester`` does not administer the
-        repository (or the new owner), ValidationError for a request that makes no sense, and
-        AlreadyOpen when the same action is already asked for this repository."""
+        repository (or the new owner), ValidationError for a request that makes no sense or
+        past the requester's daily quota, and AlreadyOpen when the same action is already asked
+        for this repository."""
         if not repo.can_admin(requester) or repo.is_removed:
             raise PermissionDenied("Only the repository's administrators can ask for this.")
         request = cls(
@@ -200,6 +203,7 @@ class SupportRequest(models.Model):
             target_visibility=target_visibility if action == cls.Action.VISIBILITY else "",
         )
         request._validate_request()
+        _check_quota(requester)
         if (
             action == cls.Action.RENAME
             and not Namespace.objects.administered_by(requester)
@@ -415,6 +419,22 @@ def _check_staff(user, permission: str, what: str) -> None:
         raise PermissionDenied(
             f"Only staff with the permission to {what} can do this (the “Support staff” group "
             "has it)."
+        )
+
+
+def _check_quota(requester) -> None:
+    """ValidationError, saying when to try again, once ``requester`` filed as many requests in
+    the last day as SUPPORT_REQUESTS_PER_USER_PER_DAY allows."""
+    limit = settings.SUPPORT_REQUESTS_PER_USER_PER_DAY
+    filed = SupportRequest.objects.filter(requester=requester)
+    until = full_until(filed, "created_at", limit=limit, window=DAY)
+    if until is not None:
+        raise ValidationError(
+            {
+                "__all__": f"You filed {limit} support request{pluralize(limit)} in the last 24 "
+                f"hours, the most allowed. You can file the next one {try_again(until)}; to add "
+                f"to an open request, write to {settings.SUPPORT_EMAIL}."
+            }
         )
 
 

@@ -186,7 +186,10 @@ def without_doi_slots():
 
 
 @pytest.mark.parametrize("versions", [0, 1, 6])
-def test_the_doi_costs_at_most_one_query(client, repo, owner, mint, without_doi_slots, versions):
+def test_the_doi_costs_at_most_one_query(
+    client, repo, owner, mint, without_doi_slots, versions, settings
+):
+    settings.DOI_QUOTA_PER_REPO_PER_DAY = 0  # six versions in a day, for the count
     for n in range(versions):
         if n:
             new_revision(repo, owner, f"v{n}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -10,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from doi.models import Doi, Event
+from hubsite.quotas import try_again
 from repos.models import Repo, RepoLocked, RepoRedirect
 from support.models import AlreadyOpen, RequestEvent, SupportRequest, SupportRequestError
 from tests.factories import RepoFactory, UserFactory
@@ -308,3 +310,25 @@ def test_two_staff_members_at_once_carry_it_out_once(locked, owner, staff, org):
 def test_a_deletion_without_a_public_reason_gets_the_default_one(locked, owner, staff):
     _open(locked, owner).carry_out(staff)
     assert Repo.objects.get(pk=locked.pk).removal_reason == "Removed at the request of its owner."
+
+
+# Quota --------------------------------------------------------------------------------------------
+
+
+def test_a_user_files_no_more_requests_in_a_day_than_the_quota(locked, owner, settings):
+    settings.SUPPORT_REQUESTS_PER_USER_PER_DAY = 2
+    first = _open(locked, owner, Action.DELETE)
+    _open(locked, owner, Action.VISIBILITY, target_visibility="private")
+    with pytest.raises(ValidationError) as refused:
+        _open(locked, owner, Action.RENAME, new_name="bert-2", new_namespace=owner.namespace)
+    (message,) = refused.value.message_dict["__all__"]
+    assert message.startswith("You filed 2 support requests in the last 24 hours")
+    assert try_again(first.created_at + timedelta(days=1)) in message
+    assert "support@hub.example.org" in message
+    assert SupportRequest.objects.count() == 2
+    # A day after the first, there is room again.
+    SupportRequest.objects.filter(pk=first.pk).update(
+        created_at=first.created_at - timedelta(days=1)
+    )
+    _open(locked, owner, Action.RENAME, new_name="bert-2", new_namespace=owner.namespace)
+    assert SupportRequest.objects.count() == 3

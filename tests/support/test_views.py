@@ -258,3 +258,15 @@ def test_a_requester_who_lost_access_sees_their_request_but_not_the_repository_n
     assert "secret-burrow" not in html
     assert "10.5072/hub/" not in html
     assert "You no longer have access to wonderland/rabbit" in html
+
+
+def test_the_form_says_when_the_quota_allows_the_next_request(client, owner, locked, settings):
+    settings.SUPPORT_REQUESTS_PER_USER_PER_DAY = 1
+    _open(locked, owner, "visibility", target_visibility="private")
+    client.force_login(owner)
+    response = client.post(_new(locked), {"reason": "Wrong licence."})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "You filed 1 support request in the last 24 hours, the most allowed." in html
+    assert "You can file the next one after" in html
+    assert SupportRequest.objects.count() == 1
