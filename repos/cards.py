@@ -12,7 +12,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from urllib.parse import urlsplit
 
+import lxml.html
 import nh3
 import yaml
 from django.conf import settings
@@ -31,9 +33,10 @@ _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "code": {"class"},
 }
+LINK_REL = "nofollow noopener noreferrer"
 # Part of the cache key of rendered cards: bump it whenever render_markdown's output changes
 # for the same input (the library versions are in the key already).
-RENDERER_VERSION = f"1-{version('markdown-it-py')}-{version('nh3')}"
+RENDERER_VERSION = f"2-{version('markdown-it-py')}-{version('nh3')}"
 # Deeper nesting than any real card needs; far below what would exhaust Python's stack.
 MAX_DEPTH = 20
 
@@ -161,13 +164,48 @@ def _json_safe_str(value: str) -> str:
 
 
 def render_markdown(body: str) -> str:
-    return nh3.clean(
+    html = nh3.clean(
         _markdown.render(body),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
-        link_rel="nofollow noopener noreferrer",
+        link_rel=LINK_REL,
     )
+    return _link_remote_images(html) if "<img" in html else html
+
+
+def _link_remote_images(html: str) -> str:
+    """Turn each image from another site into a link saying it is external.
+
+    A remote image tells its host who views the card, and when (of a private repository, too);
+    the Content-Security-Policy blocks it anyway, so the card says what was there and lets the
+    reader open it. A proxy would hide the viewer, but make this server fetch any URL a card
+    names (other hosts on its network included) and serve what comes back.
+    """
+    root = lxml.html.fragment_fromstring(html, create_parent="div")
+    for img in root.iter("img"):
+        host = _remote_host(img.get("src", ""))
+        if host is None:
+            continue
+        link = lxml.html.Element("a", {"href": img.get("src").strip(), "rel": LINK_REL})
+        link.set("class", "external-image")
+        alt = (img.get("alt") or "").strip()
+        link.text = f"External image ({host})" + (f": {alt}" if alt else "")
+        link.tail = img.tail
+        img.getparent().replace(img, link)
+    # The wrapper's own tags off: "<div>" … "</div>".
+    return lxml.html.tostring(root, encoding="unicode")[5:-6]
+
+
+def _remote_host(src: str) -> str | None:
+    """The host an image address leads to when it is not this site, else None. Read as a
+    browser does: surrounding spaces and controls dropped, tabs and newlines removed, a
+    backslash taken for a slash."""
+    src = re.sub(r"^[\x00-\x20]+|[\x00-\x20]+$|[\t\n\r]", "", src).replace("\\", "/")
+    parts = urlsplit(src)
+    if not (parts.scheme or parts.netloc):
+        return None
+    return parts.hostname or parts.netloc or parts.scheme
 
 
 def card_html(sha256: str, read_text) -> str:
