@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from accounts.forms import (
     NAME_TAKEN,
@@ -21,12 +20,8 @@ from accounts.forms import (
     RoleForm,
 )
 from accounts.models import LastAdmin, Membership, Namespace, NamespaceTaken, Organization
+from hubsite.http import HtmxHttpRequest
 from repos.models import Repo, RepoType
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
 
 require_form_methods = require_http_methods(["GET", "POST"])
 

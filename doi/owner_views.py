@@ -8,11 +8,9 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -33,7 +31,9 @@ from doi.forms import (
 from doi.metadata import DoiMetadataError
 from doi.models import Doi, DoiNotAllowed
 from doi.registrars import DataCiteRegistrar, get_registrar
+from hubsite.http import HtmxHttpRequest
 from repos.models import Repo, Revision
+from repos.pages import header_context, repo_admin_view
 
 SECTION_TEMPLATE = "doi/owner/_section.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
@@ -41,22 +41,6 @@ LOCKED_NOTE = (
     "Deleting, renaming or moving this repository, or changing its visibility, now needs a "
     "support request."
 )
-
-
-def _get_repo_for_admin(request: HttpRequest, repo_type: str, owner: str, name: str) -> Repo:
-    try:
-        repo = Repo.objects.at(repo_type, owner, name)
-    except Repo.DoesNotExist as exc:
-        raise Http404 from exc
-    if not repo.can_view(request.user):
-        raise Http404
-    if not repo.can_admin(request.user):
-        raise PermissionDenied
-    return repo
-
-
-def owner_url(repo: Repo, view: str, *args) -> str:
-    return reverse(f"doi-owner:{repo.type}-{view}", args=[repo.namespace.name, repo.name, *args])
 
 
 @dataclass
@@ -116,9 +100,8 @@ def section_html(request: HttpRequest, repo: Repo, *, notice: str = "") -> SafeS
         "notice": notice,
         "sandbox": sandbox_note(),
         "settings_url": repo.url("settings"),
-        "section_url": owner_url(repo, "section"),
-        "generate_url": owner_url(repo, "generate"),
-        "retry_view": f"doi-owner:{repo.type}-retry",
+        "section_url": repo.url("doi-owner:section"),
+        "generate_url": repo.url("doi-owner:generate"),
     }
     return render_to_string(SECTION_TEMPLATE, context, request=request)
 
@@ -130,7 +113,7 @@ def settings_slot(request: HttpRequest, repo: Repo, revision: Revision | None) -
     return section_html(request, repo)
 
 
-def _back_to_section(request: HttpRequest, repo: Repo, notice: str) -> HttpResponse:
+def _back_to_section(request: HtmxHttpRequest, repo: Repo, notice: str) -> HttpResponse:
     if request.htmx:
         return HttpResponse(section_html(request, repo, notice=notice))
     if notice:
@@ -140,15 +123,15 @@ def _back_to_section(request: HttpRequest, repo: Repo, notice: str) -> HttpRespo
 
 @login_required
 @require_GET
-def section(request: HttpRequest, repo_type: str, owner: str, name: str) -> HttpResponse:
-    repo = _get_repo_for_admin(request, repo_type, owner, name)
+@repo_admin_view
+def section(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
     return _back_to_section(request, repo, notice="")
 
 
 @login_required
 @require_POST
-def retry(request: HttpRequest, repo_type: str, owner: str, name: str, pk: int) -> HttpResponse:
-    repo = _get_repo_for_admin(request, repo_type, owner, name)
+@repo_admin_view
+def retry(request: HtmxHttpRequest, repo: Repo, pk: int) -> HttpResponse:
     doi = get_object_or_404(Doi.objects.for_repo(repo).live(), pk=pk)
     if not doi.error_is_permanent:
         return _back_to_section(request, repo, notice=f"{doi.doi} is not waiting for a retry.")
@@ -161,8 +144,8 @@ def retry(request: HttpRequest, repo_type: str, owner: str, name: str, pk: int) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def generate(request: HttpRequest, repo_type: str, owner: str, name: str) -> HttpResponse:
-    repo = _get_repo_for_admin(request, repo_type, owner, name)
+@repo_admin_view
+def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
     panel = Panel.load(repo)
     if not panel.can_generate:
         # Also where a second click on Generate DOI lands once the first one went through.
@@ -235,7 +218,7 @@ def _organization_name(repo: Repo) -> str:
 
 
 def _render_form(
-    request: HttpRequest,
+    request: HtmxHttpRequest,
     panel: Panel,
     *,
     rows: list[dict] | None = None,
@@ -269,26 +252,15 @@ def _render_form(
         "missing_full_name": not request.user.full_name.strip(),
         "sandbox": sandbox_note(),
         "settings_url": repo.url("settings"),
-        "section_url": owner_url(repo, "section"),
-        "generate_url": owner_url(repo, "generate"),
+        "section_url": repo.url("doi-owner:section"),
+        "generate_url": repo.url("doi-owner:generate"),
     }
     if request.htmx and request.htmx.target == "doi-preview":
         return render(request, f"{FORM_TEMPLATE}#preview", context)
     if request.htmx:
         return render(request, f"{FORM_TEMPLATE}#form-section", context)
-    return render(request, FORM_TEMPLATE, context | _repo_header_context(repo))
-
-
-def _repo_header_context(repo: Repo) -> dict:
-    """What the repository header (repos/includes/_header.html) shows on the settings tab."""
-    return {
-        "license": repo.license,
-        "tags": repo.tags,
-        "revision": repo.head,
-        "tab": "settings",
-        "can_admin": True,
-        "card_label": "Dataset card" if repo.is_dataset else "Model card",
-    }
+    header = header_context(request, repo, repo.head, "settings")
+    return render(request, FORM_TEMPLATE, context | header)
 
 
 def _preview(request: HttpRequest, repo: Repo, formset) -> dict:

@@ -17,6 +17,7 @@ from doi import citations, history
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.extensions import cite_context
 from doi.models import Doi
+from hubsite.http import HtmxHttpRequest
 
 HTML = "text/html"
 NEGOTIABLE = [HTML, *FORMATS_BY_MEDIA_TYPE]
@@ -150,7 +151,7 @@ def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> Htt
 
 
 @require_safe
-def cite(request: HttpRequest, value: str) -> HttpResponse:
+def cite(request: HtmxHttpRequest, value: str) -> HttpResponse:
     """The Cite panel of a version DOI, showing it or (``?show=all``) its concept DOI: the
     htmx swap behind the "This version" / "All versions" switch."""
     version = find_doi(value)

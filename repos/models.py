@@ -218,8 +218,12 @@ class Repo(models.Model):
     # URLs -------------------------------------------------------------------------------------
 
     def url(self, view: str, *args) -> str:
-        """The URL of one of this repository's pages (``page``, ``settings``, ``commits`` …)."""
-        return reverse(f"repos:{self.type}-{view}", args=[self.namespace.name, self.name, *args])
+        """The URL of one of this repository's pages: ``page``, ``settings``, ``commits`` … or
+        another app's page routed by ``repos.pages.routes``, such as ``doi-owner:section``."""
+        app, _, page = view.rpartition(":")
+        return reverse(
+            f"{app or 'repos'}:{self.type}-{page}", args=[self.namespace.name, self.name, *args]
+        )
 
     def get_absolute_url(self) -> str:
         return self.url("page")

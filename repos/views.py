@@ -26,87 +26,30 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
-from repos.cards import as_list, card_html, size_problem
+from hubsite.http import HtmxHttpRequest
+from repos.cards import card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
 from repos.models import (
     README,
     Repo,
     RepoLocked,
-    RepoRedirect,
     RepoType,
     Revision,
     RevisionFile,
 )
+from repos.pages import header_context, repo_admin_view, repo_view
 
 LISTING_PAGE_SIZE = 30
 COMMITS_PAGE_SIZE = 30
 HOME_RECENT = 8
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
 # Access ------------------------------------------------------------------------------------------
-
-
-def _moved_to(repo_type: str, owner: str, name: str) -> Repo:
-    """The repository that used to be called owner/name, or 404."""
-    old = (
-        RepoRedirect.objects.select_related("repo__namespace")
-        .filter(type=repo_type, owner__iexact=owner, name__iexact=name)
-        .first()
-    )
-    if old is None or old.repo.is_removed:
-        raise Http404
-    return old.repo
-
-
-def _same_page_of(request: HttpRequest, repo: Repo) -> str:
-    """This request's page, of ``repo`` under its current owner/name."""
-    match = request.resolver_match
-    kwargs = {k: v for k, v in match.kwargs.items() if k not in ("owner", "name", "repo_type")}
-    url = reverse(match.view_name, args=[repo.namespace.name, repo.name, *kwargs.values()])
-    query = request.META.get("QUERY_STRING")
-    return f"{url}?{query}" if query else url
-
-
-def repo_view(view: Callable) -> Callable:
-    """Load the repository the URL names and pass it to ``view``.
-
-    404 for anyone who cannot see it (a stranger learns nothing about private repositories). An
-    old name answers with a permanent redirect to the same page under the new name, and a
-    differently-cased URL with a redirect to the canonical spelling.
-    """
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, repo_type: str, owner: str, name: str, **kwargs):
-        try:
-            repo = Repo.objects.select_related("head__author").at(repo_type, owner, name)
-        except Repo.DoesNotExist:
-            repo = _moved_to(repo_type, owner, name)
-            if not repo.can_view(request.user):
-                raise Http404 from None
-            return redirect(_same_page_of(request, repo), permanent=True)
-        if not repo.can_view(request.user):
-            raise Http404
-        if (owner, name) != (repo.namespace.name, repo.name) and request.method == "GET":
-            return redirect(_same_page_of(request, repo), permanent=True)
-        return view(request, repo, **kwargs)
-
-    return wrapper
 
 
 def _require_write(request: HttpRequest, repo: Repo) -> Repo:
     if not repo.can_write(request.user):
-        raise PermissionDenied
-    return repo
-
-
-def _require_admin(request: HttpRequest, repo: Repo) -> Repo:
-    if not repo.can_admin(request.user):
         raise PermissionDenied
     return repo
 
@@ -212,22 +155,6 @@ def create(request: HttpRequest, repo_type: str) -> HttpResponse:
 # Viewing -----------------------------------------------------------------------------------------
 
 
-def _repo_context(request: HttpRequest, repo: Repo, revision: Revision | None, tab: str) -> dict:
-    metadata = revision.card_metadata if revision else {}
-    if revision is not None:
-        revision.repo = repo  # for its URLs, without loading the repository again
-    return {
-        "repo": repo,
-        "license": str(metadata.get("license") or ""),
-        "tags": as_list(metadata.get("tags")),
-        "revision": revision,
-        "tab": tab,
-        "can_write": repo.can_write(request.user),
-        "can_admin": repo.can_admin(request.user),
-        "card_label": "Dataset card" if repo.is_dataset else "Model card",
-    }
-
-
 @require_GET
 @repo_view
 def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpResponse:
@@ -241,7 +168,7 @@ def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpR
             notice = f"{too_large}: it is not shown here. Download it from the file list."
         else:
             html = card_html(readme.blob.sha256, readme.blob.read_text)
-    context = _repo_context(request, repo, revision, "card")
+    context = header_context(request, repo, revision, "card")
     context.update(
         files=files,
         total_size=sum(f.blob.size for f in files),
@@ -258,7 +185,7 @@ def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpR
 def commits(request: HttpRequest, repo: Repo) -> HttpResponse:
     revisions = repo.revisions.select_related("author")
     page = Paginator(revisions, COMMITS_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = _repo_context(request, repo, repo.head, "commits")
+    context = header_context(request, repo, repo.head, "commits")
     context["page"] = page
     return render(request, "repos/commits.html", context)
 
@@ -323,7 +250,7 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
                 f"{revision.short_oid}.",
             )
             return redirect(repo.url("page"))
-    context = _repo_context(request, repo, repo.head, "files")
+    context = header_context(request, repo, repo.head, "files")
     context.update(form=form, body_error=body_error, limit_mb=settings.REPO_UPLOAD_MAX_MB)
     return render(request, "repos/upload.html", context, status=status)
 
@@ -356,7 +283,7 @@ def edit_card(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRes
             )
             messages.success(request, f"Saved README.md as revision {revision.short_oid}.")
             return redirect(repo.url("page"))
-    context = _repo_context(request, repo, repo.head, "card")
+    context = header_context(request, repo, repo.head, "card")
     context.update(form=form, body_error=body_error)
     return render(request, "repos/edit_card.html", context, status=status)
 
@@ -395,7 +322,7 @@ def _lock_notes(repo: Repo) -> dict[str, dict[str, str]]:
 
 
 def _render_settings(request: HttpRequest, repo: Repo, **forms) -> HttpResponse:
-    context = _repo_context(request, repo, repo.head, "settings")
+    context = header_context(request, repo, repo.head, "settings")
     context["locks"] = _lock_notes(repo)
     context["rename_form"] = forms.get("rename_form") or RenameForm(user=request.user, repo=repo)
     context["delete_form"] = forms.get("delete_form") or DeleteForm(repo=repo)
@@ -405,17 +332,15 @@ def _render_settings(request: HttpRequest, repo: Repo, **forms) -> HttpResponse:
 
 @login_required
 @require_GET
-@repo_view
+@repo_admin_view
 def settings_page(request: HttpRequest, repo: Repo) -> HttpResponse:
-    _require_admin(request, repo)
     return _render_settings(request, repo)
 
 
 @login_required
 @require_POST
-@repo_view
+@repo_admin_view
 def rename(request: HttpRequest, repo: Repo) -> HttpResponse:
-    _require_admin(request, repo)
     form = RenameForm(request.POST, user=request.user, repo=repo)
     if form.is_valid():
         old_name = repo.full_name
@@ -438,9 +363,8 @@ def rename(request: HttpRequest, repo: Repo) -> HttpResponse:
 
 @login_required
 @require_POST
-@repo_view
+@repo_admin_view
 def visibility(request: HttpRequest, repo: Repo) -> HttpResponse:
-    _require_admin(request, repo)
     choice = request.POST.get("visibility")
     if choice not in ("public", "private"):
         return _render_settings(request, repo, visibility_error="Choose public or private.")
@@ -454,9 +378,8 @@ def visibility(request: HttpRequest, repo: Repo) -> HttpResponse:
 
 @login_required
 @require_POST
-@repo_view
+@repo_admin_view
 def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
-    _require_admin(request, repo)
     form = DeleteForm(request.POST, repo=repo)
     if form.is_valid():
         name, namespace = repo.full_name, repo.namespace

@@ -200,6 +200,22 @@ def test_a_stranger_gets_404_on_a_private_repo_and_403_on_a_public_one(client, s
     assert client.get(section_url(repo), headers=HTMX).status_code == 404
 
 
+def test_it_follows_a_renamed_repository_like_its_other_pages(client, owner, repo):
+    client.force_login(owner)
+    old_url = section_url(repo)
+    repo.move(namespace=owner.namespace, name="sentiment")
+    response = client.get(old_url, headers=HTMX)
+    assert response.status_code == 301
+    assert response.url == "/alice/sentiment/settings/doi"
+
+
+def test_it_redirects_a_differently_cased_url_to_the_canonical_one(client, owner, repo):
+    client.force_login(owner)
+    response = client.get("/Alice/Sentiment-Model/settings/doi", headers=HTMX)
+    assert response.status_code == 301
+    assert response.url == "/alice/sentiment-model/settings/doi"
+
+
 @pytest.mark.parametrize("member", ["writer", "reader"])
 def test_org_members_below_admin_get_403(client, request, org, member):
     user = request.getfixturevalue(member)
