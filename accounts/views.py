@@ -5,9 +5,9 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import (
@@ -19,9 +19,8 @@ from accounts.forms import (
     ProfileForm,
     RoleForm,
 )
-from accounts.models import LastAdmin, Membership, Namespace, NamespaceTaken, Organization
+from accounts.models import LastAdmin, Membership, NamespaceTaken, Organization
 from hubsite.http import HtmxHttpRequest
-from repos.models import Repo, RepoType
 
 require_form_methods = require_http_methods(["GET", "POST"])
 
@@ -202,41 +201,3 @@ def member_remove(request: HtmxHttpRequest, name: str, username: str) -> HttpRes
         return _members_response(request, organization, error=error)
     notice = f"Removed {membership.user.username} from {organization.name}."
     return _members_response(request, organization, notice=notice)
-
-
-# The page of a user or an organization ----------------------------------------------------------
-
-
-@require_safe
-def namespace(request: HttpRequest, name: str) -> HttpResponse:
-    namespace = get_object_or_404(
-        Namespace.objects.select_related("user", "organization"), name__iexact=name
-    )
-    if namespace.name != name:
-        return redirect(namespace, permanent=True)
-    if not namespace.has_owner:
-        raise Http404("Nobody has this name.")
-    repos = list(Repo.objects.visible_to(request.user).filter(namespace=namespace))
-    for repo in repos:
-        repo.namespace = namespace  # spares a query per repository when building its URL
-    context = {
-        "namespace": namespace,
-        "models": [r for r in repos if r.type == RepoType.MODEL],
-        "datasets": [r for r in repos if r.type == RepoType.DATASET],
-    }
-    if namespace.kind == Namespace.Kind.ORGANIZATION:
-        memberships = list(namespace.organization.memberships.select_related("user"))
-        context["organization"] = namespace.organization
-        context["memberships"] = memberships
-        context["is_admin"] = any(
-            m.user_id == request.user.pk and m.role == Membership.Role.ADMIN for m in memberships
-        )
-        template = "accounts/organization_page.html"
-    else:
-        profile_user = namespace.user
-        context["profile_user"] = profile_user
-        context["organizations"] = Organization.objects.filter(
-            memberships__user=profile_user
-        ).select_related("namespace")
-        template = "accounts/user_page.html"
-    return render(request, template, context)

@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts import views as account_views
 from repos import views as repo_views
 
 urlpatterns = [
@@ -14,5 +13,5 @@ urlpatterns = [
     path("", include("doi.owner_urls")),
     path("", include("repos.urls")),
     # Last: a user's or organization's page at /<name> would otherwise shadow the fixed pages.
-    path("<str:name>", account_views.namespace, name="namespace"),
+    path("<str:name>", repo_views.namespace_page, name="namespace"),
 ]

@@ -21,12 +21,18 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
+from accounts.models import Membership, Namespace, Organization
 from hubsite.http import HtmxHttpRequest
 from repos.cards import card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
@@ -398,3 +404,41 @@ def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
             messages.success(request, f"Deleted {name}.")
             return redirect(namespace.get_absolute_url())
     return _render_settings(request, repo, delete_form=form)
+
+
+# The page of a user or an organization ----------------------------------------------------------
+
+
+@require_safe
+def namespace_page(request: HttpRequest, name: str) -> HttpResponse:
+    namespace = get_object_or_404(
+        Namespace.objects.select_related("user", "organization"), name__iexact=name
+    )
+    if namespace.name != name:
+        return redirect(namespace, permanent=True)
+    if not namespace.has_owner:
+        raise Http404("Nobody has this name.")
+    repos = list(Repo.objects.visible_to(request.user).filter(namespace=namespace))
+    for repo in repos:
+        repo.namespace = namespace  # spares a query per repository when building its URL
+    context = {
+        "namespace": namespace,
+        "models": [r for r in repos if r.type == RepoType.MODEL],
+        "datasets": [r for r in repos if r.type == RepoType.DATASET],
+    }
+    if namespace.kind == Namespace.Kind.ORGANIZATION:
+        memberships = list(namespace.organization.memberships.select_related("user"))
+        context["organization"] = namespace.organization
+        context["memberships"] = memberships
+        context["is_admin"] = any(
+            m.user_id == request.user.pk and m.role == Membership.Role.ADMIN for m in memberships
+        )
+        template = "repos/organization_page.html"
+    else:
+        profile_user = namespace.user
+        context["profile_user"] = profile_user
+        context["organizations"] = Organization.objects.filter(
+            memberships__user=profile_user
+        ).select_related("namespace")
+        template = "repos/user_page.html"
+    return render(request, template, context)
