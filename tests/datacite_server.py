@@ -8,6 +8,12 @@ registered, findable; events publish, register, hide; nothing goes back to draft
     datacite.fail("ok", "503", "timeout")   # the next three requests
     datacite.go_down() / datacite.come_back()   # connections refused
 
+and stop a request to one DOI half-way, to kill the hub's process at that exact point:
+
+    held = datacite.hold(doi)                    # the next PUT of doi waits, unprocessed …
+    held = datacite.hold(doi, after_change=True) # … or processed, with the answer waiting
+    held.wait_arrived(timeout); …; held.release()   # or held.drop(): closed, nothing changed
+
 Use the ``datacite`` fixture (``from tests.datacite_server import datacite`` in a conftest).
 """
 
@@ -48,6 +54,32 @@ TRANSITIONS = {
 FAULTS = ("ok", "drop", "timeout", "500", "502", "503", "429", "401", "422", "malformed")
 
 
+class Hold:
+    """A PUT of one DOI stopped at the server until ``release`` (carry on) or ``drop`` (close
+    the connection; only for a hold before the change, so that DataCite changes nothing)."""
+
+    def __init__(self, doi: str, *, after_change: bool) -> None:
+        self.doi = doi
+        self.after_change = after_change
+        self.arrived = threading.Event()
+        self.dropped = False
+        self._go = threading.Event()
+
+    def wait_arrived(self, timeout: float) -> bool:
+        return self.arrived.wait(timeout)
+
+    def release(self) -> None:
+        self._go.set()
+
+    def drop(self) -> None:
+        self.dropped = True
+        self._go.set()
+
+    def _stop_here(self) -> None:
+        self.arrived.set()
+        self._go.wait(timeout=300)
+
+
 class FakeDataCite:
     """The server's state, shared with the handler threads."""
 
@@ -55,6 +87,7 @@ class FakeDataCite:
         self.records: dict[str, dict] = {}  # upper-case DOI → {"state", "attributes"}
         self.requests: list[dict] = []
         self.faults: deque[str] = deque()
+        self.holds: dict[str, Hold] = {}  # upper-case DOI → the next PUT of it stops here
         self.retry_after = "1"
         self.slow_seconds = slow_seconds
         self.lock = threading.Lock()
@@ -102,6 +135,14 @@ class FakeDataCite:
         if self._server is None:
             self.come_back()
 
+    def hold(self, doi: str, *, after_change: bool = False) -> Hold:
+        """Stop the next PUT of ``doi``: before DataCite changes anything, or, ``after_change``,
+        once the change is made but before the answer is sent."""
+        hold = Hold(doi, after_change=after_change)
+        with self.lock:
+            self.holds[doi.upper()] = hold
+        return hold
+
     def state(self, doi: str) -> str | None:
         record = self.records.get(doi.upper())
         return record["state"] if record else None
@@ -148,7 +189,15 @@ class FakeDataCite:
             return 415, {}, _error("415", "The content type is not recognized.")
 
         with self.lock:
+            hold = self.holds.pop(doi.upper(), None) if method == "PUT" else None
+        if hold is not None and not hold.after_change:
+            hold._stop_here()
+            if hold.dropped:
+                return 0, {}, None
+        with self.lock:
             status, answer = self._route(method, path, doi, body)
+        if hold is not None and hold.after_change:
+            hold._stop_here()
         if fault == "timeout":
             # The change is made, but the answer comes too late for the client.
             time.sleep(self.slow_seconds)
@@ -258,7 +307,8 @@ def _handler_for(fake: FakeDataCite) -> type[BaseHTTPRequestHandler]:
             status, headers, answer = fake.handle(self.command, path, self.headers, body)
             if status == 0:  # drop the connection without an answer
                 self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):  # the client may be gone already
+                    self.connection.shutdown(socket.SHUT_RDWR)
                 return
             data = b"" if answer is None else (
                 answer if isinstance(answer, bytes) else json.dumps(answer).encode()
