@@ -2,7 +2,7 @@
 authors the owner confirmed, and validated against the schema before anything is sent.
 
 The builder works on unsaved ``Doi`` objects too, so the acknowledgement form can preview exactly
-what ``Doi.objects.reserve`` will send.
+what ``Doi.objects.mint`` will send.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
@@ -72,8 +73,14 @@ class DoiCounter(models.Model):
         return counter.last_number, name
 
     @classmethod
-    def peek(cls, ahead: int = 1) -> tuple[int, str]:
-        """The number ``allocate`` would likely hand out ``ahead`` calls from now (for previews;
+    def allocations(cls) -> Iterator[tuple[int, str]]:
+        """``allocate``, each time the next one is asked for."""
+        while True:
+            yield cls.allocate()
+
+    @classmethod
+    def upcoming(cls) -> Iterator[tuple[int, str]]:
+        """The numbers and names ``allocate`` would likely hand out next, in turn (for previews;
         allocates nothing)."""
         last = (
             cls.objects.filter(prefix=settings.DOI_PREFIX)
@@ -81,8 +88,10 @@ class DoiCounter(models.Model):
             .first()
         )
         highest = Doi.objects.aggregate(highest=Max("number"))["highest"] or 0
-        number = max(last or 0, highest) + ahead
-        return number, doi_name(number)
+        number = max(last or 0, highest)
+        while True:
+            number += 1
+            yield number, doi_name(number)
 
 
 def _check_can_mint(repo: Repo, user) -> Revision:
@@ -209,36 +218,18 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         }[state]()
 
     def preview(self, *, repo: Repo, user, creators: list[dict]) -> dict:
-        """The attributes ``reserve`` would send for the repository's current revision.
+        """The attributes ``mint`` would send for the repository's current revision.
 
-        Allocates nothing: the DOI shown is the next likely name. Raises like ``reserve``."""
+        Allocates nothing: the DOI shown is the next likely name. Raises like ``mint``."""
         head = _check_can_mint(repo, user)
         _check_quota(repo, user)
         cleaned = _clean_creators(creators)
-        now = timezone.now()
-        concept = self.concept_for(repo)
-        ahead = 1
-        if concept is None and settings.DOI_CONCEPT_DOIS:
-            number, name = DoiCounter.peek(ahead)
-            concept = Doi(kind=Doi.Kind.CONCEPT, repo=repo, number=number, doi=name)
-            ahead += 1
-        number, name = DoiCounter.peek(ahead)
-        version = Doi(
-            kind=Doi.Kind.VERSION,
-            repo=repo,
-            number=number,
-            doi=name,
-            revision=head,
-            revision_oid=head.oid,
-            concept=concept,
-            creators=cleaned,
-            created_at=now,
-        )
+        *_, version = self._drafts(repo, head, user, cleaned, numbers=DoiCounter.upcoming())
         attributes = build_attributes(version)
         validate_attributes(attributes)
         return attributes
 
-    def reserve(
+    def mint(
         self,
         *,
         repo: Repo,
@@ -259,82 +250,74 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             repo = Repo.objects.select_for_update(no_key=True).get(pk=repo.pk)
             head = _check_can_mint(repo, user)
             _check_quota(repo, user)
-            now = timezone.now()
-            fields = {
-                "repo": repo,
-                "created_by": user,
-                "created_at": now,
-                "pending_action": Doi.Action.PUBLISH,
-                "next_attempt_at": now + WORKER_GRACE,
-            }
-            concept = self.concept_for(repo)
-            new_concept = concept is None and settings.DOI_CONCEPT_DOIS
             earlier = list(self.live().versions().filter(repo=repo).order_by("number"))
-            if new_concept:
-                number, name = DoiCounter.allocate()
-                concept = Doi.objects.create(
-                    kind=Doi.Kind.CONCEPT, number=number, doi=name, **fields
-                )
-                # Earlier versions may name a discarded concept (or none): they join this one.
-                Doi.objects.filter(pk__in=[d.pk for d in earlier]).update(concept=concept)
-            number, name = DoiCounter.allocate()
-            version = Doi.objects.create(
-                kind=Doi.Kind.VERSION,
-                number=number,
-                doi=name,
-                revision=head,
-                revision_oid=head.oid,
-                concept=concept,
-                creators=cleaned,
-                **fields,
-            )
-            created = [d for d in (concept if new_concept else None, version) if d is not None]
-            for doi in created:
-                doi.metadata = build_attributes(doi)
-                validate_attributes(doi.metadata)
-                doi.save(update_fields=["metadata"])
-            Consent.objects.create(
-                user=user,
-                repo=repo,
-                revision_oid=head.oid,
-                doi=version,
-                text_version=consent_version,
-                text=consent_text,
-                payload=version.metadata,
-                created_at=now,
-            )
-            for doi in created:
-                # A promised DOI holds the repository as it is, even before DataCite has it.
-                RepoLock.objects.create(repo=repo, reason=LOCK_REASON, holder=doi.lock_holder)
-                Event.objects.create(
-                    kind=Event.Kind.RESERVED,
-                    doi=doi,
-                    repo=repo,
-                    actor=user,
-                    created_at=now,
-                    message=f"Revision {head.short_oid}" if doi.kind == Doi.Kind.VERSION else "",
-                )
-            # DataCite must learn the new version links: the previous version gets
-            # IsPreviousVersionOf, the concept HasVersion (and, for a new concept, every
-            # earlier version IsVersionOf).
-            outdated = earlier if new_concept else earlier[-1:]
-            if concept is not None and not new_concept:
-                outdated.append(concept)
-            # Wait for a push of any of them already under way: it built its attributes before
-            # this version existed, so once it is done the link must still be pushed.
-            idle = [
-                d.pk
-                for d in Doi.objects.select_for_update(no_key=True)
-                .filter(pk__in=[d.pk for d in outdated])
-                .only("pending_action")
-                if not d.pending_action
-            ]
-            Doi.objects.filter(pk__in=idle).update(
-                pending_action=Doi.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
-            )
-            queue = [d.pk for d in created] + [d.pk for d in outdated]
+            new = self._drafts(repo, head, user, cleaned, numbers=DoiCounter.allocations())
+            _save_and_link(new, earlier)
+            for doi in new:
+                doi._store_metadata()
+            version = new[-1]
+            Consent.record(version, user=user, text=consent_text, text_version=consent_version)
+            for doi in new:
+                doi._reserve(actor=user)
+            queue = [d.pk for d in new]
             transaction.on_commit(lambda: _enqueue(queue))
+            self.filter(pk__in=[d.pk for d in _outdated_by(new, earlier)]).queue_link_updates()
         return version
+
+    def _drafts(
+        self,
+        repo: Repo,
+        head: Revision,
+        user,
+        creators: list[dict],
+        *,
+        numbers: Iterator[tuple[int, str]],
+    ) -> list[Doi]:
+        """The DOIs a mint creates, unsaved, in order: the concept DOI if the repository gets
+        its first (or a new) one, then the version DOI. ``numbers`` hands out the (number, name)
+        pairs: allocated when minting, the likely next ones for a preview."""
+        now = timezone.now()
+        fields = {
+            "repo": repo,
+            "created_by": user,
+            "created_at": now,
+            "pending_action": Doi.Action.PUBLISH,
+            "next_attempt_at": now + WORKER_GRACE,
+        }
+        drafts = []
+        concept = self.concept_for(repo)
+        if concept is None and settings.DOI_CONCEPT_DOIS:
+            number, name = next(numbers)
+            concept = Doi(kind=Doi.Kind.CONCEPT, number=number, doi=name, **fields)
+            drafts.append(concept)
+        number, name = next(numbers)
+        version = Doi(
+            kind=Doi.Kind.VERSION,
+            number=number,
+            doi=name,
+            revision=head,
+            revision_oid=head.oid,
+            concept=concept,
+            creators=creators,
+            **fields,
+        )
+        return [*drafts, version]
+
+    def queue_link_updates(self, *, at_datacite_only: bool = False) -> None:
+        """Push these DOIs again, because their links to versions changed (one was minted or
+        discarded). With ``at_datacite_only``, only those DataCite has already.
+
+        Locked first: a push under way may have built its links before the change, so wait
+        for it; then an idle DOI gets an update to push (a busy one's is cleared by then)."""
+        # NO KEY: rows that reference these (events, a new version) can still be inserted.
+        locked = list(self.select_for_update(no_key=True).only("pending_action", "remote_state"))
+        if at_datacite_only:
+            locked = [d for d in locked if d.remote_state != Doi.RemoteState.NONE]
+        Doi.objects.filter(pk__in=[d.pk for d in locked if not d.pending_action]).update(
+            pending_action=Doi.Action.UPDATE, next_attempt_at=timezone.now() + WORKER_GRACE
+        )
+        queue = [d.pk for d in locked]
+        transaction.on_commit(lambda: _enqueue(queue))
 
     def push(self, pk: int, *, registrar: Registrar | None = None, force: bool = False) -> Push:
         """Push the DOI's pending action to the registrar, and store what happened.
@@ -374,6 +357,25 @@ def _enqueue(ids: list[int]) -> None:
 
     for pk in ids:
         sync_doi.enqueue(pk)
+
+
+def _save_and_link(new: list[Doi], earlier: list[Doi]) -> None:
+    """Save the drafts of a mint in order. A new concept DOI gathers the earlier versions: they
+    may name a discarded concept, or none."""
+    for doi in new:
+        doi.save(force_insert=True)
+        if doi.is_concept:
+            Doi.objects.filter(pk__in=[d.pk for d in earlier]).update(concept=doi)
+
+
+def _outdated_by(new: list[Doi], earlier: list[Doi]) -> list[Doi]:
+    """The DOIs whose links at DataCite a mint changes: the previous version gets
+    IsPreviousVersionOf, the concept HasVersion (and, for a new concept, every earlier
+    version IsVersionOf)."""
+    concept = new[-1].concept
+    if concept in new:
+        return earlier
+    return earlier[-1:] + ([concept] if concept is not None else [])
 
 
 class Doi(models.Model):
@@ -555,6 +557,27 @@ class Doi(models.Model):
     def resolver_url(self) -> str:
         return f"https://doi.org/{self.doi}"
 
+    # Minting (the steps of ``Doi.objects.mint``) ---------------------------------------------
+
+    def _store_metadata(self) -> None:
+        """Build and check the DataCite attributes, and keep them on the row."""
+        self.metadata = build_attributes(self)
+        validate_attributes(self.metadata)
+        self.save(update_fields=["metadata"])
+
+    def _reserve(self, *, actor) -> None:
+        """A promised DOI holds the repository as it is, even before DataCite has it; the
+        trail records who reserved it."""
+        RepoLock.objects.create(repo=self.repo, reason=LOCK_REASON, holder=self.lock_holder)
+        Event.objects.create(
+            kind=Event.Kind.RESERVED,
+            doi=self,
+            repo=self.repo,
+            actor=actor,
+            created_at=self.created_at,
+            message="" if self.is_concept else f"Revision {self.revision.short_oid}",
+        )
+
     # Changes ------------------------------------------------------------------------------------
 
     def retry(self, actor=None) -> None:
@@ -645,29 +668,15 @@ class Doi(models.Model):
     def _discard(self, actor) -> None:
         """Mark discarded (call with the row locked), release its lock on the repository, and
         have the neighbours at DataCite stop pointing at it."""
-        now = timezone.now()
-        self.discarded_at = now
+        self.discarded_at = timezone.now()
         self.pending_action = self.Action.NONE
         self.next_attempt_at = None
         self.save(update_fields=["discarded_at", "pending_action", "next_attempt_at"])
         Event.objects.create(kind=Event.Kind.DISCARDED, doi=self, repo_id=self.repo_id, actor=actor)
         # The lock goes with the promise; any other DOI of the repository still holds its own.
         RepoLock.objects.filter(repo_id=self.repo_id, holder=self.lock_holder).delete()
-        # Locked first: a push under way may have built its links with this DOI, so wait for
-        # it and then queue the update (its pending action is cleared by then).
-        neighbours = list(
-            Doi.objects.live()
-            .filter(repo_id=self.repo_id)
-            .exclude(pk=self.pk)
-            .select_for_update(no_key=True)
-            .only("pending_action", "remote_state")
-        )
-        at_datacite = [d for d in neighbours if d.remote_state != self.RemoteState.NONE]
-        Doi.objects.filter(pk__in=[d.pk for d in at_datacite if not d.pending_action]).update(
-            pending_action=self.Action.UPDATE, next_attempt_at=now + WORKER_GRACE
-        )
-        queue = [d.pk for d in at_datacite]
-        transaction.on_commit(lambda: _enqueue(queue))
+        neighbours = Doi.objects.live().filter(repo_id=self.repo_id).exclude(pk=self.pk)
+        neighbours.queue_link_updates(at_datacite_only=True)
 
     # Pushing to the registrar --------------------------------------------------------------
 
@@ -803,6 +812,20 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} for {self.doi} ({self.created_at:%Y-%m-%d})"
+
+    @classmethod
+    def record(cls, version: Doi, *, user, text: str, text_version: str) -> Consent:
+        """``user`` agreed to ``text`` before ``version`` was minted with its metadata."""
+        return cls.objects.create(
+            user=user,
+            repo=version.repo,
+            revision_oid=version.revision_oid,
+            doi=version,
+            text_version=text_version,
+            text=text,
+            payload=version.metadata,
+            created_at=version.created_at,
+        )
 
 
 class Event(models.Model):

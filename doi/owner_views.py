@@ -164,7 +164,7 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
     ack = AcknowledgeForm(request.POST) if action == "generate" else None
     if action == "generate" and formset.is_valid() and ack.is_valid():
         try:
-            doi = Doi.objects.reserve(
+            doi = Doi.objects.mint(
                 repo=repo,
                 user=request.user,
                 creators=formset.creators,

@@ -37,7 +37,7 @@ def make_repo(owner: User, name: str, versions: int) -> Repo:
             add={"README.md": CARD.format(name=name).encode(), f"file{i}.txt": b"x" * 100},
         )
         if versions:
-            Doi.objects.reserve(
+            Doi.objects.mint(
                 repo=repo,
                 user=owner,
                 creators=[

@@ -45,7 +45,7 @@ def urls(owner, django_capture_on_commit_callbacks) -> list[str]:
     repo = RepoFactory(namespace=owner.namespace, name="bert")
     revision = commit_files(repo, owner, {"README.md": "# Bert\n", "config.json": "{}"})
     with django_capture_on_commit_callbacks(execute=True):
-        doi = Doi.objects.reserve(
+        doi = Doi.objects.mint(
             repo=repo,
             user=owner,
             creators=[{"type": "Personal", "name": "Alice Liddell"}],

@@ -32,7 +32,7 @@ def dois(owner, settings):
     commit_files(repo, owner, {"README.md": CARD})
 
     def reserve() -> Doi:
-        return Doi.objects.reserve(
+        return Doi.objects.mint(
             repo=repo, user=owner, creators=AUTHORS, consent_text="Consent", consent_version="t"
         )
 

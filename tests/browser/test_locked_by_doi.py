@@ -24,7 +24,7 @@ def bert(owner, settings):
     settings.DOI_SUFFIX_PATTERN = "hub/{number:04d}"
     repo = RepoFactory(namespace=owner.namespace, name="bert")
     commit_files(repo, owner, {"README.md": CARD})
-    Doi.objects.reserve(
+    Doi.objects.mint(
         repo=repo,
         user=owner,
         creators=[{"type": "Personal", "name": "Alice Liddell"}],

@@ -63,7 +63,7 @@ def mint(owner, alice, django_capture_on_commit_callbacks):
 
     def run(repo, user=None, creators=None):
         with django_capture_on_commit_callbacks(execute=True):
-            return Doi.objects.reserve(
+            return Doi.objects.mint(
                 repo=repo, user=user or owner, creators=creators or [alice], **CONSENT
             )
 

@@ -169,7 +169,7 @@ def test_a_worker_backend_defers_the_retry(repo, mint, datacite, settings):
 def test_two_workers_never_push_the_same_doi_at_once(repo, owner, alice, datacite):
     from doi.models import Push
 
-    doi = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], consent_text="x",
+    doi = Doi.objects.mint(repo=repo, user=owner, creators=[alice], consent_text="x",
                               consent_version="1")  # fmt: skip
     seen = []
     original = datacite.handle

@@ -28,7 +28,7 @@ def _creator(**fields):
 
 @pytest.fixture
 def version(repo, owner, alice):
-    return Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    return Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
 
 
 # Authors ---------------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ def test_identity_fields(version, repo):
 
 def test_creators_in_the_order_given(repo, owner, alice):
     org = {"type": "Organizational", "name": "Wonderland AI"}
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[org, alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[org, alice], **CONSENT)
     assert [c["name"] for c in version.metadata["creators"]] == ["Wonderland AI", "Liddell, Alice"]
 
 

@@ -30,7 +30,7 @@ def _kinds(repo):
 
 @pytest.mark.smoke
 def test_it_reserves_a_concept_and_a_version_doi(repo, owner, alice):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     concept = version.concept
     assert (concept.doi, version.doi) == ("10.5072/hub/0001", "10.5072/hub/0002")
     assert (concept.kind, version.kind) == ("concept", "version")
@@ -44,7 +44,7 @@ def test_it_reserves_a_concept_and_a_version_doi(repo, owner, alice):
 
 
 def test_it_stores_the_consent_with_the_exact_payload(repo, owner, alice):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     consent = Consent.objects.get()
     assert consent.doi == version
     assert (consent.user, consent.repo, consent.revision_oid) == (owner, repo, repo.head.oid)
@@ -54,7 +54,7 @@ def test_it_stores_the_consent_with_the_exact_payload(repo, owner, alice):
 
 
 def test_it_writes_audit_events(repo, owner, alice):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     events = Event.objects.filter(kind="reserved")
     assert {e.doi for e in events} == {version, version.concept}
     assert all(e.actor == owner and e.repo == repo for e in events)
@@ -83,27 +83,27 @@ def test_it_refuses_users_who_cannot_admin_the_repo(request, org, owner, alice, 
     commit_files(repo, owner, {"README.md": "# Hi"})
     user = request.getfixturevalue(who)
     with pytest.raises(DoiNotAllowed, match="owner or an organization admin"):
-        Doi.objects.reserve(repo=repo, user=user, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=user, creators=[alice], **CONSENT)
     assert not Doi.objects.exists()
 
 
 def test_it_refuses_private_repos(repo, owner, alice):
     Repo.objects.filter(pk=repo.pk).update(private=True)
     with pytest.raises(DoiNotAllowed, match="private repository cannot get a DOI"):
-        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     assert not Doi.objects.exists()
 
 
 def test_it_refuses_repos_without_a_revision(owner, alice):
     repo = RepoFactory(namespace=owner.namespace)
     with pytest.raises(DoiNotAllowed, match="no revision yet"):
-        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
 
 
 def test_it_refuses_a_second_doi_for_the_same_revision(repo, owner, alice):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     with pytest.raises(DoiNotAllowed) as caught:
-        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     assert caught.value.message == f"The current revision already has a DOI: {version.doi}."
     assert Doi.objects.count() == 2
 
@@ -111,7 +111,7 @@ def test_it_refuses_a_second_doi_for_the_same_revision(repo, owner, alice):
 def test_a_metadata_problem_creates_nothing(repo, owner, alice, settings):
     settings.DOI_SUFFIX_PATTERN = "hub {number}"
     with pytest.raises(DoiMetadataError) as caught:
-        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     assert caught.value.field == "doi"
     assert "10.5072/hub 1" in caught.value.message
     assert not Doi.objects.exists()
@@ -133,22 +133,22 @@ def test_a_metadata_problem_creates_nothing(repo, owner, alice, settings):
 )
 def test_bad_authors_are_refused_naming_the_field(repo, owner, creators, field, message):
     with pytest.raises(DoiMetadataError) as caught:
-        Doi.objects.reserve(repo=repo, user=owner, creators=creators, **CONSENT)
+        Doi.objects.mint(repo=repo, user=owner, creators=creators, **CONSENT)
     assert caught.value.field == field
     assert message in caught.value.message
     assert not Doi.objects.exists()
 
 
-def test_preview_is_what_reserve_sends_and_allocates_nothing(repo, owner, alice):
+def test_preview_is_what_mint_sends_and_allocates_nothing(repo, owner, alice):
     preview = Doi.objects.preview(repo=repo, user=owner, creators=[alice])
     assert not DoiCounter.objects.exists() or DoiCounter.objects.get().last_number == 0
     assert not Doi.objects.exists()
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     assert preview == version.metadata
     assert preview["doi"] == "10.5072/hub/0002"
 
 
-def test_preview_refuses_like_reserve(repo, stranger, alice):
+def test_preview_refuses_like_mint(repo, stranger, alice):
     with pytest.raises(DoiNotAllowed):
         Doi.objects.preview(repo=repo, user=stranger, creators=[alice])
 
@@ -312,7 +312,7 @@ def test_each_state_filter_follows_the_state_property(owner, alice):
     for i in range(4):
         other = RepoFactory(namespace=owner.namespace, name=f"model-{i}")
         commit_files(other, owner, {"README.md": "# x"})
-        Doi.objects.reserve(repo=other, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=other, user=owner, creators=[alice], **CONSENT)
     changes = [
         {},
         {"error_is_permanent": True},
@@ -384,7 +384,7 @@ def test_hide_and_show(repo, mint, datacite, owner, django_capture_on_commit_cal
 def test_hiding_a_doi_datacite_never_got_registers_it_hidden(
     repo, owner, alice, datacite, django_capture_on_commit_callbacks
 ):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     with django_capture_on_commit_callbacks(execute=True):
         version.hide(owner)
     version.refresh_from_db()
@@ -471,7 +471,7 @@ def test_a_concept_whose_only_version_was_discarded_can_still_be_updated(
 
 
 def test_discard_asks_datacite_first(repo, owner, alice, datacite):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     datacite.records[version.doi.upper()] = {"state": "findable", "attributes": {}}
     with pytest.raises(DoiNotAllowed, match="does have this DOI"):
         version.discard(owner)
@@ -509,7 +509,7 @@ def test_simultaneous_requests_make_one_doi(repo, owner, alice):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
     results = _in_threads(
-        8, lambda i: Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+        8, lambda i: Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     )
     made = [r for r in results if isinstance(r, Doi)]
     refused = [r for r in results if isinstance(r, DoiNotAllowed)]
@@ -529,7 +529,7 @@ def test_simultaneous_requests_for_different_repos_get_unique_numbers(owner, ali
         commit_files(repo, owner, {"README.md": "# x"})
         repos.append(repo)
     results = _in_threads(
-        8, lambda i: Doi.objects.reserve(repo=repos[i], user=owner, creators=[alice], **CONSENT)
+        8, lambda i: Doi.objects.mint(repo=repos[i], user=owner, creators=[alice], **CONSENT)
     )
     assert all(isinstance(r, Doi) for r in results), results
     numbers = list(Doi.objects.values_list("number", flat=True))
@@ -557,7 +557,7 @@ def test_a_new_version_minted_while_a_neighbour_is_being_pushed_still_reaches_it
 ):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
-    first = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    first = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     target = first.concept if pushing == "concept" else first
     Doi.objects.filter(pk=target.pk).update(pending_action=Doi.Action.UPDATE)
     commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
@@ -581,7 +581,7 @@ def test_a_new_version_minted_while_a_neighbour_is_being_pushed_still_reaches_it
         target=run,
         args=(
             "mint",
-            lambda: Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT),
+            lambda: Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT),
         ),
     )
     mint.start()
@@ -605,9 +605,9 @@ def test_a_version_discarded_while_the_concept_is_being_pushed_leaves_the_concep
 ):
     if connection.vendor != "postgresql":
         pytest.skip("row locks need PostgreSQL")
-    Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     concept = version.concept
     # The new version never reached DataCite; the concept did, and has an update to push.
     Doi.objects.filter(pk=version.pk).update(
@@ -688,7 +688,7 @@ def test_datacite_needs_credentials(settings):
 def test_each_reserved_doi_locks_the_repository(repo, owner, alice):
     from repos.models import RepoLocked
 
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     holders = set(repo.locks.values_list("holder", "reason"))
     assert holders == {(f"doi:{version.doi}", "DOI"), (f"doi:{version.concept.doi}", "DOI")}
     with pytest.raises(RepoLocked, match="locked by DOI"):
@@ -697,11 +697,11 @@ def test_each_reserved_doi_locks_the_repository(repo, owner, alice):
 
 def test_a_refused_reservation_takes_no_lock(repo, stranger, alice):
     with pytest.raises(DoiNotAllowed):
-        Doi.objects.reserve(repo=repo, user=stranger, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=stranger, creators=[alice], **CONSENT)
     assert not repo.is_locked
 
 
 def test_discarding_releases_only_that_dois_lock(repo, owner, alice, staff):
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     version.discard(staff)
     assert set(repo.locks.values_list("holder", flat=True)) == {f"doi:{version.concept.doi}"}

@@ -241,11 +241,11 @@ def test_without_the_acknowledgement_nothing_happens_and_the_authors_stay(logged
     assert Doi.objects.count() == 0 and Consent.objects.count() == 0
 
 
-def test_a_refusal_from_reserve_is_shown_in_the_form(logged_in, repo, monkeypatch):
+def test_a_refusal_from_mint_is_shown_in_the_form(logged_in, repo, monkeypatch):
     def refuse(**kwargs):
         raise DoiNotAllowed("The current revision already has a DOI: 10.5072/hub/0002.")
 
-    monkeypatch.setattr(Doi.objects, "reserve", refuse)
+    monkeypatch.setattr(Doi.objects, "mint", refuse)
     html = logged_in.post(url(repo), form_data({"name": "Jane Doe"})).content.decode()
     assert "already has a DOI: 10.5072/hub/0002." in html
     assert names_in_order(html) == ["Jane Doe"]

@@ -15,7 +15,7 @@ ERROR = "DataCite refused the metadata: the URL is not in the allowed domains."
 
 
 def make_failed(repo, user) -> Doi:
-    doi = Doi.objects.reserve(
+    doi = Doi.objects.mint(
         repo=repo, user=user, creators=AUTHOR, consent_text="Consent", consent_version="test"
     )
     Doi.objects.filter(pk=doi.pk).update(error_is_permanent=True, last_error=ERROR, attempts=3)
@@ -71,7 +71,7 @@ def test_with_htmx_it_returns_the_section_polling_again(client, owner, failed):
 
 
 def test_a_doi_that_has_not_failed_is_left_alone(client, owner, repo):
-    doi = Doi.objects.reserve(
+    doi = Doi.objects.mint(
         repo=repo, user=owner, creators=AUTHOR, consent_text="Consent", consent_version="test"
     )
     client.force_login(owner)

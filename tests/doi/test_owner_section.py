@@ -26,7 +26,7 @@ def repo(owner):
 
 
 def reserve(repo, user) -> Doi:
-    return Doi.objects.reserve(
+    return Doi.objects.mint(
         repo=repo, user=user, creators=AUTHOR, consent_text="Consent", consent_version="test"
     )
 

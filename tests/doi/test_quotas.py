@@ -1,5 +1,5 @@
 """DOIs are permanent: Generate DOI is limited per repository and per user per day, in the
-domain (``Doi.objects.preview`` and ``reserve``), with a message that says when to try again."""
+domain (``Doi.objects.preview`` and ``mint``), with a message that says when to try again."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def mint_edits(repo, owner, mint, count: int) -> list[Doi]:
 def test_a_repository_gets_no_more_dois_in_a_day_than_its_quota(repo, owner, mint, alice):
     first, _ = mint_edits(repo, owner, mint, 2)
     with pytest.raises(DoiNotAllowed) as refused:
-        Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     until = first.created_at + timedelta(days=1)
     assert refused.value.message.startswith(
         "This repository got 2 DOIs in the last 24 hours, the most allowed"
@@ -62,7 +62,7 @@ def test_a_user_gets_no_more_dois_in_a_day_than_their_quota(repo, owner, mint, a
     mint(other)
     edit(other, owner, 1)
     with pytest.raises(DoiNotAllowed, match="You got 3 DOIs in the last 24 hours"):
-        Doi.objects.reserve(repo=other, user=owner, creators=[alice], **CONSENT)
+        Doi.objects.mint(repo=other, user=owner, creators=[alice], **CONSENT)
     assert Doi.objects.versions().filter(repo=other).count() == 1
 
 

@@ -22,7 +22,7 @@ def _sync(*args):
 @pytest.fixture
 def stuck(repo, owner, alice):
     """A DOI reserved two minutes ago whose worker died before pushing it."""
-    version = Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     Doi.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
     return version
 
@@ -38,7 +38,7 @@ def test_it_pushes_dois_a_dead_worker_left_behind(stuck, datacite):
 
 
 def test_it_leaves_fresh_dois_to_their_worker(repo, owner, alice, datacite):
-    Doi.objects.reserve(repo=repo, user=owner, creators=[alice], **CONSENT)
+    Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     out, _ = _sync()
     assert "0 DOI(s) due" in out
     assert datacite.requests == []

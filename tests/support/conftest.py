@@ -35,7 +35,7 @@ def mint(owner, django_capture_on_commit_callbacks):
 
     def run(repo, user=None):
         with django_capture_on_commit_callbacks(execute=True):
-            doi = Doi.objects.reserve(
+            doi = Doi.objects.mint(
                 repo=repo,
                 user=user or owner,
                 creators=[{"type": "Personal", "name": "Alice Liddell"}],

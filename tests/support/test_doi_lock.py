@@ -16,7 +16,7 @@ def _holders(repo):
 
 
 def _reserve(repo, owner):
-    return Doi.objects.reserve(
+    return Doi.objects.mint(
         repo=repo,
         user=owner,
         creators=[{"type": "Personal", "name": "Alice Liddell"}],
