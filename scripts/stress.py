@@ -303,7 +303,10 @@ class Phase:
         wrong = [
             d.doi
             for d in live
-            if d.state != "findable" or d.pending_action or d.last_error or d.error_is_permanent
+            if d.state != Doi.State.FINDABLE
+            or d.pending_action
+            or d.last_error
+            or d.error_is_permanent
         ]
         self.check("every local state findable, nothing pending", f"{len(wrong)} wrong", not wrong)
         minted = dict(
@@ -512,7 +515,7 @@ class CrashPhase(Phase):
                 f"{label} ({doi.doi})",
                 f"before: hub {hub}, DataCite {there or 'none'}; after: hub {doi.state}, "
                 f"DataCite {self.datacite.state(doi.doi)}",
-                doi.state == "findable" and self.datacite.state(doi.doi) == "findable",
+                doi.state == doi.State.FINDABLE and self.datacite.state(doi.doi) == "findable",
             )
         self.check_every_doi_registered_once()
         self.check_owner_pages()
@@ -545,7 +548,8 @@ class CrashPhase(Phase):
         """The concept and version DOI the next first Generate DOI will reserve."""
         from doi.models import DoiCounter
 
-        return DoiCounter.peek(1)[1], DoiCounter.peek(2)[1]
+        numbers = DoiCounter.upcoming()
+        return next(numbers)[1], next(numbers)[1]
 
     def kill_the_worker(self) -> None:
         sigkill(self.worker.pid)
@@ -629,7 +633,9 @@ class CrashPhase(Phase):
             "the worker to mark its task done",
         )
         version.refresh_from_db()
-        self.check("push committed before the kill", version.state, version.state == "findable")
+        self.check(
+            "push committed before the kill", version.state, version.state == version.State.FINDABLE
+        )
         self.kill_the_worker()
         park.release()
         self.story.append(("worker killed after the commit", version))
@@ -783,7 +789,7 @@ class LoadPhase(Phase):
             for i in range(25)
         )
         for user, repos in members[:10]:
-            doi = Doi.objects.reserve(
+            doi = Doi.objects.mint(
                 repo=repos[0],
                 user=user,
                 creators=[AUTHOR],
