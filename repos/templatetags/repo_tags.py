@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.safestring import SafeString
 
-from repos import extensions
+from repos import slots
 from repos.models import Repo
 
 register = template.Library()
@@ -11,8 +11,8 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def repo_slot(context: template.Context, slot: str) -> SafeString:
-    """What other apps registered for ``slot`` (see repos.extensions) for this page's repo."""
-    return extensions.render(slot, context["request"], context["repo"], context.get("revision"))
+    """What other apps registered for ``slot`` (see repos.slots) for this page's repo."""
+    return slots.render(slot, context["request"], context["repo"], context.get("revision"))
 
 
 @register.simple_tag

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from doi import extensions
+from doi import slots
 from doi.models import Doi
-from repos import extensions as slots
+from repos import slots as repo_slots
 from repos.models import lock_override
 from tests.factories import commit_files
 
@@ -177,12 +177,12 @@ def without_doi_slots():
     """Take the DOI out of the repository pages for a baseline; put it back afterwards."""
 
     def remove():
-        slots.unregister("header", extensions.header)
-        slots.unregister("banner", extensions.banner)
+        repo_slots.unregister("header", slots.header)
+        repo_slots.unregister("banner", slots.banner)
 
     yield remove
-    slots.register("header", extensions.header)
-    slots.register("banner", extensions.banner)
+    repo_slots.register("header", slots.header)
+    repo_slots.register("banner", slots.banner)
 
 
 @pytest.mark.parametrize("versions", [0, 1, 6])

@@ -4,7 +4,7 @@ import pytest
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from repos import extensions
+from repos import slots
 from tests.factories import RepoFactory
 
 
@@ -14,13 +14,13 @@ def registered():
     added = []
 
     def add(slot, fn):
-        extensions.register(slot, fn)
+        slots.register(slot, fn)
         added.append((slot, fn))
         return fn
 
     yield add
     for slot, fn in added:
-        extensions.unregister(slot, fn)
+        slots.unregister(slot, fn)
 
 
 def test_header_and_banner_slots_render_on_repository_pages(client, repo, registered):
@@ -81,15 +81,15 @@ def test_registering_twice_renders_once_and_unregister_removes(client, repo):
     def fn(request, repo, revision):
         return mark_safe("<b>once</b>")
 
-    extensions.register("header", fn)
-    extensions.register("header", fn)
+    slots.register("header", fn)
+    slots.register("header", fn)
     try:
         assert client.get("/alice/bert").text.count("<b>once</b>") == 1
     finally:
-        extensions.unregister("header", fn)
+        slots.unregister("header", fn)
     assert "<b>once</b>" not in client.get("/alice/bert").text
 
 
 def test_unknown_slots_are_refused():
     with pytest.raises(ValueError, match="Unknown slot"):
-        extensions.register("footer", lambda request, repo, revision: "")
+        slots.register("footer", lambda request, repo, revision: "")

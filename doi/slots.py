@@ -1,4 +1,4 @@
-"""The DOI's place on repository pages, registered into `repos.extensions` slots in
+"""The DOI's place on repository pages, registered into `repos.slots` in
 ``DoiConfig.ready()``: the ``doi:`` tag and Cite panel in the header, and the "outdated" banner.
 
 Both slots share one query per page (see ``PageDois``): the page costs one query more with DOIs
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.db.models import Q, Subquery
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from doi import citations
 from doi.models import Doi
@@ -61,32 +60,6 @@ class PageDois:
         return cache[key]
 
 
-def tag_url(doi: Doi) -> str:
-    """Where the ``doi:`` tag leads: doi.org once DataCite resolves it, our own URL before."""
-    if doi.at_datacite:
-        return citations.resolver_url(doi.doi)
-    return reverse("doi:resolve", args=[doi.doi])
-
-
-def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
-    """What the Cite panel shows: ``shown`` (the version or the concept DOI), its citations and
-    downloads, and the switch between the two when both exist."""
-    return {
-        "cite_version": version,
-        "cite_concept": concept,
-        "cite_shown": shown,
-        "cite_shows_all": shown.kind == Doi.Kind.CONCEPT,
-        "cite_tag_url": tag_url(shown),
-        "cite_record": citations.Record.of(shown),
-        "cite_bibtex": citations.bibtex(shown),
-        "cite_apa": citations.bibliography(shown),
-        "cite_downloads": [
-            (fmt, f"{reverse('doi:resolve', args=[shown.doi])}?format={fmt.name}")
-            for fmt in (citations.FORMATS[n] for n in ("bibtex", "csl", "ris", "xml"))
-        ],
-    }
-
-
 def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     """The ``doi:`` tag of the revision shown, with its state when DataCite has not confirmed
     it, and the Cite control (opened by ``?cite=version`` or ``?cite=all`` without JavaScript)."""
@@ -97,10 +70,10 @@ def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     shown = dois.concept if choice == "all" and dois.concept else dois.shown
     context = {
         "doi": dois.shown,
-        "tag_url": tag_url(dois.shown),
+        "tag_url": citations.tag_url(dois.shown),
         "names_other_revision": revision is not None and dois.shown.revision_id != revision.pk,
         "cite_open": choice in ("version", "all"),
-        **cite_context(dois.shown, dois.concept, shown),
+        **citations.cite_context(dois.shown, dois.concept, shown),
     }
     return render_to_string("doi/partials/_header.html", context, request=request)
 
@@ -113,7 +86,7 @@ def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     latest = dois.latest
     context = {
         "doi": dois.shown,
-        "doi_url": tag_url(dois.shown),
+        "doi_url": citations.tag_url(dois.shown),
         "latest": latest,
         "latest_url": repo.url("page")
         if latest.revision_id == repo.head_id

@@ -3,12 +3,12 @@
 `repos` never imports `doi`; instead `doi` (or any app) registers a callable for a slot, usually in
 its ``AppConfig.ready()``::
 
-    from repos import extensions
+    from repos import slots
 
     def doi_tag(request, repo, revision) -> str:
         return render_to_string("doi/_tag.html", {...}, request=request)
 
-    extensions.register("header", doi_tag)
+    slots.register("header", doi_tag)
 
 The contract:
 
