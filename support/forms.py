@@ -47,10 +47,10 @@ class SupportRequestForm(forms.Form):
             del self.fields["target_visibility"]
 
     def save(self) -> SupportRequest | None:
-        """Open the request; None (with the reasons on the form) when it cannot be opened."""
+        """File the request; None (with the reasons on the form) when it cannot be filed."""
         data = self.cleaned_data
         try:
-            return SupportRequest.open(
+            return SupportRequest.file(
                 repo=self.repo,
                 requester=self.user,
                 action=self.action,

@@ -175,7 +175,7 @@ class SupportRequest(models.Model):
     # Changes ------------------------------------------------------------------------------------
 
     @classmethod
-    def open(
+    def file(
         cls,
         *,
         repo: Repo,

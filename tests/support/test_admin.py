@@ -14,7 +14,7 @@ CHANGELIST = reverse("admin:support_supportrequest_changelist")
 
 
 def _open(repo, user, action="delete", **kwargs):
-    return SupportRequest.open(
+    return SupportRequest.file(
         repo=repo, requester=user, action=action, reason="Wrong licence.", **kwargs
     )
 

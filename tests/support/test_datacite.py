@@ -26,7 +26,7 @@ def registered(datacite, repo, mint):  # noqa: F811
 
 
 def _carry_out(repo, owner, staff, run_on_commit, action="delete", **kwargs):
-    request = SupportRequest.open(
+    request = SupportRequest.file(
         repo=repo, requester=owner, action=action, reason="Because.", **kwargs
     )
     with run_on_commit():
@@ -107,7 +107,7 @@ def test_datacite_down_leaves_the_change_pending_until_doi_sync_gets_it_through(
     run_on_commit,
 ):
     datacite.go_down()
-    request = SupportRequest.open(
+    request = SupportRequest.file(
         repo=registered, requester=owner, action="delete", reason="Because."
     )
     client.force_login(staff)

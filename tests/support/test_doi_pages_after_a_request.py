@@ -12,7 +12,7 @@ from support.models import SupportRequest
 
 
 def _carry_out(repo, owner, staff, run_on_commit, action, **kwargs):
-    request = SupportRequest.open(
+    request = SupportRequest.file(
         repo=repo, requester=owner, action=action, reason="Because.", **kwargs
     )
     with run_on_commit():
@@ -63,7 +63,7 @@ def test_strangers_do_not_see_the_private_repositorys_support_requests(
     client, locked, owner, org, staff
 ):
     # A request names what its owner plans: say, a new name in another namespace.
-    SupportRequest.open(
+    SupportRequest.file(
         repo=locked, requester=owner, action="rename", reason="Because.",
         new_name="secret-plan", new_namespace=org.namespace,
     )  # fmt: skip

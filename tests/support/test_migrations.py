@@ -17,7 +17,7 @@ migration = importlib.import_module("support.migrations.0003_move_request_events
 @pytest.fixture
 def request_in_doi_events(locked, owner, staff):
     """A request carried out before the move: its events in doi's table, none in support's."""
-    request = SupportRequest.open(repo=locked, requester=owner, action="delete", reason="Why.")
+    request = SupportRequest.file(repo=locked, requester=owner, action="delete", reason="Why.")
     RequestEvent.objects.all().delete()
     opened = Event.objects.create(
         kind="request_opened",

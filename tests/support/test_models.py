@@ -22,7 +22,7 @@ Status = SupportRequest.Status
 
 def _open(repo, user, action=Action.DELETE, **kwargs):
     kwargs.setdefault("reason", "The data turned out to be licensed wrongly.")
-    return SupportRequest.open(repo=repo, requester=user, action=action, **kwargs)
+    return SupportRequest.file(repo=repo, requester=user, action=action, **kwargs)
 
 
 def _staff():

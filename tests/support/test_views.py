@@ -18,7 +18,7 @@ def _new(repo, action="delete"):
 
 
 def _open(repo, user, action="delete", **kwargs):
-    return SupportRequest.open(
+    return SupportRequest.file(
         repo=repo, requester=user, action=action, reason="Because.", **kwargs
     )
 
