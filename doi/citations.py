@@ -196,12 +196,20 @@ class _HubBibtexWriter(Writer):
             stream.write(f",\n    {role} = {{{names}}}")
 
 
+# What BibTeX reads inside a name list: "and" (any case) between people, commas between parts.
+_NAME_SEPARATORS = re.compile(r",|\sand\s", re.IGNORECASE)
+
+
+def _name_part(text: str) -> str:
+    """A given or family name escaped, and braced when BibTeX would otherwise split it."""
+    escaped = _latex(text)
+    return f"{{{escaped}}}" if _NAME_SEPARATORS.search(escaped) else escaped
+
+
 def _bibtex_person(author: Author) -> Person:
     if author.is_person:
-        family = _latex(author.family)
-        if "," in family or " and " in family:
-            family = f"{{{family}}}"
-        return Person(first=_latex(author.given), last=family)
+        given = _name_part(author.given) if author.given else ""
+        return Person(first=given, last=_name_part(author.family))
     # Braces keep an organization's name whole: BibTeX must not read "Wonderland Inc" as
     # first name "Wonderland", last name "Inc".
     return Person(last=f"{{{_latex(author.literal)}}}")

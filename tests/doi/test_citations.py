@@ -144,6 +144,22 @@ def test_bibtex_escapes_latex_specials_in_names():
     assert len(entry.persons["author"]) == 3
 
 
+@pytest.mark.parametrize(
+    ("family", "given"),
+    [
+        ("Evil", " title = {Injected}, note = {x}"),
+        ("Smith AND Jones", "Ann"),
+        ("Smith", "Anna and Bob"),
+        ("Smith", "Mary, Queen, of Scots"),
+    ],
+)
+def test_bibtex_keeps_each_author_whole_whatever_the_name_holds(family, given):
+    doi = make_doi(creators=[person(family, given), org("Lab")])
+    entry = parse_string(citations.bibtex(doi), "bibtex").entries["sentiment-model_2026"]
+    assert len(entry.persons["author"]) == 2
+    assert set(entry.fields) == {"title", "year", "url", "doi", "publisher"}
+
+
 def test_bibtex_keeps_doi_and_url_verbatim():
     doi = make_doi(doi="10.5072/hub_0002", url="https://hub.example.org/doi/10.5072/hub_0002")
     text = citations.bibtex(doi)
