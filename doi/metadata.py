@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import unicodedata
 from typing import TYPE_CHECKING
 
 import idutils
@@ -112,6 +113,12 @@ def clean_creator(data: dict) -> dict:
     given = _squash(data.get("given_name"))
     family = _squash(data.get("family_name"))
     affiliation = _squash(data.get("affiliation"))
+    for field, value in {
+        "name": name, "given_name": given, "family_name": family, "affiliation": affiliation
+    }.items():  # fmt: skip
+        refused = next((c for c in value if _refused_in_names(c)), None)
+        if refused is not None:
+            raise ValidationError({field: f"Remove the invisible character {_describe(refused)}."})
     orcid = _clean_orcid(str(data.get("orcid") or ""))
 
     if kind == "Organizational":
@@ -145,6 +152,22 @@ def clean_creator(data: dict) -> dict:
 
 def _squash(value) -> str:
     return " ".join(str(value or "").split())
+
+
+# Bidirectional embeddings, overrides and isolates reorder the text around a name in every
+# citation that prints it; the marks (U+200E, U+200F) and joiners that names need stay allowed.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _refused_in_names(char: str) -> bool:
+    return char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "").lower() or (
+        "a control character" if unicodedata.category(char) == "Cc" else "an unassigned character"
+    )
+    return f"U+{ord(char):04X} ({name})"
 
 
 def _clean_orcid(value: str) -> str:
@@ -430,6 +453,16 @@ def validate_attributes(attributes: dict) -> None:
     for index, creator in enumerate(attributes.get("creators", []), start=1):
         if not creator.get("name", "").strip():
             raise DoiMetadataError(f"creators[{index}]", f"Author {index} has no name.")
+    for path, text in _strings(attributes):
+        bad = _NOT_XML.search(text)
+        if bad:
+            field = _field_path(path) or "metadata"
+            raise DoiMetadataError(
+                field,
+                f"The DataCite metadata field “{field}” contains {_describe(bad.group())}, "
+                "which DataCite cannot store. Remove it (from the model card, if it comes "
+                "from there).",
+            )
     errors = list(schema45.validator.iter_errors(attributes))
     if errors:
         # The deepest error names the field best; "unevaluated properties" on an object is
@@ -443,6 +476,22 @@ def validate_attributes(attributes: dict) -> None:
         raise DoiMetadataError(
             field, f"The DataCite metadata field “{field}” is not valid: {error.message}"
         )
+
+
+# Characters XML 1.0 cannot carry, which DataCite's XML therefore cannot either.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _strings(value, path=()):
+    """Every string in a JSON-like value, with the path to it."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
 
 
 def _field_path(path) -> str:

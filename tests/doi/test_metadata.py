@@ -114,6 +114,27 @@ def test_bad_creators_name_the_field(data, field):
     assert field in caught.value.message_dict
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("name", "Bell\x07 Ringer", "U+0007 (a control character)"),
+        ("family_name", "Escape\x1b[31m", "U+001B (a control character)"),
+        ("affiliation", "\u202eevil", "U+202E (right-to-left override)"),
+        ("given_name", "Iso\u2066late", "U+2066 (left-to-right isolate)"),
+    ],
+)
+def test_invisible_characters_in_authors_are_refused_by_name(field, value, named):
+    data = {"name": "Jo Doe", "given_name": "Jo", "family_name": "Doe", field: value}
+    with pytest.raises(ValidationError) as caught:
+        clean_creator(data)
+    assert caught.value.message_dict[field] == [f"Remove the invisible character {named}."]
+
+
+def test_names_keep_the_marks_and_joiners_scripts_need():
+    name = "\u200fمحمد\u200c رضا"
+    assert clean_creator({"name": name})["name"] == name
+
+
 def test_default_creators_come_from_the_profile(owner):
     assert default_creators(owner) == [_creator(name="Alice Liddell")]
     owner.full_name = ""
@@ -345,6 +366,14 @@ def test_validation_names_nested_fields(version):
     with pytest.raises(DoiMetadataError) as caught:
         validate_attributes({**version.metadata, "creators": creators})
     assert caught.value.field == "creators[1].nameType"
+
+
+def test_validation_refuses_what_xml_cannot_carry_naming_the_field(version):
+    subjects = [{"subject": "ok"}, {"subject": "bell\x07"}]
+    with pytest.raises(DoiMetadataError) as caught:
+        validate_attributes({**version.metadata, "subjects": subjects})
+    assert caught.value.field == "subjects[2].subject"
+    assert "U+0007 (a control character)" in caught.value.message
 
 
 def test_validation_refuses_doi_names_datacite_refuses(version):
