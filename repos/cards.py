@@ -147,7 +147,8 @@ def parse_card(text: str) -> Card:
 
 
 def _json_safe(value):
-    """YAML can produce dates, infinities and NUL characters that JSONField cannot store."""
+    """YAML can produce dates, infinities and control characters that JSONField (and what is
+    built from the metadata) cannot store."""
     if isinstance(value, dict):
         return {_json_safe_str(str(k)): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -159,8 +160,13 @@ def _json_safe(value):
     return _json_safe_str(str(value))
 
 
+# What YAML does not allow written out (NUL, other control characters, lone surrogates): only
+# escapes such as "\0" or "\e" produce it, and PostgreSQL, XML and citations cannot carry it.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _json_safe_str(value: str) -> str:
-    return value.replace("\x00", "")
+    return _UNPRINTABLE.sub("", value)
 
 
 def render_markdown(body: str) -> str:

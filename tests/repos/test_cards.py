@@ -54,6 +54,7 @@ def test_nesting_deeper_than_the_limit_is_refused(owner):
     [
         ("license: .inf\nn: .nan", {"license": "inf", "n": "nan"}),
         ('license: "a\\0b"\n"k\\0": 1', {"license": "ab", "k": 1}),
+        ('tags: ["bell\\a", "esc\\e[31m", "ok\\t"]', {"tags": ["bell", "esc[31m", "ok\t"]}),
     ],
 )
 def test_values_json_cannot_store_are_stored_as_text(owner, yaml, stored):
