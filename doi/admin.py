@@ -37,9 +37,14 @@ class StateFilter(admin.SimpleListFilter):
 
 def _pretty_json(value) -> str:
     return format_html(
-        '<pre style="white-space: pre-wrap; margin: 0">{}</pre>',
+        '<pre class="hub-pre-wrap">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False),
     )
+
+
+class WrappedTextMedia:
+    # Classes, not style attributes: the Content-Security-Policy refuses inline styles.
+    css = {"all": ["css/admin.css"]}
 
 
 def _user_link(user) -> str:
@@ -64,6 +69,7 @@ class EventInline(admin.TabularInline):
 
 @admin.register(Doi)
 class DoiAdmin(RefusedActionsSaySo):
+    Media = WrappedTextMedia
     list_display = [
         "doi",
         "kind",
@@ -172,7 +178,7 @@ class DoiAdmin(RefusedActionsSaySo):
         if consent is None:
             return "—"
         return format_html(
-            '<p>Version {}</p><blockquote style="white-space: pre-wrap">{}</blockquote>',
+            '<p>Version {}</p><blockquote class="hub-pre-wrap">{}</blockquote>',
             consent.text_version,
             consent.text,
         )
@@ -241,6 +247,7 @@ class ReadOnlyAdmin(RefusedActionsSaySo):
 
 @admin.register(Consent)
 class ConsentAdmin(ReadOnlyAdmin):
+    Media = WrappedTextMedia
     list_display = ["doi", "user", "repo", "text_version", "created_at"]
     list_select_related = ["doi", "user", "repo__namespace"]
     search_fields = ["doi__doi", "user__username", "repo__name"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import dj_database_url
 import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from hubsite.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "hubsite.context_processors.site",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -227,6 +230,18 @@ DATACITE_TIMEOUT = (
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from our own static files (or carrying the page's nonce), images from
+# here alone: a model card's remote image would tell its host who views the repository.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG and SITE_URL.startswith("https://"):

@@ -142,17 +142,42 @@ def browser():
         chromium.close()
 
 
+# Reports every Content-Security-Policy violation in every page to Python (an init script runs
+# before the page's own scripts and is not subject to the page's policy).
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__hubCspCount = (window.__hubCspCount || 0) + 1;
+  window.__hubReportCsp(
+    `${location.pathname}: ${e.effectiveDirective} blocked ${e.blockedURI || "?"}` +
+    ` (${e.sourceFile || "?"}:${e.lineNumber}) ${e.sample || ""}`
+  );
+});
+"""
+
+
 @pytest.fixture
-def page(browser, live_server, request):
-    """A fresh browser context pointed at the live server; a screenshot is kept on failure."""
+def csp_violations() -> list[str]:
+    """The Content-Security-Policy violations the ``page`` saw; none may be left at the end."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, request, csp_violations):
+    """A fresh browser context pointed at the live server; a screenshot is kept on failure.
+    Every test that uses it also proves its pages break no rule of the Content-Security-Policy."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
+    context.expose_function("__hubReportCsp", lambda text: csp_violations.append(text))
+    context.add_init_script(CSP_LISTENER)
     pg = context.new_page()
     yield pg
     if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=ARTIFACTS / f"FAILED-{request.node.name}.png", full_page=True)
+    elif not pg.is_closed():
+        pg.evaluate("0")  # a round trip, so reports already sent are received
     context.close()
+    assert not csp_violations, "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture
