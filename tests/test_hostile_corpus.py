@@ -218,6 +218,10 @@ class Walk:
             self.note(what, [f"status {response.status_code}"])
         elif response.status_code == 200 and "html" in response.get("Content-Type", ""):
             self.note(what, check_html(response))
+        elif response.status_code == 400:
+            # Refused (a NUL byte in the address): the site's page that says so.
+            if "Bad request" not in response.text:
+                self.note(what, ["a 400 without the site's explanation"])
         elif response.status_code not in (200, 301, 302):
             self.note(what, [f"status {response.status_code}"])
 
@@ -360,6 +364,11 @@ def walk(key: str, value: str | bytes, staff, capture) -> Walk:
         ("commits", repo.url("commits")),
         ("revision", repo.url("tree", doi.revision_oid)),
     ]
+    search = urlencode({"search": value})
+    pages += [
+        ("search", f"{reverse('repos:models')}?{search}"),
+        ("dataset search", f"{reverse('repos:datasets')}?{search}"),
+    ]
     for what, url in pages:
         w.read(f"{what} (anonymous)", url, anonymous)
         w.read(f"{what} (owner)", url)
@@ -388,6 +397,7 @@ def walk(key: str, value: str | bytes, staff, capture) -> Walk:
         ("admin support request", reverse("admin:support_supportrequest_change",
                                           args=[support_request.pk])),
         ("admin support requests", reverse("admin:support_supportrequest_changelist")),
+        ("admin search", reverse("admin:repos_repo_changelist") + "?" + urlencode({"q": value})),
     ]  # fmt: skip
     for what, url in admin_pages:
         w.read(what, url, staff_client)
