@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
+from doi.metadata import landing_url
 from doi.models import Consent, Doi, DoiNotAllowed, Event
 from hubsite.admin_actions import RefusedActionsSaySo
 
@@ -160,7 +161,8 @@ class DoiAdmin(RefusedActionsSaySo):
 
     @admin.display(description="landing page")
     def landing(self, doi: Doi) -> str:
-        return format_html('<a href="{}">{}</a>', doi.url, doi.url)
+        url = landing_url(doi.doi)
+        return format_html('<a href="{}">{}</a>', url, url)
 
     @admin.display(description="agreed by")
     def consent_who(self, doi: Doi) -> str:

@@ -203,13 +203,6 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(words[:start]), " ".join(words[start:])
 
 
-def default_creators(user) -> list[dict]:
-    """The author list the form starts with: the user, when their profile has a full name."""
-    if not user.full_name.strip():
-        return []
-    return [clean_creator({"type": "Personal", "name": user.full_name})]
-
-
 def creator_attributes(creator: dict) -> dict:
     if creator["type"] == "Organizational":
         out: dict = {"name": creator["name"], "nameType": "Organizational"}

@@ -548,15 +548,6 @@ class Doi(models.Model):
         """How this DOI names itself in the repository's locks."""
         return f"doi:{self.doi}"
 
-    @property
-    def url(self) -> str:
-        """The landing URL registered at DataCite."""
-        return f"{settings.SITE_URL}/doi/{self.doi}"
-
-    @property
-    def resolver_url(self) -> str:
-        return f"https://doi.org/{self.doi}"
-
     # Minting (the steps of ``Doi.objects.mint``) ---------------------------------------------
 
     def _store_metadata(self) -> None:
@@ -617,12 +608,12 @@ class Doi(models.Model):
             )
         self.refresh_from_db()
 
-    def hide(self, actor=None) -> None:
+    def hide(self) -> None:
         """Make the DOI registered but not findable at DataCite (it keeps resolving). The
-        HIDDEN event is written, without an actor, when DataCite confirms."""
+        HIDDEN event is written when DataCite confirms; whoever asked records their own."""
         self._want(self.Action.HIDE, unless=self.RemoteState.REGISTERED)
 
-    def show(self, actor=None) -> None:
+    def show(self) -> None:
         """Make a hidden DOI findable again (SHOWN is written when DataCite confirms)."""
         self._want(self.Action.PUBLISH, unless=self.RemoteState.FINDABLE)
 

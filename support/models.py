@@ -355,14 +355,14 @@ class SupportRequest(models.Model):
             repo.set_private(private)
             for doi in dois:
                 if private:
-                    doi.hide(actor=staff)
+                    doi.hide()
                 else:
-                    doi.show(actor=staff)
+                    doi.show()
             change = "hidden" if private else "made findable again"
             return f"Made {repo.full_name} {self.target_visibility}; {count} queued to be {change}."
         repo.remove(reason=self.public_reason)
         for doi in dois:
-            doi.hide(actor=staff)
+            doi.hide()
         return f"Removed {repo.full_name}, keeping a tombstone; {count} queued to be hidden."
 
     def _record(self, kind: str, actor, message: str = "") -> None:

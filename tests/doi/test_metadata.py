@@ -10,7 +10,6 @@ from doi.metadata import (
     DoiMetadataError,
     clean_creator,
     creator_attributes,
-    default_creators,
     rights,
     split_name,
     summary,
@@ -133,12 +132,6 @@ def test_invisible_characters_in_authors_are_refused_by_name(field, value, named
 def test_names_keep_the_marks_and_joiners_scripts_need():
     name = "\u200fمحمد\u200c رضا"
     assert clean_creator({"name": name})["name"] == name
-
-
-def test_default_creators_come_from_the_profile(owner):
-    assert default_creators(owner) == [_creator(name="Alice Liddell")]
-    owner.full_name = ""
-    assert default_creators(owner) == []
 
 
 def test_a_person_becomes_a_datacite_personal_creator():
