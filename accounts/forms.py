@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm, UsernameField
+from django.db import transaction
 
-from accounts.models import Membership, Namespace, Organization, User
+from accounts.models import Membership, Namespace, Organization, Signup, User
 from accounts.validators import NAME_MAX_LENGTH, validate_namespace_name
 
 NAME_TAKEN = "That name is taken."
@@ -45,12 +46,17 @@ class JoinForm(_NewUserMixin, BaseUserCreationForm):
         self.fields["full_name"].widget.attrs["autocomplete"] = "name"
         self.fields["password2"].help_text = ""
 
-    def create_user(self) -> User:
-        """Create the user and claim the namespace; raises NamespaceTaken on a lost race."""
+    def create_user(self, ip_address: str | None) -> User:
+        """Create the user and claim the namespace; raises NamespaceTaken on a lost race and
+        SignupsPaused when ``ip_address`` created too many accounts lately."""
         data = self.cleaned_data
-        return User.objects.create_user(
-            data["username"], data["email"], data["password1"], full_name=data["full_name"]
-        )
+        with transaction.atomic():
+            Signup.check_allowed(ip_address)
+            user = User.objects.create_user(
+                data["username"], data["email"], data["password1"], full_name=data["full_name"]
+            )
+            Signup.record(ip_address)
+        return user
 
 
 class AdminJoinForm(_NewUserMixin, AdminUserCreationForm):

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Lower
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.validators import NAME_MAX_LENGTH, validate_namespace_name
+from hubsite.quotas import full_until, try_again
 
 
 class NamespaceTaken(Exception):
@@ -288,3 +294,48 @@ def _free_the_namespace(sender, instance: User | Organization, **kwargs) -> None
 
 
 WRITER_ROLES = (Membership.Role.ADMIN, Membership.Role.WRITE)
+
+
+class SignupsPaused(Exception):
+    """Too many accounts were created from one address lately; the message says until when."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Signup(models.Model):
+    """The address an account was created from, kept only as long as the sign-up throttle
+    (SIGNUPS_PER_IP_PER_HOUR) looks back."""
+
+    WINDOW = timedelta(hours=1)
+
+    ip_address = models.GenericIPAddressField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def check_allowed(cls, ip_address: str | None) -> None:
+        """SignupsPaused when the address created its hourly allowance of accounts already."""
+        if ip_address is None:
+            return
+        limit = settings.SIGNUPS_PER_IP_PER_HOUR
+        mine = cls.objects.filter(ip_address=ip_address)
+        until = full_until(mine, "created_at", limit=limit, window=cls.WINDOW)
+        if until is not None:
+            raise SignupsPaused(
+                f"{limit} account{pluralize(limit)} {pluralize(limit, 'was,were')} created from "
+                f"your network in the last hour, the most allowed. You can create another "
+                f"{try_again(until)}."
+            )
+
+    @classmethod
+    def record(cls, ip_address: str | None) -> None:
+        """Note a sign-up, and forget those the throttle no longer looks at."""
+        if ip_address is None:
+            return
+        now = timezone.now()
+        cls.objects.filter(created_at__lte=now - cls.WINDOW).delete()
+        cls.objects.create(ip_address=ip_address, created_at=now)

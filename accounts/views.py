@@ -19,7 +19,8 @@ from accounts.forms import (
     ProfileForm,
     RoleForm,
 )
-from accounts.models import LastAdmin, Membership, NamespaceTaken, Organization
+from accounts.lockout import client_ip
+from accounts.models import LastAdmin, Membership, NamespaceTaken, Organization, SignupsPaused
 from hubsite.http import HtmxHttpRequest
 
 require_form_methods = require_http_methods(["GET", "POST"])
@@ -48,16 +49,20 @@ def join(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
     form = JoinForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = form.create_user()
+            user = form.create_user(ip_address=client_ip(request))
         except NamespaceTaken:
             form.add_error("username", NAME_TAKEN)
+        except SignupsPaused as exc:
+            form.add_error(None, exc.message)
+            status = 429
         else:
-            login(request, user)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.get_full_name()}! Your account is ready.")
             return redirect("home")
-    return render(request, "accounts/join.html", {"form": form})
+    return render(request, "accounts/join.html", {"form": form}, status=status)
 
 
 @login_required

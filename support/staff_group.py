@@ -1,9 +1,10 @@
 """The "Support staff" group: exactly what handling support requests and repairing DOIs needs.
 
 Staff in it see the hub's records in the admin, approve and carry out or reject support requests
-(which changes locked repositories), and retry, re-send or discard DOIs. They change nothing
-else: no accounts, no repository fields, no deletions. ``migrate`` creates the group and resets
-its permissions to this list every time, so a change belongs here, not in the admin.
+(which changes locked repositories), retry, re-send or discard DOIs, and lift a log-in pause.
+They change nothing else: no accounts, no repository fields, no other deletions. ``migrate``
+creates the group and resets its permissions to this list every time, so a change belongs here,
+not in the admin.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ PERMISSIONS = {
     "repos": ["view_repo", "view_revision", "view_reporedirect", "override_repo_lock"],
     "doi": ["view_doi", "view_consent", "view_event", "retry_doi", "discard_doi"],
     "accounts": ["view_user", "view_organization", "view_membership", "view_namespace"],
+    # Lifting a log-in pause early (django-axes): delete the person's access attempts.
+    "axes": ["view_accessattempt", "delete_accessattempt"],
 }
 
 

@@ -93,3 +93,40 @@ def test_organization_and_members(page: Page, screenshot):
     page.goto("/alice")
     expect(page.get_by_role("link", name="alice/secret-tea")).to_be_visible()
     shoot(page, screenshot, "accounts-user-page")
+
+
+def test_a_paused_log_in_and_sign_up_say_when_to_try_again(page: Page, screenshot, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.SIGNUPS_PER_IP_PER_HOUR = 1
+    UserFactory(username="alice")
+    page.goto("/login")
+    for _ in range(3):
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("guess")
+        page.get_by_role("button", name="Log in").click()
+    notice = page.get_by_role("alert")
+    expect(notice).to_contain_text("Too many failed log-ins")
+    expect(notice).to_contain_text(re.compile(r"try again after \d\d:\d\d UTC on "))
+    expect(page.get_by_label("Username")).to_have_value("alice")
+    shoot(page, screenshot, "accounts-login-paused")
+    # The right password waits too.
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(notice).to_contain_text("Too many failed log-ins")
+
+    page.goto("/join")
+    for name in ("dinah", "cheshire"):
+        page.get_by_label("Username").fill(name)
+        page.get_by_label("Email").fill(f"{name}@example.org")
+        page.get_by_label("Full name").fill(name.title())
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label("Password (again)").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        if name == "dinah":
+            page.wait_for_url(re.compile(r"/$"))
+            page.context.clear_cookies()
+            page.goto("/join")
+    expect(page.get_by_text("1 account was created from your network")).to_be_visible()
+    expect(page.get_by_label("Email")).to_have_value("cheshire@example.org")
+    shoot(page, screenshot, "accounts-join-paused")
+    assert not User.objects.filter(username="cheshire").exists()

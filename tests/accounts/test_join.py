@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django.utils.html import escape
 
-from accounts.models import Namespace, NamespaceTaken, User
+from accounts.models import Namespace, NamespaceTaken, Signup, User
+from hubsite.quotas import try_again
 from tests.factories import PASSWORD, OrganizationFactory
 
 URL = "/join"
@@ -129,3 +133,36 @@ def test_it_reports_a_lost_race_for_the_name_as_a_field_error(client, db, monkey
 
 def test_it_rejects_other_methods(client, db):
     assert client.put(URL).status_code == 405
+
+
+# Sign-up throttle ---------------------------------------------------------------------------------
+
+
+def test_it_pauses_sign_ups_from_an_address_that_created_many_and_says_when(client, db, settings):
+    settings.SIGNUPS_PER_IP_PER_HOUR = 2
+    for n in range(2):
+        other = client.__class__()
+        response = other.post(URL, _data(username=f"bot{n}", email=f"bot{n}@example.org"))
+        assert response.status_code == 302
+    response = client.post(URL, _data())
+    assert response.status_code == 429
+    html = response.content.decode()
+    first = Signup.objects.order_by("created_at").first().created_at
+    assert "2 accounts were created from your network in the last hour" in html
+    assert escape(try_again(first + timedelta(hours=1))) in html
+    # Nothing typed is lost but the passwords; no account was made.
+    assert 'value="newbie@example.org"' in html and 'value="New Bie"' in html
+    assert not User.objects.filter(username="newbie").exists()
+    # Another address may still sign up.
+    response = client.post(URL, _data(), REMOTE_ADDR="198.51.100.4")
+    assert response.status_code == 302
+
+
+def test_the_pause_ends_an_hour_after_the_sign_ups_and_old_addresses_are_forgotten(
+    client, db, settings
+):
+    settings.SIGNUPS_PER_IP_PER_HOUR = 1
+    client.__class__().post(URL, _data(username="bot", email="bot@example.org"))
+    Signup.objects.update(created_at=timezone.now() - timedelta(minutes=61))
+    assert client.post(URL, _data()).status_code == 302
+    assert list(Signup.objects.values_list("ip_address", flat=True)) == ["127.0.0.1"]

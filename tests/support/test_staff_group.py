@@ -32,6 +32,8 @@ EXPECTED = {
     "accounts.view_organization",
     "accounts.view_membership",
     "accounts.view_namespace",
+    "axes.view_accessattempt",
+    "axes.delete_accessattempt",
 }
 
 
