@@ -175,3 +175,26 @@ def test_a_write_member_and_a_stranger_cannot(page: Page, screenshot, owner, org
     expect(page.get_by_role("button", name="Generate DOI")).to_have_count(0)
     shoot(page, screenshot, "doi-owner-13-stranger-404")
     assert not Doi.objects.exists()
+
+
+def test_past_the_daily_quota_the_form_says_when_to_try_again(
+    page: Page, screenshot, owner, settings
+):
+    settings.DOI_QUOTA_PER_REPO_PER_DAY = 1
+    repo = RepoFactory(namespace=owner.namespace, name="busy-model")
+    commit_files(repo, owner, {"README.md": CARD})
+    consent = {"consent_text": "I acknowledge …", "consent_version": "test"}
+    creators = [{"type": "Personal", "name": "Alice Liddell"}]
+    Doi.objects.reserve(repo=repo, user=owner, creators=creators, **consent)
+    commit_files(repo, owner, {"notes.txt": "a small edit"})
+    log_in(page, "alice")
+    page.goto(repo.url("settings"))
+    page.locator("#doi-section").get_by_role("link", name="Generate new DOI").click()
+    preview = page.locator("#doi-preview")
+    expect(preview).to_contain_text("This repository got 1 DOI in the last 24 hours")
+    expect(preview).to_contain_text(re.compile(r"next one after \d\d:\d\d UTC on "))
+    page.get_by_label(re.compile("^I acknowledge")).check()
+    page.get_by_role("button", name="Generate new DOI").click()
+    expect(page.get_by_role("alert")).to_contain_text("This repository got 1 DOI")
+    shoot(page, screenshot, "doi-owner-14-quota")
+    assert Doi.objects.versions().count() == 1
