@@ -34,6 +34,7 @@ from django.views.decorators.http import (
 
 from accounts.models import Membership, Namespace, Organization
 from hubsite.http import HtmxHttpRequest
+from repos import uploads
 from repos.cards import card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
 from repos.models import (
@@ -67,30 +68,46 @@ def _revision_or_404(repo: Repo, rev: str) -> Revision:
         raise Http404 from None
 
 
-def accepts_large_bodies(view: Callable) -> Callable:
+def accepts_large_bodies(view: Callable | None = None, *, upload_limit: bool = False) -> Callable:
     """Turn a body over Django's limits into ``body_error`` for ``view`` instead of a 400 page.
 
     Django raises RequestDataTooBig when the CSRF middleware first reads the form, which ends in
     a bare error page. Here the body is read before the CSRF check; a body that parsed goes through
     the usual check, one that did not reaches ``view`` with ``body_error`` set, and the view must
     then only show the form with the message — it has no data to act on.
+
+    With ``upload_limit``, files over ``REPO_UPLOAD_MAX_MB`` are refused the same way: from the
+    announced Content-Length before the body is read, else where the files pass the limit.
     """
+    if view is None:
+        return lambda view: accepts_large_bodies(view, upload_limit=upload_limit)
     protected = csrf_protect(view)
 
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method == "POST":
-            try:
-                request.POST, request.FILES  # noqa: B018 - parse the body now
-            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
-                message = (
-                    "The request was too large for the server to read "
-                    f"(more than {filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)} of form "
-                    f"text, or more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files). "
-                    "Nothing was committed."
-                )
+        if request.method != "POST":
+            return protected(request, *args, **kwargs)
+        guard = None
+        if upload_limit:
+            size = uploads.announced_size(request)
+            if size > uploads.limit_bytes() + uploads.FORM_ALLOWANCE:
+                message = uploads.too_large_message(size)
                 return view(request, *args, body_error=message, **kwargs)
+            guard = uploads.LimitUploadHandler(request, uploads.limit_bytes())
+            request.upload_handlers.insert(0, guard)
+        try:
+            request.POST, request.FILES  # noqa: B018 - parse the body now
+        except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+            message = (
+                "The request was too large for the server to read "
+                f"(more than {filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)} of form "
+                f"text, or more than {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files). "
+                "Nothing was committed."
+            )
+            return view(request, *args, body_error=message, **kwargs)
+        if guard is not None and guard.exceeded:
+            return view(request, *args, body_error=uploads.too_large_message(), **kwargs)
         return protected(request, *args, **kwargs)
 
     return wrapper
@@ -234,7 +251,7 @@ def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> FileResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 @repo_view
-@accepts_large_bodies
+@accepts_large_bodies(upload_limit=True)
 def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpResponse:
     _require_write(request, repo)
     status = 200

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.conf import global_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import FileUploadHandler
 from django.test import Client
 
 from tests.factories import RepoFactory
@@ -72,10 +76,78 @@ def test_it_refuses_uploads_over_the_limit_and_commits_nothing(client, repo, own
             "message": "Too big",
         },
     )
-    assert response.status_code == 200
-    error = response.context["form"].errors["files"][0]
-    assert "1.3\xa0MB" in error and "limit of 1 MB" in error and "Nothing was committed" in error
-    assert "limit of 1 MB" in response.text
+    assert response.status_code == 413
+    assert "over the limit of 1 MB per commit. Nothing was committed." in response.text
+    repo.refresh_from_db()
+    assert repo.head_id == head
+
+
+class UnreadBody(io.BytesIO):
+    """A request body the server must not read."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_an_upload_announced_over_the_limit_is_refused_before_its_body_is_read(
+    client, repo, owner, settings
+):
+    settings.REPO_UPLOAD_MAX_MB = 1
+    client.force_login(owner)
+    head = repo.head_id
+    response = client.post(
+        "/alice/bert/upload",
+        {"files": _files(("a.bin", b"x")), "message": "Huge"},
+        CONTENT_LENGTH=str(3 * 1024 * 1024),
+        **{"wsgi.input": UnreadBody()},
+    )
+    assert response.status_code == 413
+    assert (
+        "The upload is about 3.0\xa0MB, over the limit of 1 MB per commit. Nothing was committed."
+        in response.text
+    )
+    repo.refresh_from_db()
+    assert repo.head_id == head
+
+
+class CountingHandler(FileUploadHandler):
+    """Counts the file bytes that reach the handlers which write them (memory or disk)."""
+
+    received: list[int] = []
+
+    def receive_data_chunk(self, raw_data, start):
+        CountingHandler.received.append(len(raw_data))
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def test_an_upload_over_the_limit_is_not_written_past_it(client, repo, owner, settings):
+    # The announced length is within the allowance for the form around the files (or, for a
+    # chunked body, absent): the upload stops where the files pass the limit.
+    settings.REPO_UPLOAD_MAX_MB = 1
+    settings.FILE_UPLOAD_HANDLERS = [
+        f"{__name__}.CountingHandler",
+        *global_settings.FILE_UPLOAD_HANDLERS,
+    ]
+    CountingHandler.received = []
+    client.force_login(owner)
+    head = repo.head_id
+    response = client.post(
+        "/alice/bert/upload",
+        {
+            "files": _files(("a.bin", b"x" * 600_000), ("b.bin", b"y" * 550_000)),
+            "message": "Too big",
+        },
+    )
+    assert response.status_code == 413
+    assert (
+        "The files are over the limit of 1 MB per commit. Nothing was committed." in response.text
+    )
+    assert 0 < sum(CountingHandler.received) <= 1024 * 1024
     repo.refresh_from_db()
     assert repo.head_id == head
 
