@@ -10,12 +10,13 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.template.loader import render_to_string
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from doi.models import Doi
-from repos.models import lock_override
+from doi.models import Consent, Doi, Event
+from repos.models import RepoRedirect, lock_override
 from support.models import SupportRequest
 from tests.factories import RepoFactory, UserFactory, commit_files
 from tests.pages import log_in, shoot
@@ -85,6 +86,7 @@ def site(owner, org, staff, settings):
         )
     with lock_override(actor=staff, reason="test: made private by staff"):
         secret.set_private(True)
+        secret.move(namespace=secret.namespace, name="hidden")  # leaves a redirect behind
     RepoFactory(namespace=org.namespace, name="squad", type="dataset")
     request = SupportRequest.file(repo=bert, requester=owner, action="delete", reason="Wrong.")
     UserFactory(username="dodo")
@@ -169,9 +171,23 @@ def admin_urls(objects: list) -> list[str]:
     return urls
 
 
-def test_admin_pages_work_under_the_policy(page: Page, screenshot, site, owner, csp_violations):
+def test_admin_pages_work_under_the_policy(
+    page: Page, screenshot, site, owner, org, csp_violations
+):
     doi = Doi.objects.filter(repo=site["bert"], kind="version").get()
-    objects = [site["bert"], doi, site["request"], owner, owner.namespace]
+    objects = [
+        site["bert"],
+        site["bert"].head,
+        doi,
+        Consent.objects.get(doi=doi),
+        Event.objects.filter(doi=doi).first(),
+        site["request"],
+        owner,
+        owner.namespace,
+        org,
+        *Group.objects.all(),
+        *RepoRedirect.objects.all(),
+    ]
     page.goto("/admin/login/")
     page.get_by_label("Username").fill("staffer")
     page.get_by_label("Password").fill("correct horse battery staple")
