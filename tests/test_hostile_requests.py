@@ -7,6 +7,7 @@ import io
 from wsgiref.util import setup_testing_defaults
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.urls import reverse
 
 from doi.models import Doi
@@ -112,3 +113,26 @@ def test_a_content_type_too_long_to_read_is_a_clear_400(db, content_type):
 def test_an_ordinary_content_type_reaches_the_site(db):
     status, _ = _call_wsgi("application/x-www-form-urlencoded")
     assert status.startswith("403 ")  # the login form, refused for want of a CSRF token
+
+
+def test_a_content_type_too_long_to_read_is_a_clear_400_under_asgi_too(db):
+    from asgiref.testing import ApplicationCommunicator
+
+    from hubsite.asgi import application
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/login",
+        "query_string": b"",
+        "headers": [(b"content-type", b"text/plain; charset=" + LONG.encode())],
+    }
+
+    async def call() -> list[dict]:
+        communicator = ApplicationCommunicator(application, scope)
+        await communicator.send_input({"type": "http.request", "body": b"a=1"})
+        return [await communicator.receive_output(5), await communicator.receive_output(5)]
+
+    start, body = async_to_sync(call)()
+    assert start["status"] == 400
+    assert b"Content-Type header is too long" in body["body"]
