@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects
+from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import router
 from django.forms.models import BaseInlineFormSet
@@ -44,6 +46,9 @@ class HubUserChangeForm(UserChangeForm):
 class UserAdmin(RefusedActionsSaySo, DjangoUserAdmin):
     form = HubUserChangeForm
     add_form = AdminJoinForm
+    # Django's two-box selector puts an aria-label on a plain <span> (axe: serious); a plain
+    # multiple select is labelled properly.
+    filter_horizontal = ()
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("full_name", "email", "namespace")}),
@@ -135,11 +140,13 @@ class MembershipFormSet(BaseInlineFormSet):
         )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):
+    # Stacked, with a plain user-id field: the tabular layout leaves the role and delete
+    # controls without labels, and the autocomplete widget has no accessible name (axe).
     model = Membership
     formset = MembershipFormSet
     extra = 1
-    autocomplete_fields = ("user",)
+    raw_id_fields = ("user",)
 
 
 @admin.register(Organization)
@@ -173,3 +180,11 @@ class NamespaceAdmin(RefusedActionsSaySo):
 
     def has_delete_permission(self, request: HttpRequest, obj: Namespace | None = None) -> bool:
         return False
+
+
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class HubGroupAdmin(GroupAdmin):
+    filter_horizontal = ()  # as on UserAdmin: the two-box selector fails axe

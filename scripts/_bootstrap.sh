@@ -53,6 +53,19 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# axe-core (npm), the accessibility checker the browser tests inject into each page. Installed
+# once per version into .cache/; AXE_CORE_JS names the script for the tests.
+AXE_CORE_VERSION=4.14.1
+ensure_axe_core() {
+  local dir=".cache/axe-core-$AXE_CORE_VERSION"
+  if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install npm
+    log "Installing axe-core $AXE_CORE_VERSION from npm"
+    npm install --silent --no-save --no-audit --no-fund --prefix "$dir" "axe-core@$AXE_CORE_VERSION"
+  fi
+  export AXE_CORE_JS="$PWD/$dir/node_modules/axe-core/axe.min.js"
+}
+
 postgres_bindir() {
   local dir
   for dir in "$(pg_config --bindir 2>/dev/null)" /usr/lib/postgresql/*/bin; do
