@@ -185,7 +185,7 @@ def test_past_the_daily_quota_the_form_says_when_to_try_again(
     commit_files(repo, owner, {"README.md": CARD})
     consent = {"consent_text": "I acknowledge …", "consent_version": "test"}
     creators = [{"type": "Personal", "name": "Alice Liddell"}]
-    Doi.objects.reserve(repo=repo, user=owner, creators=creators, **consent)
+    Doi.objects.mint(repo=repo, user=owner, creators=creators, **consent)
     commit_files(repo, owner, {"notes.txt": "a small edit"})
     log_in(page, "alice")
     page.goto(repo.url("settings"))
