@@ -269,7 +269,9 @@ def _preview(request: HttpRequest, repo: Repo, formset) -> dict:
         return {"problems": formset.problems()}
     try:
         attributes = Doi.objects.preview(repo=repo, user=request.user, creators=formset.creators)
-    except (DoiNotAllowed, DoiMetadataError) as exc:
+    except DoiNotAllowed as exc:  # nothing about the authors: e.g. the daily quota is used up
+        return {"refused": exc.message}
+    except DoiMetadataError as exc:
         return {"problems": [exc.message]}
     return {
         "attributes": attributes,
