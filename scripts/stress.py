@@ -10,7 +10,8 @@ load-postgres   gunicorn (production settings) + PostgreSQL + db_worker; locust 
                 for 60 s while 20 owners press Generate DOI at once (each twice, a double click).
 load-sqlite     the same against the SQLite default (inline registration) with 10 clients.
 
-Everything listens on 127.0.0.1. The exit status is non-zero if any promise failed.
+Everything listens on 127.0.0.1. The exit status is non-zero if any promise failed; then the logs
+of every process are kept. STRESS_DEBUG=1 prints the database sessions while waiting for a lock.
 """
 
 from __future__ import annotations
@@ -112,8 +113,12 @@ def main() -> int:
     finally:
         if postgres is not None:
             postgres.stop()
+    status = print_summary(results)
+    if status:
+        print(f"Logs of every process are kept in {workdir}")
+    else:
         shutil.rmtree(workdir, ignore_errors=True)
-    return print_summary(results)
+    return status
 
 
 def print_summary(results: list[dict]) -> int:
@@ -233,7 +238,12 @@ class Phase:
         command = [sys.executable, "-m", "gunicorn", "hubsite.wsgi", "--no-control-socket"]
         command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
         process = self.spawn(f"gunicorn-{port}", command, **env)
-        wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/"), 60, "gunicorn to answer")
+        try:
+            wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/"), 120, "gunicorn to answer 200")
+        except TimeoutError:
+            tail = (self.var / f"gunicorn-{port}.log").read_text(errors="replace")[-2000:]
+            log(f"gunicorn-{port}.log ends:\n{tail}")
+            raise
         return process
 
     def db_worker(self) -> subprocess.Popen:
@@ -253,7 +263,7 @@ class Phase:
     # Data -------------------------------------------------------------------------------------
 
     def make_user(self, username: str, repos: int, *, full_name: str = "Ada Lovelace"):
-        """A user with ``repos`` public repositories of one revision each, and a session."""
+        """A user with ``repos`` public repositories of one revision each."""
         from accounts.models import User
         from repos.models import Repo
 
