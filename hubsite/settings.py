@@ -48,7 +48,7 @@ SITE_NAME = env_str("SITE_NAME", "BOINC AI Hub")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "hubsite.apps.HubAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
