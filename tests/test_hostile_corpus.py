@@ -1,14 +1,15 @@
 """Hostile input through every field a person controls, into every output the hub produces.
 
 Each value of the corpus goes, as one person would type or send it, into every user-controlled
-field: user, organization and repository names, full names, the organization's description, the
-model card and its front matter, file and folder names, commit messages, DOI author rows (name,
-ORCID, affiliation), a support request's reason and a staff note. A field may refuse the value,
-but only with a message on the form (never a server error); where it refuses, a plain value
-stands in so that the rest of the way is still walked. Then every output is read back and
-checked: HTML pages (owner, public, staff admin) must carry the value inert, every citation
-format must parse back (BibTeX with pybtex, RIS line by line, JSON, DataCite XML with an XML
-parser and its attributes with DataCite's schema), and e-mails must have one-line subjects.
+field: user, organization and repository names, full names, e-mail addresses, the organization's
+description, the model card and its front matter, file and folder names, commit messages, DOI
+author rows (name, ORCID, affiliation), a support request's reason, a staff note and the search
+boxes. A field may refuse the value, but only with a message on the form (never a server error);
+where it refuses, a plain value stands in so that the rest of the way is still walked. Then
+every output is read back and checked: HTML pages (owner, public, staff admin) must carry the
+value inert, every citation format must parse back (BibTeX with pybtex, RIS line by line, JSON,
+DataCite XML with an XML parser and its attributes with DataCite's schema), and e-mails must
+have one-line subjects and plain (unescaped) text.
 """
 
 from __future__ import annotations
@@ -246,6 +247,13 @@ def walk(key: str, value: str | bytes, staff, capture) -> Walk:
     user = UserFactory(username="hostile", email="hostile@example.org")
     c.force_login(user)
     w.submit("full name", reverse("accounts:profile"), {"full_name": value, "email": user.email})
+    w.submit("email", reverse("accounts:profile"), {"full_name": "Hostile", "email": value})
+    w.submit(
+        "email with a header",
+        reverse("accounts:profile"),
+        {"full_name": "Hostile", "email": f"x@example.org\r\nBcc: {text}@example.org"},
+    )
+    user.refresh_from_db()
     new_org = reverse("accounts:organization-new")
     w.submit("organization name", new_org, {"name": value, "display_name": value})
     w.submit("organization full name", new_org, {"name": "hostile-org", "display_name": value})
