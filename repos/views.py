@@ -278,11 +278,20 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
     return render(request, "repos/upload.html", context, status=status)
 
 
-def _current_readme(repo: Repo) -> str:
+def _current_readme(repo: Repo) -> tuple[str, str]:
+    """The README's text for the editor, or "" and why it is not loaded (too large)."""
     if repo.head is None:
-        return ""
+        return "", ""
     entry = repo.head.files.select_related("blob").filter(path=README).first()
-    return entry.blob.read_text() if entry else ""
+    if entry is None:
+        return "", ""
+    too_large = size_problem(entry.blob.size)
+    if too_large:
+        return "", (
+            f"{too_large}, so it is not loaded here. What you commit replaces it; to keep it, "
+            "download it from the file list and upload a shorter one."
+        )
+    return entry.blob.read_text(), ""
 
 
 @login_required
@@ -292,7 +301,8 @@ def _current_readme(repo: Repo) -> str:
 def edit_card(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpResponse:
     _require_write(request, repo)
     status = 200
-    initial = {"content": _current_readme(repo)}
+    text, not_loaded = _current_readme(repo)
+    initial = {"content": text}
     if body_error:
         form, status = CardForm(initial=initial, dataset=repo.is_dataset), 413
     else:
@@ -307,7 +317,7 @@ def edit_card(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRes
             messages.success(request, f"Saved README.md as revision {revision.short_oid}.")
             return redirect(repo.url("page"))
     context = header_context(request, repo, repo.head, "card")
-    context.update(form=form, body_error=body_error)
+    context.update(form=form, body_error=body_error, not_loaded=not_loaded)
     return render(request, "repos/edit_card.html", context, status=status)
 
 

@@ -49,3 +49,18 @@ def test_a_stored_path_with_a_line_break_renders(page: Page, screenshot):
     link = page.locator("#files").get_by_role("link", name="w.bin")
     expect(link).to_be_visible()
     shoot(page, screenshot, "stored-odd-path")
+
+
+def test_a_readme_over_the_limit_is_explained_not_loaded(page: Page, screenshot, settings):
+    user = UserFactory(username="ada")
+    repo = RepoFactory(namespace=user.namespace, name="huge")
+    commit_files(repo, user, {"README.md": "# Huge\n" + "word " * 400})
+    settings.CARD_MAX_KB = 1
+    log_in(page, "ada")
+    page.goto("/ada/huge")
+    expect(page.get_by_text("it is not shown here")).to_be_visible()
+    shoot(page, screenshot, "card-over-limit")
+    page.goto("/ada/huge/edit-card")
+    expect(page.get_by_text("so it is not loaded here")).to_be_visible()
+    expect(page.get_by_label("Model card (README.md)")).to_have_value("")
+    shoot(page, screenshot, "card-editor-over-limit")

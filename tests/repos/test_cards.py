@@ -194,3 +194,15 @@ def test_the_migration_repairs_stored_metadata(owner, settings):
     assert "aliases are not accepted" in laughs.card_error
     assert plain.card_metadata == {"license": "mit"}
     assert plain.card_error == ""
+
+
+def test_the_card_editor_does_not_load_a_readme_over_the_limit(client, owner, settings):
+    repo = RepoFactory(namespace=owner.namespace, name="huge")
+    commit_files(repo, owner, {README: "# Huge\n" + "word " * 400})
+    settings.CARD_MAX_KB = 1
+    client.force_login(owner)
+    response = client.get("/alice/huge/edit-card")
+    assert response.status_code == 200
+    assert response.context["form"]["content"].value() == ""
+    assert "over the limit of 1 KB for a card, so it is not loaded here" in response.text
+    assert "word word" not in response.text
