@@ -79,6 +79,9 @@ def page_kind(path: str) -> str:
         ("-page", "-settings")
     ):
         return path
+    if match.url_name.endswith(("_history", "_delete")):
+        # The admin's history and delete pages are one template each, whatever the model.
+        return match.url_name.rsplit("_", 1)[-1]
     return match.view_name
 
 
