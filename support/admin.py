@@ -51,6 +51,15 @@ class RejectForm(forms.Form):
     )
 
 
+class ReplyForm(forms.Form):
+    note = forms.CharField(
+        label="Reply to the requester",
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        help_text="E-mailed to the requester and shown in the history on their request page. "
+        "Nothing is decided: the request stays as it is.",
+    )
+
+
 @admin.register(SupportRequest)
 class SupportRequestAdmin(RefusedActionsSaySo):
     list_display = ("title", "repo_name", "action", "requester", "status", "created_at")
@@ -72,6 +81,9 @@ class SupportRequestAdmin(RefusedActionsSaySo):
     view_on_site = False
     fieldsets = (
         (None, {"fields": ("repo_link", "action", "summary", "status", "requester", "reason")}),
+        ("If approved", {"fields": ("approval_effect",)}),
+        ("Repository", {"fields": ("repository",)}),
+        ("Earlier requests about this repository", {"fields": ("earlier_requests",)}),
         (
             "Handling",
             {
@@ -92,7 +104,8 @@ class SupportRequestAdmin(RefusedActionsSaySo):
     readonly_fields = (
         "repo_link", "action", "summary", "status", "requester", "reason", "staff_note",
         "public_reason", "handled_by", "handled_at", "carried_out_at", "created_at",
-        "updated_at", "doi_states", "audit_trail",
+        "updated_at", "doi_states", "audit_trail", "approval_effect", "repository",
+        "earlier_requests",
     )  # fmt: skip
 
     # Requests come from owners and stay as a record: staff only handle them.
@@ -123,6 +136,48 @@ class SupportRequestAdmin(RefusedActionsSaySo):
         if repo.is_removed:
             return f"{repo.full_name}{state}"
         return format_html('<a href="{}">{}</a>{}', repo.get_absolute_url(), repo.full_name, state)
+
+    @admin.display(description="What happens")
+    def approval_effect(self, obj: SupportRequest) -> str:
+        if not obj.is_open:
+            return f"Nothing more: the request is {obj.get_status_display().lower()}."
+        return render_to_string(
+            "admin/support/supportrequest/_approval_effect.html",
+            {"steps": obj.approval_steps(), "effect": obj.doi_effect},
+        )
+
+    @admin.display(description="Name, visibility, owner, members")
+    def repository(self, obj: SupportRequest) -> str:
+        repo = obj.repo
+        namespace = repo.namespace
+        organization = getattr(namespace, "organization", None)
+        members = (
+            organization.memberships.select_related("user").order_by("user__username")
+            if organization is not None
+            else []
+        )
+        return render_to_string(
+            "admin/support/supportrequest/_repository.html",
+            {
+                "repo": repo,
+                "owner": organization or namespace.user,
+                "owner_url": _change_url(organization or namespace.user),
+                "members": members,
+            },
+        )
+
+    @admin.display(description="Requests")
+    def earlier_requests(self, obj: SupportRequest) -> str:
+        earlier = (
+            SupportRequest.objects.filter(repo_id=obj.repo_id, created_at__lte=obj.created_at)
+            .exclude(pk=obj.pk)
+            .select_related("repo__namespace", "new_namespace", "requester")
+            .order_by("-created_at")
+        )
+        return render_to_string(
+            "admin/support/supportrequest/_earlier.html",
+            {"earlier": [(r, _change_url(r)) for r in earlier]},
+        )
 
     @admin.display(description="DOIs")
     def doi_states(self, obj: SupportRequest) -> str:
@@ -160,6 +215,11 @@ class SupportRequestAdmin(RefusedActionsSaySo):
                 "<int:pk>/reject/",
                 self.admin_site.admin_view(self.reject_view),
                 name="support_supportrequest_reject",
+            ),
+            path(
+                "<int:pk>/reply/",
+                self.admin_site.admin_view(self.reply_view),
+                name="support_supportrequest_reply",
             ),
             *super().get_urls(),
         ]
@@ -273,6 +333,32 @@ class SupportRequestAdmin(RefusedActionsSaySo):
             return None
         return self._confirmation(request, requests, form, "reject", "Reject", from_changelist)
 
+    # Reply -------------------------------------------------------------------------------------
+
+    def reply_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        support_request = self._handled_object(request, pk)
+        if not self.has_reject_permission(request, support_request):
+            return self._refuse(request, support_request, "reply to")
+        form = ReplyForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            support_request.reply(request.user, form.cleaned_data["note"])
+            self.message_user(
+                request,
+                f"Reply sent to {support_request.requester.username}; the request stays "
+                f"{support_request.get_status_display().lower()}.",
+            )
+            return self._back(support_request)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Reply to {support_request.requester.username}",
+            "button": "Send reply",
+            "verb": "reply",
+            "opts": self.model._meta,
+            "support_requests": [(support_request, [])],
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/support/supportrequest/confirm.html", context)
+
     # Shared ------------------------------------------------------------------------------------
 
     def _handled_object(self, request: HttpRequest, pk: int) -> SupportRequest:
@@ -321,3 +407,7 @@ class SupportRequestAdmin(RefusedActionsSaySo):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/support/supportrequest/confirm.html", context)
+
+
+def _change_url(obj) -> str:
+    return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])

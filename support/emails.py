@@ -23,8 +23,8 @@ def _links(request) -> dict[str, str]:
     }
 
 
-def _send(template: str, request, to: list[str]) -> None:
-    context = {"request": request, "SITE_NAME": settings.SITE_NAME, **_links(request)}
+def _send(template: str, request, to: list[str], **extra) -> None:
+    context = {"request": request, "SITE_NAME": settings.SITE_NAME, **_links(request), **extra}
     subject, _, body = render_to_string(template, context).strip().partition("\n")
     message = EmailMessage(subject.strip(), body.strip() + "\n", None, to)
     try:
@@ -38,6 +38,12 @@ def request_opened(request) -> None:
     if request.requester.email:
         _send("support/emails/opened_requester.txt", request, [request.requester.email])
     _send("support/emails/opened_staff.txt", request, [settings.SUPPORT_EMAIL])
+
+
+def request_replied(request, note: str) -> None:
+    """Staff wrote to the requester without deciding."""
+    if request.requester.email:
+        _send("support/emails/replied.txt", request, [request.requester.email], note=note)
 
 
 def request_handled(request) -> None:

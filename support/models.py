@@ -154,6 +154,31 @@ class SupportRequest(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    def approval_steps(self) -> list[str]:
+        """Exactly what carrying the request out would do now, step by step."""
+        repo = self.repo
+        dois = ", ".join(d.doi for d in self.dois()) or "none"
+        if self.action == self.Action.RENAME:
+            new = f"{self.new_namespace.name}/{self.new_name}"
+            return [
+                f"{repo.full_name} moves to {new}; its old addresses redirect to the new one.",
+                f"DOIs whose metadata at DataCite is updated with the new name: {dois}.",
+            ]
+        if self.action == self.Action.VISIBILITY:
+            private = self.target_visibility == self.Visibility.PRIVATE
+            change = "hidden at DataCite (they keep resolving)" if private else "findable again"
+            return [
+                f"{repo.full_name} becomes {self.target_visibility}.",
+                f"DOIs made {change}: {dois}.",
+            ]
+        return [
+            f"{repo.full_name}'s files and {repo.revisions.count()} revision(s) are deleted; "
+            "the name stays reserved.",
+            f"DOIs hidden at DataCite (they keep resolving to a tombstone): {dois}.",
+            f"The tombstone will say: “{DEFAULT_PUBLIC_REASON}” unless you write another "
+            "public reason when approving.",
+        ]
+
     def dois(self):
         """The repository's DOIs that this request concerns (every one that is not discarded)."""
         return Doi.objects.live().filter(repo_id=self.repo_id).order_by("number")
@@ -282,6 +307,17 @@ class SupportRequest(models.Model):
         self.refresh_from_db()
         return True
 
+    def reply(self, staff, note: str) -> None:
+        """Write to the requester without deciding: the note goes into the request's history
+        (shown on their request page) and is e-mailed to them. Nothing else changes."""
+        note = note.strip()
+        if not note:
+            raise ValidationError({"note": "Write the reply."})
+        _check_staff(staff, "support.reject_supportrequest", "reply to support requests")
+        with transaction.atomic():
+            self.events.create(kind=RequestEvent.Kind.REPLIED, actor=staff, message=note)
+            transaction.on_commit(lambda: emails.request_replied(self, note))
+
     def carry_out(self, staff, *, public_reason: str = "", note: str = "") -> bool:
         """Approve the request and do it, past the repository's DOI lock, in one transaction.
 
@@ -396,6 +432,7 @@ class RequestEvent(models.Model):
         APPROVED = "approved", "Support request approved"
         REJECTED = "rejected", "Support request rejected"
         CARRIED_OUT = "carried_out", "Support request carried out"
+        REPLIED = "replied", "Staff replied"
 
     request = models.ForeignKey(SupportRequest, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind)

@@ -40,4 +40,8 @@ def test_staff_see_and_follow_each_kind_of_item(page: Page, screenshot, owner, s
         item.get_by_role("link", name=label).click()
         expect(page.locator("#content h2, #content h1").first).to_be_visible()
         expect(page.locator("#content")).to_contain_text(label.split(" ", 1)[-1])
+        if pile.startswith("Support requests"):
+            expect(page.get_by_text("If approved")).to_be_visible()
+            shoot(page, screenshot, "admin-support-request")
+            assert not [str(v) for v in audit(page) if v.fails]
         page.go_back()

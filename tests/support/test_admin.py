@@ -229,3 +229,117 @@ def test_support_staff_approve_and_carry_out(client, support_staff, owner, locke
         )
     assert f"Request #{request.pk} carried out: Delete alice/bert." in _messages(response)
     assert Repo.objects.get(pk=locked.pk).is_removed
+
+
+# Everything to decide on, on the request's page ---------------------------------------------
+
+
+def test_the_request_page_says_exactly_what_approving_does(admin_client, owner, locked):
+    request = _open(locked, owner)
+    html = admin_client.get(_change(request)).content.decode()
+    assert "alice/bert&#x27;s files and 1 revision(s) are deleted" in html
+    assert "DOIs hidden at DataCite (they keep resolving to a tombstone): " in html
+    assert "10.5072/hub/0001, 10.5072/hub/0002." in html
+    assert "The tombstone will say: “Removed at the request of its owner.”" in html
+
+
+def test_a_move_names_where_it_goes_and_which_dois_are_updated(admin_client, owner, org, locked):
+    request = _open(locked, owner, "rename", new_namespace=org.namespace, new_name="bert2")
+    html = admin_client.get(_change(request)).content.decode()
+    assert "alice/bert moves to wonderland/bert2; its old addresses redirect" in html
+    assert "updated with the new name: 10.5072/hub/0001, 10.5072/hub/0002." in html
+
+
+def test_the_request_page_shows_the_repository_its_owner_and_members(
+    admin_client, owner, org, writer, mint
+):
+    repo = RepoFactory(namespace=org.namespace, name="reviews")
+    from tests.factories import commit_files
+
+    commit_files(repo, owner, {"README.md": "# Reviews\n"})
+    mint(repo)
+    request = _open(repo, owner, "visibility", target_visibility="private")
+    html = admin_client.get(_change(request)).content.decode()
+    assert f'<a href="{repo.get_absolute_url()}">wonderland/reviews</a> (public)' in html
+    assert "(organization)" in html
+    assert "alice (Alice Liddell) — Admin" in html and "bob (Bob Writer) — Write" in html
+    assert "wonderland/reviews becomes private." in html
+
+
+def test_the_request_page_lists_earlier_requests_about_the_repository(
+    admin_client, owner, staff, locked
+):
+    earlier = _open(locked, owner, "visibility", target_visibility="private")
+    earlier.reject(staff, "Not now.")
+    request = _open(locked, owner)
+    html = admin_client.get(_change(request)).content.decode()
+    assert f'href="{_change(earlier)}">#{earlier.pk} Make alice/bert private</a> — Rejected' in html
+    assert "None." not in html.split("Earlier requests")[1].split("</fieldset>")[0]
+
+
+# Replying without deciding -------------------------------------------------------------------
+
+
+def _reply(request):
+    return reverse("admin:support_supportrequest_reply", args=[request.pk])
+
+
+def test_staff_reply_without_deciding(
+    admin_client, client, owner, staff, locked, mailoutbox, run_on_commit
+):
+    request = _open(locked, owner)
+    mailoutbox.clear()
+    assert f'href="{_reply(request)}">Reply to the requester' in (
+        admin_client.get(_change(request)).content.decode()
+    )
+    assert "Reply to the requester" in admin_client.get(_reply(request)).content.decode()
+    with run_on_commit():
+        response = admin_client.post(
+            _reply(request), {"note": "Which licence should it have had?"}, follow=True
+        )
+    assert f"Reply sent to {owner.username}; the request stays open." in _messages(response)
+    request.refresh_from_db()
+    assert request.is_open and request.handled_by is None
+    event = request.events.get(kind="replied")
+    assert (event.actor, event.message) == (staff, "Which licence should it have had?")
+    [mail] = mailoutbox
+    assert mail.to == [owner.email]
+    assert "Which licence should it have had?" in mail.body
+    assert "nothing was decided or changed" in mail.body
+
+    client.force_login(owner)
+    page = client.get(request.get_absolute_url()).content.decode()
+    assert "Staff replied" in page and "Which licence should it have had?" in page
+
+
+def test_an_empty_reply_is_refused_and_nothing_is_sent(admin_client, owner, locked, mailoutbox):
+    request = _open(locked, owner)
+    mailoutbox.clear()
+    response = admin_client.post(_reply(request), {"note": "  "})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert not request.events.filter(kind="replied").exists() and mailoutbox == []
+
+
+def test_staff_without_the_permission_cannot_reply(client, owner, locked, mailoutbox):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_supportrequest"))
+    request = _open(locked, owner)
+    mailoutbox.clear()
+    client.force_login(viewer)
+    response = client.post(_reply(request), {"note": "Hello"}, follow=True)
+    assert "You do not have the permission to reply to support requests" in " ".join(
+        _messages(response)
+    )
+    assert not request.events.filter(kind="replied").exists() and mailoutbox == []
+
+
+def test_a_stranger_cannot_reach_the_reply_page(client, stranger, owner, locked):
+    request = _open(locked, owner)
+    client.force_login(stranger)
+    response = client.get(_reply(request))
+    assert response.status_code == 302 and "/admin/login/" in response.url
