@@ -28,6 +28,9 @@ WORKER_GRACE = timedelta(minutes=1)
 # Transient failures are retried after 30 s, 1 min, 2 min … at most every 6 hours.
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=6)
+# A person may ask for a DOI to be retried once a minute: enough to catch DataCite the moment it
+# has recovered, too seldom to add to its load while it has not.
+RETRY_INTERVAL = timedelta(minutes=1)
 
 
 class DoiNotAllowed(Exception):
@@ -178,17 +181,19 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         )
         return self.annotate(newer_version_exists=Exists(newer))
 
+    def unconfirmed(self, *, include_permanent: bool = False) -> DoiQuerySet:
+        """DOIs with a change DataCite has not confirmed, whenever their next attempt is."""
+        unconfirmed = self.live().exclude(pending_action="")
+        if not include_permanent:
+            unconfirmed = unconfirmed.filter(error_is_permanent=False)
+        return unconfirmed.order_by("number")
+
     def due(self, *, include_permanent: bool = False, now=None) -> DoiQuerySet:
         """DOIs with a change DataCite has not confirmed, whose time to (re)try has come."""
         now = now or timezone.now()
-        due = (
-            self.live()
-            .exclude(pending_action="")
-            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
+        return self.unconfirmed(include_permanent=include_permanent).filter(
+            Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
         )
-        if not include_permanent:
-            due = due.filter(error_is_permanent=False)
-        return due.order_by("number")
 
     # One filter per Doi.State, by the rules of the ``Doi.state`` property.
 
@@ -526,6 +531,22 @@ class Doi(models.Model):
         return f"{self.last_error}, so the hub will try again automatically at {at}."
 
     @property
+    def waiting_to_retry(self) -> bool:
+        """A transient failure whose next automatic attempt is still to come (Retry now skips
+        the wait)."""
+        return (
+            bool(self.pending_action and self.last_error)
+            and not self.error_is_permanent
+            and self.next_attempt_at is not None
+            and self.next_attempt_at > timezone.now()
+        )
+
+    @property
+    def can_retry(self) -> bool:
+        """Whether a person may ask for the outstanding change to be pushed again now."""
+        return self.discarded_at is None and (self.error_is_permanent or self.waiting_to_retry)
+
+    @property
     def is_concept(self) -> bool:
         return self.kind == self.Kind.CONCEPT
 
@@ -572,9 +593,12 @@ class Doi(models.Model):
     # Changes ------------------------------------------------------------------------------------
 
     def retry(self, actor=None) -> None:
-        """Queue the outstanding change again, after a failure someone has looked at."""
+        """Queue the outstanding change again, after a failure someone has looked at, without
+        waiting for the next automatic attempt. Refused (DoiNotAllowed, saying when it may be
+        asked again) within RETRY_INTERVAL of the last retry."""
         with transaction.atomic():
             doi = self._locked()
+            doi._check_retry_interval()
             doi._make_pending()
             message = f"After: {doi.problem}" if doi.last_error else ""
             doi._queue()
@@ -582,6 +606,20 @@ class Doi(models.Model):
                 kind=Event.Kind.RETRIED, doi=doi, repo_id=doi.repo_id, actor=actor, message=message
             )
         self.refresh_from_db()
+
+    def _check_retry_interval(self) -> None:
+        last = (
+            self.events.filter(kind=Event.Kind.RETRIED)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if last is None or last + RETRY_INTERVAL <= timezone.now():
+            return
+        again = date_format(timezone.localtime(last + RETRY_INTERVAL), "H:i:s T")
+        raise DoiNotAllowed(
+            f"{self.doi} was retried less than a minute ago; it can be retried again at {again}."
+        )
 
     def _make_pending(self) -> None:
         """With nothing outstanding: publish what DataCite lacks, else update what it has."""

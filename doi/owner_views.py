@@ -1,5 +1,5 @@
 """The owner's side of DOIs: the DOI section of a repository's settings, the acknowledgement
-form behind Generate DOI / Generate new DOI, and Retry."""
+form behind Generate DOI / Generate new DOI, and Retry / Retry now."""
 
 from __future__ import annotations
 
@@ -132,12 +132,13 @@ def section(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
 @require_POST
 @repo_admin_view
 def retry(request: HtmxHttpRequest, repo: Repo, pk: int) -> HttpResponse:
+    """Retry (a permanent failure) and Retry now (a transient one, before its next attempt)."""
     doi = get_object_or_404(Doi.objects.for_repo(repo).live(), pk=pk)
-    if not doi.error_is_permanent:
+    if not doi.can_retry:
         return _back_to_section(request, repo, notice=f"{doi.doi} is not waiting for a retry.")
     try:
         doi.retry(request.user)
-    except DoiNotAllowed as exc:  # discarded by staff meanwhile
+    except DoiNotAllowed as exc:  # retried a moment ago, or discarded by staff meanwhile
         return _back_to_section(request, repo, notice=exc.message)
     return _back_to_section(request, repo, notice=_state_notice(doi, "is being retried"))
 

@@ -233,3 +233,23 @@ def test_staff_repair_a_failed_doi_in_the_browser(page, screenshot, staff, faile
     screenshot("doi-admin-detail-narrow")
     failed.refresh_from_db()
     assert failed.state == "findable"
+
+
+def test_retry_registration_skips_the_wait_of_a_transient_failure(repo, mint, datacite, act):
+    datacite.fail("ok", "503")
+    version = mint(repo)
+    version.refresh_from_db()
+    assert version.waiting_to_retry
+    act("retry_registration", [version])
+    version.refresh_from_db()
+    assert version.state == "findable"
+    assert datacite.state(version.doi) == "findable"
+
+
+def test_retry_registration_is_refused_within_a_minute(act, failed, datacite):
+    datacite.fail("422")
+    act("retry_registration", [failed])
+    response = act("retry_registration", [failed])
+    page = response.content.decode()
+    assert f"{failed.doi} was retried less than a minute ago; it can be retried again at " in page
+    assert Event.objects.filter(doi=failed, kind="retried").count() == 1
