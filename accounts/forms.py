@@ -1,11 +1,18 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.forms import AdminUserCreationForm, BaseUserCreationForm, UsernameField
+from django.contrib.auth.forms import (
+    AdminUserCreationForm,
+    AuthenticationForm,
+    BaseUserCreationForm,
+    PasswordChangeForm,
+    UsernameField,
+)
 from django.db import transaction
 
 from accounts.models import Membership, Namespace, Organization, Signup, User
 from accounts.validators import NAME_MAX_LENGTH, validate_namespace_name
+from hubsite.forms import PlainLabels
 
 NAME_TAKEN = "That name is taken."
 EMAIL_TAKEN = "That email is already registered."
@@ -30,7 +37,7 @@ class _NewUserMixin:
         return email
 
 
-class JoinForm(_NewUserMixin, BaseUserCreationForm):
+class JoinForm(PlainLabels, _NewUserMixin, BaseUserCreationForm):
     password1, password2 = BaseUserCreationForm.create_password_fields(
         label1="Password", label2="Password (again)"
     )
@@ -68,7 +75,15 @@ class AdminJoinForm(_NewUserMixin, AdminUserCreationForm):
         field_classes = {"username": UsernameField}
 
 
-class ProfileForm(forms.ModelForm):
+class LoginForm(PlainLabels, AuthenticationForm):
+    pass
+
+
+class PasswordForm(PlainLabels, PasswordChangeForm):
+    pass
+
+
+class ProfileForm(PlainLabels, forms.ModelForm):
     class Meta:
         model = User
         fields = ("full_name", "email")
@@ -86,7 +101,7 @@ class ProfileForm(forms.ModelForm):
         return email
 
 
-class OrganizationForm(forms.Form):
+class OrganizationForm(PlainLabels, forms.Form):
     name = forms.CharField(
         label="Name",
         max_length=NAME_MAX_LENGTH,
@@ -102,7 +117,7 @@ class OrganizationForm(forms.Form):
         return _check_name_free(self.cleaned_data["name"])
 
 
-class OrganizationProfileForm(forms.ModelForm):
+class OrganizationProfileForm(PlainLabels, forms.ModelForm):
     class Meta:
         model = Organization
         fields = ("display_name", "description")
@@ -110,7 +125,7 @@ class OrganizationProfileForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 4, "class": "prose"})}
 
 
-class AddMemberForm(forms.Form):
+class AddMemberForm(PlainLabels, forms.Form):
     username = forms.CharField(label="Username", max_length=NAME_MAX_LENGTH)
     role = forms.ChoiceField(label="Role", choices=Membership.Role, initial=Membership.Role.READ)
 

@@ -6,13 +6,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Namespace
+from hubsite.forms import PlainLabels
 from repos.models import Repo
 from support.models import AlreadyOpen, SupportRequest
 
 Action = SupportRequest.Action
 
 
-class SupportRequestForm(forms.Form):
+class SupportRequestForm(PlainLabels, forms.Form):
     """A request for one action on one repository; the fields depend on the action."""
 
     new_namespace = forms.ModelChoiceField(
