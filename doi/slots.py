@@ -75,7 +75,7 @@ def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
         "cite_open": choice in ("version", "all"),
         **citations.cite_context(dois.shown, dois.concept, shown),
     }
-    return render_to_string("doi/partials/_header.html", context, request=request)
+    return render_to_string("doi/includes/_header.html", context, request=request)
 
 
 def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
@@ -92,4 +92,4 @@ def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
         if latest.revision_id == repo.head_id
         else repo.url("tree", latest.revision_oid),
     }
-    return render_to_string("doi/partials/_banner.html", context, request=request)
+    return render_to_string("doi/includes/_banner.html", context, request=request)

@@ -160,7 +160,7 @@ def cite(request: HtmxHttpRequest, value: str) -> HttpResponse:
     shown = concept if request.GET.get("show") == "all" and concept else version
     context = citations.cite_context(version, concept, shown)
     if request.htmx:
-        return render(request, "doi/partials/_cite_panel.html", context)
+        return render(request, "doi/includes/_cite_panel.html", context)
     # Without JavaScript the switch is a plain link to the repository page; to a visitor who
     # cannot see the repository (private, or removed), to the DOI's own page, which never names
     # where a private repository is now.
