@@ -94,3 +94,70 @@ def test_the_help_says_how_to_run_it_from_cron():
 
     assert "cron" in Command.help
     assert "manage.py doi_sync" in Command.help
+
+
+@pytest.fixture
+def waiting(stuck, datacite):
+    """Both DOIs failed for now (HTTP 503); their next attempt is five minutes away."""
+    datacite.fail("503", "503")
+    _sync("--quiet")
+    assert (
+        Doi.objects.filter(next_attempt_at__gt=timezone.now() + timedelta(seconds=20)).count() == 2
+    )
+    Doi.objects.update(next_attempt_at=timezone.now() + timedelta(minutes=5))
+    return stuck
+
+
+def test_now_pushes_dois_whose_retry_is_not_due(waiting, datacite):
+    out, _ = _sync()
+    assert "0 DOI(s) due" in out
+    out, err = _sync("--now")
+    assert "2 DOI(s) due: 2 confirmed by the registrar" in out
+    assert err == ""
+    waiting.refresh_from_db()
+    assert waiting.state == waiting.concept.state == "findable"
+
+
+def test_now_leaves_permanent_failures_unless_all(waiting, datacite):
+    Doi.objects.filter(pk=waiting.pk).update(error_is_permanent=True)
+    out, _ = _sync("--now")
+    assert "1 DOI(s) due: 1 confirmed by the registrar" in out
+    waiting.refresh_from_db()
+    assert waiting.state == "failed"
+
+
+def test_it_stops_at_datacite_s_too_many_requests(waiting, datacite):
+    datacite.fail("429")
+    puts = len(datacite.requests)
+    out, err = _sync("--now")
+    assert "DataCite asked the hub to wait 1 s; 1 DOI(s) left for a later run." in err
+    assert "2 DOI(s) due: 0 confirmed by the registrar, 1 failed for now (will retry)" in out
+    assert len(datacite.requests) == puts + 1
+    waiting.refresh_from_db()
+    assert waiting.state == "pending" and waiting.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_keeps_syncing_until_stopped(datacite, settings, repo, owner, alice, monkeypatch):
+    """What scripts/serve runs alongside the site. (Outside a test transaction: between passes
+    the command closes a connection the database may have dropped.)"""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    stuck = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    Doi.objects.update(next_attempt_at=timezone.now())
+    passes = []
+
+    def sleep(seconds):
+        # Between passes: the version's retry comes due; after the second pass, Ctrl-C.
+        passes.append(seconds)
+        if len(passes) == 2:
+            raise KeyboardInterrupt
+        Doi.objects.filter(pk=stuck.pk).update(next_attempt_at=timezone.now())
+
+    datacite.fail("ok", "503")
+    monkeypatch.setattr("doi.management.commands.doi_sync.sleep", sleep)
+    out, err = _sync("--every", "30")
+    assert passes == [30, 30]
+    assert f"{stuck.doi}: DataCite is not working properly right now (HTTP 503)" in err
+    assert out.count("DOI(s) due") == 2
+    stuck.refresh_from_db()
+    assert stuck.state == "findable"

@@ -7,13 +7,17 @@ Meant for cron, e.g. every five minutes:
 It picks up DOIs whose retry is due, and DOIs queued more than a minute ago that no worker
 pushed (the worker died, or the web process was restarted mid-request). Permanent failures
 wait for a person (the Retry button, or the admin's "Retry registration"), unless ``--all``.
+``--now`` does not wait for the next attempts (after DataCite has recovered); ``--every``
+keeps running (``scripts/serve`` starts it so, instead of a cron).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from time import sleep
 
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from doi.models import Doi, Push
 from doi.registrars import get_registrar
@@ -40,12 +44,40 @@ class Command(BaseCommand):
             help="Also try again the DOIs whose last error was permanent.",
         )
         parser.add_argument(
+            "--now",
+            action="store_true",
+            help=(
+                "Push every pending DOI, also those whose next attempt is still to come (once "
+                "DataCite has recovered). Stops at DataCite's first 'too many requests'."
+            ),
+        )
+        parser.add_argument(
+            "--every",
+            type=int,
+            metavar="SECONDS",
+            help="Keep running: sync, wait SECONDS, sync again, until stopped.",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="List what would be pushed; change nothing."
         )
         parser.add_argument("--quiet", action="store_true", help="Print only failures.")
 
-    def handle(self, *args, all: bool, dry_run: bool, quiet: bool, **options) -> None:
-        due = list(Doi.objects.due(include_permanent=all).select_related("repo__namespace"))
+    def handle(self, *args, every: int | None, **options) -> None:
+        if every is None:
+            self.sync(**options)
+            return
+        try:
+            while True:
+                self.sync(**options)
+                # A long-running process: never hold a connection the database has dropped.
+                close_old_connections()
+                sleep(every)
+        except KeyboardInterrupt:
+            return
+
+    def sync(self, *, all: bool, now: bool, dry_run: bool, quiet: bool, **options) -> None:
+        pending = Doi.objects.unconfirmed if now else Doi.objects.due
+        due = list(pending(include_permanent=all).select_related("repo__namespace"))
         if dry_run:
             for doi in due:
                 self.stdout.write(
@@ -65,6 +97,15 @@ class Command(BaseCommand):
                 self.stderr.write(f"{doi.doi}: {doi.problem}")
             elif not quiet:
                 self.stdout.write(f"{doi.doi}: {OUTCOMES[result.outcome]}")
+            if result.retry_after is not None:
+                # DataCite limits the whole account, not one DOI: every further request now
+                # would be refused as well. The rest keep their schedule.
+                left = len(due) - sum(counts.values())
+                self.stderr.write(
+                    f"DataCite asked the hub to wait {result.retry_after:g} s; "
+                    f"{left} DOI(s) left for a later run."
+                )
+                break
         if not quiet or counts[Push.RETRY] or counts[Push.FAILED]:
             summary = ", ".join(f"{counts[key]} {label}" for key, label in OUTCOMES.items())
             self.stdout.write(f"{len(due)} DOI(s) due: {summary}.")
