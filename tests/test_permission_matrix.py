@@ -113,7 +113,7 @@ def level(role: str, target: str) -> int:
 
 
 def _mint(repo, user) -> Doi:
-    return Doi.objects.reserve(
+    return Doi.objects.mint(
         repo=repo,
         user=user,
         creators=[{"type": "Personal", "name": user.full_name}],
@@ -166,7 +166,7 @@ def _build() -> World:
         pending_action=Doi.Action.UPDATE, error_is_permanent=True, last_error="Refused."
     )
     commit_files(bert, users["owner"], {"weights.bin": "v2"}, "Retrain")
-    request = SupportRequest.open(
+    request = SupportRequest.file(
         repo=bert, requester=users["owner"], action="delete", reason="Wrong licence."
     )
 

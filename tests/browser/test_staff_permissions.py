@@ -20,7 +20,7 @@ def bert(owner, settings):
     settings.DOI_REGISTRAR = "local"
     repo = RepoFactory(namespace=owner.namespace, name="bert")
     commit_files(repo, owner, {"README.md": "# Bert\n"})
-    Doi.objects.reserve(
+    Doi.objects.mint(
         repo=repo,
         user=owner,
         creators=[{"type": "Personal", "name": "Alice Liddell"}],
@@ -41,7 +41,7 @@ def _admin_log_in(page: Page, username: str) -> None:
 def test_support_staff_carry_out_what_view_only_staff_can_only_read(
     page: Page, browser, live_server, screenshot, owner, bert, view_only_staff, support_staff
 ):
-    request = SupportRequest.open(
+    request = SupportRequest.file(
         repo=bert,
         requester=owner,
         action="visibility",
