@@ -26,7 +26,10 @@ class RefusedActionsSaySo(admin.ModelAdmin):
     def _refused_action(self, request: HttpRequest) -> str | None:
         """The description of the action a POST asks for, when this user may not run it."""
         name = request.POST.get("action") if request.method == "POST" else None
-        if not name or name in self.get_actions(request):
+        # Staff who may not see the list at all get Django's 403 instead.
+        if not name or not self.has_view_or_change_permission(request):
+            return None
+        if name in self.get_actions(request):
             return None
         for action in self._get_base_actions():
             if action.name == name:
