@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import GroupAdmin
@@ -10,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import router
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.text import capfirst
 
 from accounts.forms import AdminJoinForm
@@ -186,5 +189,20 @@ admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class HubGroupAdmin(GroupAdmin):
+class HubGroupAdmin(RefusedActionsSaySo, GroupAdmin):
     filter_horizontal = ()  # as on UserAdmin: the two-box selector fails axe
+
+
+# django-axes' "Clean up expired attempts" deletes rows yet declares no permission: here it needs
+# the permission to delete them, like lifting a lockout by hand.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(RefusedActionsSaySo, AxesAccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts", permissions=["delete"])
+    def cleanup_expired_attempts(self, request: HttpRequest, queryset) -> None:
+        # Axes measures "expired" from the time of the request's own log-in attempt, which only
+        # its log-in path sets: without it the action fails with a server error.
+        request.axes_attempt_time = timezone.now()
+        super().cleanup_expired_attempts(request, queryset)

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -95,6 +96,9 @@ class World:
     cards_failed: Doi  # cards' version DOI, refused before DataCite ever had it
     request: SupportRequest  # alice's open request to delete bert
     redirect: RepoRedirect
+    attempt: AccessAttempt  # a recent log-in failure (django-axes)
+    failure: AccessFailureLog
+    access: AccessLog
 
 
 # Levels on a repository: 0 none, 1 view, 2 write, 3 admin.
@@ -170,6 +174,14 @@ def _build() -> World:
         repo=bert, requester=users["owner"], action="delete", reason="Wrong licence."
     )
 
+    failed_login = {"user_agent": "test", "ip_address": "127.0.0.1", "username": "mallory"}
+    failed_login |= {"http_accept": "*/*", "path_info": "/login"}
+    attempt = AccessAttempt.objects.create(
+        **failed_login, get_data="", post_data="", failures_since_start=1
+    )
+    failure = AccessFailureLog.objects.create(**failed_login)
+    access = AccessLog.objects.create(**failed_login)
+
     return World(
         users=users,
         org=org,
@@ -180,6 +192,9 @@ def _build() -> World:
         cards_failed=Doi.objects.get(pk=cards_version.pk),
         request=request,
         redirect=redirect,
+        attempt=attempt,
+        failure=failure,
+        access=access,
     )
 
 
@@ -207,7 +222,7 @@ def world(django_db_setup, django_db_blocker, media):
         transaction.set_rollback(True)
 
 
-SNAPSHOT_APPS = {"accounts", "repos", "doi", "support", "auth", "django_tasks_database"}
+SNAPSHOT_APPS = {"accounts", "repos", "doi", "support", "auth", "django_tasks_database", "axes"}
 
 
 def _snapshot() -> tuple:
@@ -551,12 +566,11 @@ class AdminModel:
     # Our admins say why an action is refused (and send staff back to the list); Django's own
     # show the list again, with nothing done.
     ours: bool = True
+    deleters: tuple = ("superuser",)
 
 
 ADMIN_MODELS = {
-    "auth.group": AdminModel(
-        lambda w: Group.objects.get(name="Support staff"), True, True, ours=False
-    ),
+    "auth.group": AdminModel(lambda w: Group.objects.get(name="Support staff"), True, True),
     # No task has run through the database backend here: the pages of one that is not there.
     "django_tasks_database.dbtaskresult": AdminModel(
         lambda w: SimpleNamespace(pk=uuid.UUID(int=7)), False, False, exists=False, ours=False
@@ -572,8 +586,19 @@ ADMIN_MODELS = {
     "doi.consent": AdminModel(lambda w: w.bert_failed.consent, False, False),
     "doi.event": AdminModel(lambda w: w.bert_failed.events.first(), False, False),
     "support.supportrequest": AdminModel(lambda w: w.request, False, False),
+    # Support staff lift log-in lockouts by deleting access attempts.
+    "axes.accessattempt": AdminModel(
+        lambda w: w.attempt, False, True, deleters=("support_staff", "superuser")
+    ),
+    "axes.accesslog": AdminModel(lambda w: w.access, False, True, ours=False),
+    "axes.accessfailurelog": AdminModel(lambda w: w.failure, False, True, ours=False),
 }
-SUPPORT_STAFF_SEES = set(ADMIN_MODELS) - {"auth.group", "django_tasks_database.dbtaskresult"}
+SUPPORT_STAFF_SEES = set(ADMIN_MODELS) - {
+    "auth.group",
+    "django_tasks_database.dbtaskresult",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+}
 HANDLERS = ("support_staff", "superuser")
 
 
@@ -607,6 +632,9 @@ def _model_rows(label: str, spec: AdminModel) -> list[Row]:
     def superuser_if(offered: bool) -> Rule:
         return lambda role: OK if role == "superuser" and offered else FORBIDDEN
 
+    def deleter(role: str) -> Expect:
+        return OK if role in spec.deleters and spec.delete else FORBIDDEN
+
     change, history = seen, seen
     if not spec.exists:
         # An object that is not there: its pages send staff to the admin's index, saying so.
@@ -618,7 +646,7 @@ def _model_rows(label: str, spec: AdminModel) -> list[Row]:
         get(name + "change", _admin_url(label, "change", True), staff(change)),
         get(name + "history", _admin_url(label, "history", True), staff(history)),
         get(name + "add", _admin_url(label, "add", False), staff(superuser_if(spec.add))),
-        get(name + "delete", _admin_url(label, "delete", True), staff(superuser_if(spec.delete))),
+        get(name + "delete", _admin_url(label, "delete", True), staff(deleter)),
     ]
 
 
@@ -644,7 +672,7 @@ def _action(label: str, action: str, allowed: Rule, data=None) -> Row:
 
 def _delete_selected(label: str, spec: AdminModel) -> Row:
     def allowed(role: str) -> Expect | None:
-        if role != "superuser" or not spec.delete:
+        if role not in spec.deleters or not spec.delete:
             return None
         return done() if spec.deletes else OK  # else the page lists what protects it
 
@@ -724,6 +752,9 @@ ADMIN_ROWS: list[Row] = [
     _action("doi.doi", "discard", handlers(moved())),
     _action("support.supportrequest", "approve_selected", handlers(done()), CONFIRM),
     _action("support.supportrequest", "reject_selected", handlers(done()), CONFIRM),
+    # Logging in already cleans up expired attempts, so there is nothing left for it to do
+    # (tests/accounts/test_admin.py shows who may run it).
+    _action("axes.accessattempt", "cleanup_expired_attempts", handlers(moved())),
 ]
 
 ROWS = [*SITE_ROWS, *ADMIN_ROWS]

@@ -101,3 +101,29 @@ def test_non_staff_cannot_use_the_admin(client, owner):
     client.force_login(owner)
 
     assert client.get("/admin/accounts/user/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("who", "message"),
+    [
+        ("view_only_staff", "You do not have the permission to run “Clean up expired attempts”"),
+        ("support_staff", "Cleaned up 0 expired access attempts."),
+    ],
+)
+def test_cleaning_up_log_in_attempts_needs_the_permission_to_delete_them(
+    db, client, request, who, message
+):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        user_agent="test", http_accept="*/*", path_info="/login", username="mallory",
+        get_data="", post_data="", failures_since_start=1,
+    )  # fmt: skip
+    client.force_login(request.getfixturevalue(who))
+    response = client.post(
+        "/admin/axes/accessattempt/",
+        {"action": "cleanup_expired_attempts", "_selected_action": [attempt.pk]},
+        follow=True,
+    )
+    assert any(message in str(m) for m in response.context["messages"])
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
