@@ -687,7 +687,7 @@ CONFIRM = {"confirm": "yes", "public_reason": "Withdrawn.", "note": "Done as ask
 
 
 def _request_page(verb: str) -> list[Row]:
-    """Approve or reject one support request: GET shows the confirmation, POST does it. Staff
+    """Approve, reject or reply to one support request: GET shows the form, POST does it. Staff
     who may not are sent back to the request with a message."""
     name = f"admin:support_supportrequest_{verb}"
     url = lambda w: reverse(name, args=[w.request.pk])  # noqa: E731
@@ -745,6 +745,7 @@ ADMIN_ROWS: list[Row] = [
     *(row for label, spec in ADMIN_MODELS.items() for row in _model_rows(label, spec)),
     *_request_page("approve"),
     *_request_page("reject"),
+    *_request_page("reply"),
     *(_delete_selected(label, spec) for label, spec in ADMIN_MODELS.items()),
     _action("doi.doi", "retry_registration", handlers(done())),
     _action("doi.doi", "resend_metadata", handlers(done())),
