@@ -27,13 +27,19 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [*Doi.State.choices, ("attention", "Has an error")]
+        return [
+            *Doi.State.choices,
+            ("attention", "Has an error"),
+            ("differs", "Differs at DataCite"),
+        ]
 
     def queryset(self, request, queryset):
         if self.value() in Doi.State.values:
             return queryset.in_state(self.value())
         if self.value() == "attention":
             return queryset.live().exclude(last_error="")
+        if self.value() == "differs":
+            return queryset.differing()
         return queryset
 
 
@@ -88,6 +94,8 @@ class DoiAdmin(RefusedActionsSaySo):
                     "error_is_permanent",
                     "registered_at",
                     "last_synced_at",
+                    "remote_differences",
+                    "differs_since",
                     "discarded_at",
                 ]
             },

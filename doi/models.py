@@ -212,6 +212,14 @@ class DoiQuerySet(models.QuerySet["Doi"]):
     def discarded(self) -> DoiQuerySet:
         return self.filter(discarded_at__isnull=False)
 
+    def at_datacite(self) -> DoiQuerySet:
+        """Live DOIs DataCite holds (findable or hidden)."""
+        return self.live().exclude(remote_state=Doi.RemoteState.NONE)
+
+    def differing(self) -> DoiQuerySet:
+        """DOIs whose record at DataCite differed from the hub's at the last comparison."""
+        return self.at_datacite().exclude(remote_differences="")
+
     def in_state(self, state: str) -> DoiQuerySet:
         """The DOIs whose ``state`` is ``state``, one of ``Doi.State``."""
         return {
@@ -357,6 +365,22 @@ class Push:
     retry_after: float | None = None
 
 
+def _holds(theirs, ours) -> bool:
+    """Whether DataCite's value holds what the hub sent: DataCite adds keys of its own and
+    writes numbers as numbers, so only what was sent is compared."""
+    if isinstance(ours, dict):
+        return isinstance(theirs, dict) and all(_holds(theirs.get(k), v) for k, v in ours.items())
+    if isinstance(ours, list):
+        return (
+            isinstance(theirs, list)
+            and len(theirs) == len(ours)
+            and all(_holds(t, o) for t, o in zip(theirs, ours, strict=True))
+        )
+    if ours in (None, ""):
+        return theirs in (None, "")
+    return theirs is not None and str(theirs) == str(ours)
+
+
 def _enqueue(ids: list[int]) -> None:
     from doi.tasks import sync_doi
 
@@ -444,6 +468,13 @@ class Doi(models.Model):
     error_is_permanent = models.BooleanField(default=False)
     registered_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    remote_differences = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The attributes DataCite held differently from the hub at the last "
+        "comparison (manage.py doi_sync --compare); empty when they matched.",
+    )
+    differs_since = models.DateTimeField(null=True, blank=True)
     discarded_at = models.DateTimeField(
         null=True, blank=True, help_text="A DOI that never reached DataCite and was given up."
     )
@@ -621,6 +652,24 @@ class Doi(models.Model):
             f"{self.doi} was retried less than a minute ago; it can be retried again at {again}."
         )
 
+    def compare(self, registrar: Registrar) -> list[str]:
+        """Ask DataCite for its record and store which of the attributes the hub last sent it
+        holds differently (someone changed them in DataCite's Fabrica, or a push was lost).
+        Raises RegistrarError when DataCite cannot be asked."""
+        theirs = registrar.get(self.doi) or {}
+        differences = [
+            key
+            for key, ours in self.metadata.items()
+            if key != "doi" and not _holds(theirs.get(key), ours)
+        ]
+        self.remote_differences = ", ".join(differences)[:255]
+        if not differences:
+            self.differs_since = None
+        elif self.differs_since is None:
+            self.differs_since = timezone.now()
+        self.save(update_fields=["remote_differences", "differs_since"])
+        return differences
+
     def _make_pending(self) -> None:
         """With nothing outstanding: publish what DataCite lacks, else update what it has."""
         if not self.pending_action:
@@ -770,6 +819,7 @@ class Doi(models.Model):
         self.next_attempt_at = None
         self.registered_at = self.registered_at or now
         self.last_synced_at = now
+        self.remote_differences, self.differs_since = "", None  # DataCite has ours now
         self.save()
         Event.objects.create(
             kind=kind,

@@ -68,7 +68,7 @@ def desk(user) -> list[Pile]:
     if user.has_perm("support.view_supportrequest"):
         piles += _support_requests()
     if user.has_perm("doi.view_doi"):
-        piles += [_failed_dois(), _unconfirmed_dois()]
+        piles += [_failed_dois(), _unconfirmed_dois(), _differing_dois()]
     if user.has_perm("repos.view_repo"):
         piles.append(_locked_without_dois())
     return piles
@@ -114,13 +114,19 @@ def _dois_pile(title: str, explanation: str, dois: QuerySet[Doi], all_url: str) 
         explanation=explanation,
         count=dois.count(),
         items=[
-            Item(
-                d.doi, d.since, _change_url(d), f"{d.repo.full_name}: {d.problem or d.state_label}"
-            )
+            Item(d.doi, d.since, _change_url(d), f"{d.repo.full_name}: {_doi_detail(d)}")
             for d in shown
         ],
         all_url=all_url,
     )
+
+
+def _doi_detail(doi: Doi) -> str:
+    if doi.problem:
+        return doi.problem
+    if doi.remote_differences:
+        return f"DataCite holds different {doi.remote_differences}"
+    return doi.state_label
 
 
 def _failed_dois() -> Pile:
@@ -145,6 +151,15 @@ def _unconfirmed_dois() -> Pile:
         "Still retrying: check that DataCite is reachable and doi_sync runs from cron.",
         dois.annotate(since=F("created_at")),
         reverse("admin:doi_doi_changelist") + "?state=pending",
+    )
+
+
+def _differing_dois() -> Pile:
+    return _dois_pile(
+        "DOIs whose metadata at DataCite differs from the hub's",
+        "Found by doi_sync --compare: check the DOI, then Re-send metadata to put the hub's back.",
+        Doi.objects.differing().annotate(since=F("differs_since")),
+        reverse("admin:doi_doi_changelist") + "?state=differs",
     )
 
 

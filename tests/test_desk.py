@@ -46,7 +46,9 @@ def _mint(repo, owner, *, hours_ago: float = 0) -> Doi:
 
 def make_work(owner, staff, n: int = 1) -> dict:
     """``n`` of each kind of item, plus what must not be listed."""
-    made: dict[str, list] = {"requests": [], "failed": [], "unconfirmed": [], "locked": []}
+    made: dict[str, list] = {
+        "requests": [], "failed": [], "unconfirmed": [], "differing": [], "locked": []
+    }  # fmt: skip
     for i in range(n):
         asked = _repo(owner, f"asked-{i}")
         _mint(asked, owner)
@@ -60,6 +62,14 @@ def make_work(owner, staff, n: int = 1) -> dict:
         )
         made["failed"].append(failed)
         made["unconfirmed"].append(_mint(_repo(owner, f"stuck-{i}"), owner, hours_ago=2 + i))
+        edited = _mint(_repo(owner, f"edited-{i}"), owner)
+        Doi.objects.filter(pk=edited.pk).update(
+            remote_state="findable",
+            pending_action="",
+            remote_differences="titles",
+            differs_since=timezone.now() - timedelta(hours=5 + i),
+        )
+        made["differing"].append(edited)
         gone = _repo(owner, f"gone-{i}")
         for doi in Doi.objects.filter(repo=_mint(gone, owner).repo).order_by("-number"):
             doi.discard(actor=staff)
@@ -109,7 +119,11 @@ def test_it_lists_what_needs_doing_with_age_and_link(client, staff, work):
     locked = piles["Repositories still locked though all their DOIs were discarded"]
     assert [i.label for i in locked.items] == ["alice/gone-0"]
     assert locked.items[0].url == reverse("admin:repos_repo_change", args=[work["locked"][0].pk])
-    assert response.context["desk_total"] == 4
+    differing = piles["DOIs whose metadata at DataCite differs from the hub's"]
+    assert [i.label for i in differing.items] == [d.doi for d in work["differing"]]
+    assert differing.items[0].detail == "alice/edited-0: DataCite holds different titles"
+    assert "5\xa0hours ago" in html
+    assert response.context["desk_total"] == 5
 
 
 def test_oldest_comes_first(owner, staff):
@@ -127,8 +141,8 @@ def test_its_counts_cost_a_fixed_number_of_queries(owner, staff, django_assert_m
     make_work(UserFactory(username="dinah"), staff, n=4)
     with django_assert_max_num_queries(len(few)) as many:
         piles = desk(staff)
-    assert len(many) == len(few) == 10
-    assert sum(p.count for p in piles) == 4 * 5
+    assert len(many) == len(few) == 12
+    assert sum(p.count for p in piles) == 5 * 5
 
 
 def test_it_says_when_nothing_is_waiting(client, staff):

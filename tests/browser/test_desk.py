@@ -27,10 +27,12 @@ def test_staff_see_and_follow_each_kind_of_item(page: Page, screenshot, owner, s
 
     request, failed = made["requests"][0], made["failed"][0]
     unconfirmed, locked = made["unconfirmed"][0], made["locked"][0]
+    differing = made["differing"][0]
     followed = [
         ("Support requests: delete the repository", f"#{request.pk} Delete alice/asked-0"),
         ("DOIs whose registration or update failed for good", failed.doi),
         ("DOIs DataCite has not confirmed after an hour", unconfirmed.doi),
+        ("DOIs whose metadata at DataCite differs from the hub's", differing.doi),
         ("Repositories still locked though all their DOIs were discarded", locked.full_name),
     ]
     for pile, label in followed:

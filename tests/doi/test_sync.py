@@ -161,3 +161,50 @@ def test_every_keeps_syncing_until_stopped(datacite, settings, repo, owner, alic
     assert out.count("DOI(s) due") == 2
     stuck.refresh_from_db()
     assert stuck.state == "findable"
+
+
+# --compare: metadata that differs at DataCite --------------------------------------------------
+
+
+@pytest.fixture
+def registered(repo, mint, datacite):
+    version = mint(repo)
+    version.refresh_from_db()
+    assert version.state == "findable"
+    return version
+
+
+def test_compare_finds_nothing_when_datacite_holds_what_the_hub_sent(registered, datacite):
+    out, err = _sync("--compare")
+    assert "2 DOI(s) compared: 0 differ at DataCite, 0 could not be compared." in out
+    assert err == ""
+    assert not Doi.objects.differing().exists()
+
+
+def test_compare_notes_what_was_changed_at_datacite(registered, datacite):
+    datacite.attributes(registered.doi)["titles"] = [{"title": "Renamed in Fabrica"}]
+    datacite.attributes(registered.doi)["publicationYear"] = int(
+        registered.metadata["publicationYear"]  # DataCite writes a number: not a difference
+    )
+    out, err = _sync("--compare", "--quiet")
+    assert f"{registered.doi}: DataCite holds different titles; Re-send metadata" in err
+    assert "1 differ at DataCite" in out
+    registered.refresh_from_db()
+    assert registered.remote_differences == "titles"
+    assert registered.differs_since is not None
+    assert list(Doi.objects.differing()) == [registered]
+
+    # Re-sending the metadata puts the hub's back, and the note goes.
+    registered.resend_metadata()
+    Doi.objects.push(registered.pk)
+    registered.refresh_from_db()
+    assert registered.remote_differences == "" and registered.differs_since is None
+    assert datacite.attributes(registered.doi)["titles"] == registered.metadata["titles"]
+
+
+def test_compare_reports_a_doi_it_could_not_ask_about(registered, datacite):
+    datacite.fail("503", "503")
+    _out, err = _sync("--compare", "--quiet")
+    assert "not compared: DataCite is not working properly right now (HTTP 503)" in err
+    registered.refresh_from_db()
+    assert registered.remote_differences == ""

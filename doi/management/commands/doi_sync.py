@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from doi.models import Doi, Push
-from doi.registrars import get_registrar
+from doi.registrars import RegistrarError, get_registrar
 
 OUTCOMES = {
     Push.DONE: "confirmed by the registrar",
@@ -61,6 +61,13 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="List what would be pushed; change nothing."
         )
         parser.add_argument("--quiet", action="store_true", help="Print only failures.")
+        parser.add_argument(
+            "--compare",
+            action="store_true",
+            help="Also fetch every DOI DataCite holds and note the ones whose metadata there "
+            "differs from the hub's (listed on the admin's front page). One request per DOI: "
+            "run it daily, not every few minutes.",
+        )
 
     def handle(self, *args, every: int | None, **options) -> None:
         if every is None:
@@ -75,7 +82,37 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             return
 
-    def sync(self, *, all: bool, now: bool, dry_run: bool, quiet: bool, **options) -> None:
+    def sync(
+        self, *, all: bool, now: bool, dry_run: bool, quiet: bool, compare: bool, **options
+    ) -> None:
+        self._push(all=all, now=now, dry_run=dry_run, quiet=quiet)
+        if compare and not dry_run:
+            self._compare(quiet=quiet)
+
+    def _compare(self, *, quiet: bool) -> None:
+        registrar = get_registrar()
+        dois = Doi.objects.at_datacite().filter(pending_action="").order_by("number")
+        differing = unreachable = 0
+        for doi in dois:
+            try:
+                differences = doi.compare(registrar)
+            except RegistrarError as exc:
+                unreachable += 1
+                self.stderr.write(f"{doi.doi}: not compared: {exc.message}")
+                continue
+            if differences:
+                differing += 1
+                self.stderr.write(
+                    f"{doi.doi}: DataCite holds different {', '.join(differences)}; "
+                    "Re-send metadata in the admin puts the hub's back."
+                )
+        if not quiet or differing or unreachable:
+            self.stdout.write(
+                f"{len(dois)} DOI(s) compared: {differing} differ at DataCite, "
+                f"{unreachable} could not be compared."
+            )
+
+    def _push(self, *, all: bool, now: bool, dry_run: bool, quiet: bool) -> None:
         pending = Doi.objects.unconfirmed if now else Doi.objects.due
         due = list(pending(include_permanent=all).select_related("repo__namespace"))
         if dry_run:
