@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Upper
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -194,6 +194,15 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         return self.unconfirmed(include_permanent=include_permanent).filter(
             Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True)
         )
+
+    def with_last_retry(self) -> DoiQuerySet:
+        """Annotate so that ``doi.retry_again_at`` costs no query per row."""
+        last = (
+            Event.objects.filter(doi_id=OuterRef("pk"), kind=Event.Kind.RETRIED)
+            .order_by("-created_at")
+            .values("created_at")[:1]
+        )
+        return self.annotate(last_retried_at=Subquery(last))
 
     # One filter per Doi.State, by the rules of the ``Doi.state`` property.
 
@@ -573,6 +582,23 @@ class Doi(models.Model):
         )
 
     @property
+    def retry_again_at(self) -> datetime | None:
+        """While a retry asked for less than RETRY_INTERVAL ago holds off the next one: when
+        that may be asked for."""
+        if "last_retried_at" in self.__dict__:
+            last = self.last_retried_at
+        else:
+            last = (
+                self.events.filter(kind=Event.Kind.RETRIED)
+                .order_by("-created_at")
+                .values_list("created_at", flat=True)
+                .first()
+            )
+        if last is None or last + RETRY_INTERVAL <= timezone.now():
+            return None
+        return last + RETRY_INTERVAL
+
+    @property
     def can_retry(self) -> bool:
         """Whether a person may ask for the outstanding change to be pushed again now."""
         return self.discarded_at is None and (self.error_is_permanent or self.waiting_to_retry)
@@ -639,15 +665,9 @@ class Doi(models.Model):
         self.refresh_from_db()
 
     def _check_retry_interval(self) -> None:
-        last = (
-            self.events.filter(kind=Event.Kind.RETRIED)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        if last is None or last + RETRY_INTERVAL <= timezone.now():
+        if self.retry_again_at is None:
             return
-        again = date_format(timezone.localtime(last + RETRY_INTERVAL), "H:i:s T")
+        again = date_format(timezone.localtime(self.retry_again_at), "H:i:s T")
         raise DoiNotAllowed(
             f"{self.doi} was retried less than a minute ago; it can be retried again at {again}."
         )

@@ -56,7 +56,9 @@ class Panel:
 
     @classmethod
     def load(cls, repo: Repo) -> Panel:
-        dois = list(Doi.objects.for_repo(repo).live().with_outdated())  # newest first
+        dois = list(
+            Doi.objects.for_repo(repo).live().with_outdated().with_last_retry()
+        )  # newest first
         versions = [d for d in dois if d.kind == Doi.Kind.VERSION]
         concept = next((d for d in dois if d.kind == Doi.Kind.CONCEPT), None)
         latest = versions[0] if versions else None

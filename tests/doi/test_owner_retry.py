@@ -241,12 +241,15 @@ def test_a_stranger_cannot_retry_now(retry_now, stranger, waiting, datacite):
     assert len(datacite.requests) == puts
 
 
-def test_retry_now_can_be_pressed_once_a_minute(retry_now, owner, waiting, datacite):
+def test_retry_now_can_be_pressed_once_a_minute(client, retry_now, owner, waiting, datacite):
     datacite.fail("503")  # DataCite is still down at the first press
     retry_now(owner, waiting)
     waiting.refresh_from_db()
     assert waiting.waiting_to_retry
     puts = len(datacite.requests)
+    html = client.get(waiting.repo.url("settings")).content.decode()
+    assert "Retried a moment ago: Retry now can be pressed again at " in html
+    assert f'action="{url(waiting)}"' not in html
 
     headers = {"HX-Request": "true", "HX-Target": "doi-section"}
     html = retry_now(owner, waiting, headers=headers).content.decode()
