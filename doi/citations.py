@@ -476,7 +476,9 @@ def tag_url(doi: Doi) -> str:
 
 def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
     """What the Cite panel shows: ``shown`` (the version or the concept DOI), its citations and
-    downloads, and the switch between the two when both exist."""
+    downloads, its badge, and the switch between the two when both exist."""
+    from doi import badges  # here, not above: badges builds on this module
+
     return {
         "cite_version": version,
         "cite_concept": concept,
@@ -490,4 +492,5 @@ def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
             (fmt, f"{reverse('doi:resolve', args=[shown.doi])}?format={fmt.name}")
             for fmt in (FORMATS[n] for n in ("bibtex", "csl", "ris", "xml"))
         ],
+        "cite_badge_snippets": badges.snippets(shown),
     }

@@ -5,7 +5,8 @@ from doi import views
 app_name = "doi"
 
 urlpatterns = [
-    # Before the catch-all: a DOI always starts with "10.", so "cite/…" is never one.
+    # Before the catch-all: a DOI always starts with "10.", so "cite/…" or "badge/…" is never one.
     path("cite/<path:value>", views.cite, name="cite"),
+    path("badge/<path:value>.svg", views.badge, name="badge"),
     path("<path:value>", views.resolve, name="resolve"),
 ]

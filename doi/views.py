@@ -10,10 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.http.request import MediaType
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from doi import citations, history
+from doi import badges, citations, history
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.models import Doi
 from hubsite.http import HtmxHttpRequest
@@ -147,6 +148,26 @@ def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> Htt
         **citations.cite_context(None, None, doi),
     }
     return render(request, "doi/landing.html", context, status=status)
+
+
+# Long enough for a README shown often, short enough that a DOI becoming findable shows soon.
+BADGE_MAX_AGE = 3600
+
+
+@require_safe
+def badge(request: HttpRequest, value: str) -> HttpResponse:
+    """``/doi/badge/<doi>.svg``: the DOI's badge, served in place in any accepted form of the
+    DOI (an image URL is not followed through redirects by every README renderer)."""
+    doi = find_doi(value)
+    if doi is None:
+        raise Http404("No such DOI")
+    image = badges.Badge.of(doi)
+    response = get_conditional_response(request, etag=image.etag) or HttpResponse(
+        image.svg, content_type="image/svg+xml; charset=utf-8"
+    )
+    response["ETag"] = image.etag
+    patch_cache_control(response, public=True, max_age=BADGE_MAX_AGE)
+    return response
 
 
 @require_safe

@@ -156,3 +156,34 @@ def test_an_unknown_doi_has_a_friendly_page(page: Page, screenshot, db):
     page.goto("/doi/10.5072/hub/9999")
     expect(page.get_by_role("heading", name="DOI not found")).to_be_visible()
     shoot(page, screenshot, "doi-cite-08-not-found")
+
+
+def test_a_reader_copies_the_badge_snippets(page: Page, screenshot, dois, settings):
+    repo, _, _, latest = dois
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(repo.get_absolute_url())
+    page.get_by_text("Cite", exact=True).click()
+    panel = page.locator("#cite-panel")
+
+    # The preview is the site's own SVG, allowed by the Content-Security-Policy and drawn.
+    preview = panel.get_by_role(
+        "img", name=f"DOI {latest.doi}"
+    )  # the only image: snippets are text
+    expect(preview).to_be_visible()
+    assert preview.evaluate("img => img.complete && img.naturalWidth") > 0
+
+    image = f"{settings.SITE_URL}/doi/badge/{latest.doi}.svg"
+    expected = {
+        "Markdown": f"[![DOI {latest.doi}]({image})](https://doi.org/{latest.doi})",
+        "reStructuredText": f".. image:: {image}\n   :alt: DOI {latest.doi}",
+        "HTML": f'<a href="https://doi.org/{latest.doi}"><img src="{image}"',
+    }
+    for label, start in expected.items():
+        button = panel.get_by_role("button", name=f"Copy badge as {label}")
+        button.click()
+        expect(button.locator("xpath=following-sibling::*[@role='status']")).to_have_text("Copied")
+        assert page.evaluate("navigator.clipboard.readText()").startswith(start)
+    shoot(page, screenshot, "doi-cite-09-badge")
+    page.set_viewport_size({"width": 375, "height": 800})
+    panel.get_by_role("heading", name="Badge").scroll_into_view_if_needed()
+    shoot(page, screenshot, "doi-cite-10-badge-narrow")
