@@ -41,7 +41,7 @@ def hub(owner, org, writer, staff, settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     model = RepoFactory(namespace=owner.namespace, name="sentiment-model")
     commit_files(model, owner, {"README.md": CARD, "config.json": '{"layers": 2}'})
-    _reserve(model, owner)
+    first = _reserve(model, owner)
     commit_files(model, owner, {"weights.bin": b"\x00\x01"}, message="Retrain")
     _reserve(model, owner)
     broken = RepoFactory(namespace=owner.namespace, name="broken-model")
@@ -65,7 +65,13 @@ def hub(owner, org, writer, staff, settings):
         gone.remove(reason="Withdrawn at the owner's request.")
     SupportRequest.file(repo=model, requester=owner, action="delete", reason="Wrong licence.")
     UserFactory(username="mallory", full_name="Mallory Stranger")
-    return {"model": model, "secret": secret, "gone_doi": gone_doi, "fresh": fresh}
+    return {
+        "model": model,
+        "secret": secret,
+        "gone_doi": gone_doi,
+        "fresh": fresh,
+        "old_revision": model.url("tree", first.revision_oid),
+    }
 
 
 def _report(role: str, pages: list[str], found) -> None:
@@ -90,9 +96,10 @@ def _check(role: str, pages: list[str], found) -> None:
 
 def test_every_page_a_visitor_reaches(page: Page, live_server, hub):
     prepare(page.context)
-    start = ["/", "/join", "/login", hub["model"].get_absolute_url(), f"/doi/{hub['gone_doi']}"]
-    pages, found = crawl(page, live_server.url, start)
-    assert "/join" in pages and "/doi/" + hub["gone_doi"].doi in pages
+    old = hub["old_revision"]  # first, so that it stands for the repository's tree pages
+    start = [old, "/", "/join", "/login", hub["model"].get_absolute_url()]
+    pages, found = crawl(page, live_server.url, [*start, f"/doi/{hub['gone_doi']}"])
+    assert "/join" in pages and "/doi/" + hub["gone_doi"].doi in pages and old in pages
     _check("visitor", pages, found)
 
 
