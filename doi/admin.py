@@ -191,7 +191,7 @@ class DoiAdmin(RefusedActionsSaySo):
         # A table of its own rather than a read-only inline: Django's tabular inline leaves
         # its first column without a header (axe: td-has-header, critical).
         events = doi.events.select_related("actor")
-        return render_to_string("admin/doi/doi/_events.html", {"events": events})
+        return render_to_string("admin/includes/_events.html", {"events": events})
 
     @admin.display(description="DataCite attributes")
     def metadata_display(self, doi: Doi) -> str:

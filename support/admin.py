@@ -189,7 +189,7 @@ class SupportRequestAdmin(RefusedActionsSaySo):
     @admin.display(description="Since the request was opened")
     def audit_trail(self, obj: SupportRequest) -> str:
         return render_to_string(
-            "admin/support/supportrequest/_events.html", {"events": obj.history()}
+            "admin/includes/_events.html", {"events": obj.history(), "with_doi": True}
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
