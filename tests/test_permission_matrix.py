@@ -450,6 +450,7 @@ SITE_ROWS: list[Row] = [
         "doi:resolve", lambda w: reverse("doi:resolve", args=[w.bert_failed.doi]), everyone(moved())
     ),
     get("doi:cite", lambda w: reverse("doi:cite", args=[w.bert_failed.doi]), everyone(moved())),
+    get("doi:badge", lambda w: reverse("doi:badge", args=[w.bert_failed.doi]), everyone(OK)),
     # Accounts: signed-in visitors are sent on from joining and logging in.
     get("accounts:join", to("accounts:join"), logged_in(moved(), anonymous=OK)),
     post(
@@ -547,6 +548,7 @@ GET_ONLY = {
     "doi-owner:dataset-section",
     "doi:resolve",
     "doi:cite",
+    "doi:badge",
     "support:index",
     "support:detail",
 }
