@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth.hashers import make_password
 
 from accounts.models import Membership, Namespace, Organization, User
+from doi.models import Doi
 from repos.models import Repo, RepoType
 
 PASSWORD = "correct horse battery staple"
@@ -68,4 +69,15 @@ def commit_files(
         author=author,
         message=message,
         add={p: c.encode() if isinstance(c, str) else c for p, c in files.items()},
+    )
+
+
+def mint_doi(repo: Repo, user: User, creators: list[dict] | None = None):
+    """Mint a DOI for ``repo``'s current revision as ``user``, through the owner's own path."""
+    return Doi.objects.mint(
+        repo=repo,
+        user=user,
+        creators=creators or [{"type": "Personal", "name": "Alice Liddell"}],
+        consent_text="I acknowledge …",
+        consent_version="test",
     )

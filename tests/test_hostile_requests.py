@@ -10,8 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.urls import reverse
 
-from doi.models import Doi
-from tests.factories import RepoFactory, commit_files
+from tests.factories import RepoFactory, commit_files, mint_doi
 
 LONG = "x" * 10_001
 
@@ -46,13 +45,7 @@ def urls(owner, django_capture_on_commit_callbacks) -> list[str]:
     repo = RepoFactory(namespace=owner.namespace, name="bert")
     revision = commit_files(repo, owner, {"README.md": "# Bert\n", "config.json": "{}"})
     with django_capture_on_commit_callbacks(execute=True):
-        doi = Doi.objects.mint(
-            repo=repo,
-            user=owner,
-            creators=[{"type": "Personal", "name": "Alice Liddell"}],
-            consent_text="I acknowledge …",
-            consent_version="test",
-        )
+        doi = mint_doi(repo, owner)
     return [
         "/",
         "/models",

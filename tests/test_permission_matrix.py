@@ -38,7 +38,7 @@ from accounts.models import Organization
 from doi.models import Doi
 from repos.models import RepoRedirect, RepoType
 from support.models import SupportRequest
-from tests.factories import PASSWORD, RepoFactory, UserFactory, commit_files
+from tests.factories import PASSWORD, RepoFactory, UserFactory, commit_files, mint_doi
 
 ROLES = (
     "anonymous",
@@ -117,13 +117,7 @@ def level(role: str, target: str) -> int:
 
 
 def _mint(repo, user) -> Doi:
-    return Doi.objects.mint(
-        repo=repo,
-        user=user,
-        creators=[{"type": "Personal", "name": user.full_name}],
-        consent_text="I acknowledge …",
-        consent_version="test",
-    )
+    return mint_doi(repo, user, [{"type": "Personal", "name": user.full_name}])
 
 
 def _build() -> World:

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from doi.models import Consent, Doi, Event
 from repos.models import RepoRedirect, lock_override
 from support.models import SupportRequest
-from tests.factories import RepoFactory, UserFactory, commit_files
+from tests.factories import RepoFactory, UserFactory, commit_files, mint_doi
 from tests.pages import log_in, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -77,13 +77,7 @@ def site(owner, org, staff, settings):
     secret = RepoFactory(namespace=org.namespace, name="secret")
     commit_files(secret, owner, {"README.md": CARD})
     for repo in (bert, secret):
-        Doi.objects.mint(
-            repo=repo,
-            user=owner,
-            creators=[{"type": "Personal", "name": "Alice Liddell"}],
-            consent_text="I acknowledge …",
-            consent_version="test",
-        )
+        mint_doi(repo, owner)
     with lock_override(actor=staff, reason="test: made private by staff"):
         secret.set_private(True)
         secret.move(namespace=secret.namespace, name="hidden")  # leaves a redirect behind

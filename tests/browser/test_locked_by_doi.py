@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from doi.models import Doi
 from repos.models import Repo
 from support.models import SupportRequest
-from tests.factories import PASSWORD, RepoFactory, commit_files
+from tests.factories import PASSWORD, RepoFactory, commit_files, mint_doi
 from tests.pages import WIDE, log_in, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,13 +24,7 @@ def bert(owner, settings):
     settings.DOI_SUFFIX_PATTERN = "hub/{number:04d}"
     repo = RepoFactory(namespace=owner.namespace, name="bert")
     commit_files(repo, owner, {"README.md": CARD})
-    Doi.objects.mint(
-        repo=repo,
-        user=owner,
-        creators=[{"type": "Personal", "name": "Alice Liddell"}],
-        consent_text="I acknowledge …",
-        consent_version="test",
-    )
+    mint_doi(repo, owner)
     return repo
 
 

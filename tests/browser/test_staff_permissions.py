@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from doi.models import Doi
 from repos.models import Repo
 from support.models import SupportRequest
-from tests.factories import PASSWORD, RepoFactory, commit_files
+from tests.factories import PASSWORD, RepoFactory, commit_files, mint_doi
 from tests.pages import WIDE, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,13 +19,7 @@ def bert(owner, settings):
     settings.DOI_REGISTRAR = "local"
     repo = RepoFactory(namespace=owner.namespace, name="bert")
     commit_files(repo, owner, {"README.md": "# Bert\n"})
-    Doi.objects.mint(
-        repo=repo,
-        user=owner,
-        creators=[{"type": "Personal", "name": "Alice Liddell"}],
-        consent_text="I acknowledge …",
-        consent_version="test",
-    )
+    mint_doi(repo, owner)
     return repo
 
 

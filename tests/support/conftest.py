@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import RepoFactory, commit_files
+from tests.factories import RepoFactory, commit_files, mint_doi
 
 CARD = "---\nlicense: apache-2.0\ntags: [nlp]\n---\n# Bert\n\nA small model.\n"
 
@@ -31,17 +31,10 @@ def repo(owner):
 @pytest.fixture
 def mint(owner, django_capture_on_commit_callbacks):
     """Give the repository's head a DOI as ``owner`` and run the queued registration."""
-    from doi.models import Doi
 
     def run(repo, user=None):
         with django_capture_on_commit_callbacks(execute=True):
-            doi = Doi.objects.mint(
-                repo=repo,
-                user=user or owner,
-                creators=[{"type": "Personal", "name": "Alice Liddell"}],
-                consent_text="I acknowledge …",
-                consent_version="test",
-            )
+            doi = mint_doi(repo, user or owner)
         return doi
 
     return run

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from doi.models import Doi, DoiNotAllowed
+from doi.models import DoiNotAllowed
 from repos.models import Repo, RepoLocked
+from tests.factories import mint_doi
 
 NO_WORKER = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
 
@@ -16,13 +17,7 @@ def _holders(repo):
 
 
 def _reserve(repo, owner):
-    return Doi.objects.mint(
-        repo=repo,
-        user=owner,
-        creators=[{"type": "Personal", "name": "Alice Liddell"}],
-        consent_text="I acknowledge …",
-        consent_version="test",
-    )
+    return mint_doi(repo, owner)
 
 
 @pytest.mark.smoke
