@@ -183,7 +183,7 @@ class SupportRequestAdmin(RefusedActionsSaySo):
     def doi_states(self, obj: SupportRequest) -> str:
         return render_to_string(
             "admin/support/supportrequest/_dois.html",
-            {"dois": obj.dois(), "effect": obj.doi_effect},
+            {"dois": obj.dois()},
         )
 
     @admin.display(description="Since the request was opened")
