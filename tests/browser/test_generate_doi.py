@@ -54,6 +54,9 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     # A second author, first with a mistyped ORCID iD: the preview says what is wrong.
     page.get_by_role("button", name="Add author").click()
     second = page.locator(".author-row").nth(1)
+    # htmx focuses the new row's [autofocus] field when the swap settles: typing before that
+    # would land in the wrong field.
+    expect(second.get_by_label("Full name")).to_be_focused()
     second.get_by_label("Full name").fill("Jane Doe")
     second.get_by_label("ORCID iD").fill("0000-0002-1825-0098")
     second.get_by_label("Affiliation").fill("Example University")
