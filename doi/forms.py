@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from doi.metadata import clean_creator
+from doi.metadata import DESCRIPTION_MAX_LENGTH, clean_creator, clean_record
 
 # What the owner agrees to, shown on the form and stored with each DOI (Consent.text and
 # text_version). Change the words only together with the version, so every stored consent names
@@ -109,6 +109,91 @@ CreatorFormSet = forms.formset_factory(
 AUTHORS_PREFIX = "authors"
 
 
+class DoiRecordForm(forms.Form):
+    """The fields of a DOI's record beside its authors, as the owner sets them at generation
+    and in Edit metadata. Each field's cleaned value is stored in ``Doi.record`` under the
+    field's name (``doi.metadata.RECORD_FIELDS`` cleans it, ``record_attributes`` sends it).
+
+    ``initial`` is the record as it stands; a request that leaves a field out keeps that."""
+
+    description = forms.CharField(
+        label="Description",
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The abstract shown with the DOI and in citations. Taken from the model card; "
+        "change it here if you like.",
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, initial: dict | None = None) -> None:
+        if data is not None and initial:
+            data = data.copy()
+            for name, value in initial.items():
+                if name in self.base_fields and name not in data:
+                    data[name] = value
+        super().__init__(data, initial=initial)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            return clean_record(data)
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+            return data
+
+    @property
+    def record(self) -> dict:
+        """The fields as ``Doi.record`` stores them (valid forms only)."""
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+class RecordForms:
+    """The whole record form of Generate DOI and Edit metadata: the authors' formset and the
+    ``DoiRecordForm``, validated and reported together."""
+
+    def __init__(self, data: QueryDict | None, *, rows: list[dict], record: dict) -> None:
+        """Bound to ``data`` when given; else showing ``rows`` and ``record``."""
+        if data is None:
+            self.authors = CreatorFormSet(initial=rows, prefix=AUTHORS_PREFIX)
+            self.record_form = DoiRecordForm(initial=record)
+        else:
+            self.authors = CreatorFormSet(data, prefix=AUTHORS_PREFIX)
+            self.record_form = DoiRecordForm(data, initial=record)
+
+    @classmethod
+    def checked(cls, rows: list[dict], record: dict) -> RecordForms:
+        """``rows`` and ``record`` bound as a browser would submit them, to validate them."""
+        data = QueryDict(mutable=True)
+        data.update(rows_as_data(rows))
+        return cls(data, rows=rows, record=record)
+
+    @property
+    def is_bound(self) -> bool:
+        return self.authors.is_bound
+
+    def is_valid(self) -> bool:
+        return all([self.authors.is_valid(), self.record_form.is_valid()])
+
+    @property
+    def creators(self) -> list[dict]:
+        return self.authors.creators
+
+    @property
+    def record(self) -> dict:
+        return self.record_form.record
+
+    def problems(self) -> list[str]:
+        """Every error, one sentence each, naming the author row or the field it is about."""
+        found = self.authors.problems() if self.authors.is_bound else []
+        for name, errors in self.record_form.errors.items():
+            label = self.record_form.fields[name].label if name in self.record_form.fields else ""
+            found += [f"{label}: {e}" if label else str(e) for e in errors]
+        return found
+
+
 class AcknowledgeForm(forms.Form):
     acknowledge = forms.BooleanField(
         label=ACKNOWLEDGEMENT_LABEL,
@@ -126,6 +211,11 @@ def rows_as_data(rows: list[dict]) -> dict[str, str]:
         for f in CREATOR_FIELDS:
             data[f"{AUTHORS_PREFIX}-{i}-{f}"] = row.get(f) or ("Personal" if f == "type" else "")
     return data
+
+
+def submitted_record(data: QueryDict, record: dict) -> dict:
+    """The record fields as submitted, without validating them; those left out as in ``record``."""
+    return {name: data.get(name, value) for name, value in record.items()}
 
 
 def _row_number(text: str) -> int | None:

@@ -1,8 +1,13 @@
 """DataCite kernel-4 metadata for the hub's DOIs: built from the repository, its card and the
-authors the owner confirmed, and validated against the schema before anything is sent.
+owner's record (the authors and the fields they confirmed), and validated against the schema
+before anything is sent.
 
 The builder works on unsaved ``Doi`` objects too, so the acknowledgement form can preview exactly
 what ``Doi.objects.mint`` will send.
+
+The owner's record of a DOI is what they set at generation and later in Edit metadata: the authors
+(``Doi.creators``) and the fields in ``Doi.record``, each turned into attributes by
+``record_attributes``. Every build starts from them, so a push never undoes an owner's edit.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ SCHEMA_VERSION = "http://datacite.org/schema/kernel-4"
 DOI_PATTERN = re.compile(r"^10\.\d{4,5}/[-._;()/:a-zA-Z0-9*~$=]+$")
 ORCID_URI = "https://orcid.org/"
 ABSTRACT_MAX_LENGTH = 1000
+DESCRIPTION_MAX_LENGTH = 5000
 NAME_MAX_LENGTH = 200
 
 RESOURCE_TYPES = {
@@ -227,6 +233,70 @@ def creator_attributes(creator: dict) -> dict:
     return out
 
 
+# The owner's record ------------------------------------------------------------------------
+
+
+def clean_description(value) -> str:
+    """The description as the owner wrote it, without surrounding blanks; its line breaks kept.
+    Raises ``ValidationError`` for characters a citation cannot carry."""
+    text = "\n".join(line.rstrip() for line in str(value or "").strip().splitlines())
+    refused = next((c for c in text if c not in "\n\t" and _refused_in_names(c)), None)
+    if refused is not None:
+        raise ValidationError(f"Remove the invisible character {_describe(refused)}.")
+    if len(text) > DESCRIPTION_MAX_LENGTH:
+        raise ValidationError(f"Use at most {DESCRIPTION_MAX_LENGTH} characters.")
+    return text
+
+
+# Each record field's cleaner, by the name it has in ``Doi.record`` and in the forms.
+RECORD_FIELDS = {"description": clean_description}
+
+
+def clean_record(record: dict) -> dict:
+    """The owner's record fields, cleaned; raises ``ValidationError`` keyed by field name."""
+    unknown = set(record) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This is not a field of a DOI's record." for name in unknown})
+    out = {}
+    for name, value in record.items():
+        try:
+            out[name] = RECORD_FIELDS[name](value)
+        except ValidationError as exc:
+            raise ValidationError({name: exc.messages}) from None
+    return out
+
+
+def record_attributes(record: dict) -> dict:
+    """The DataCite attributes the owner's record fields (``Doi.record``) give. A field the
+    record does not have leaves the attribute to the card; one set empty sends it empty."""
+    out: dict = {}
+    if "description" in record:
+        text = record["description"]
+        out["descriptions"] = [{"description": text, "descriptionType": "Abstract"}] if text else []
+    return out
+
+
+def record_defaults(doi: Doi) -> dict:
+    """The record fields as they stand for ``doi`` (saved or not): what the owner set, else what
+    the card gives. The forms start from these."""
+    source = doi
+    if doi.kind == "concept":
+        versions = _live_versions(doi)
+        source = versions[-1] if versions else doi
+    descriptions = _content(source).get("descriptions", [])
+    defaults = {"description": descriptions[0]["description"] if descriptions else ""}
+    return defaults | _own_record(doi)
+
+
+def _own_record(doi: Doi) -> dict:
+    """The record fields the owner set: a concept DOI's follow its latest version's, unless the
+    concept's own were edited."""
+    if doi.kind != "concept":
+        return dict(doi.record)
+    versions = _live_versions(doi)
+    return (versions[-1].record if versions else {}) | doi.record
+
+
 # The attributes ----------------------------------------------------------------------------
 
 
@@ -252,7 +322,8 @@ def build_attributes(doi: Doi) -> dict:
     versions = _live_versions(doi)
     if doi.kind == "concept":
         source = versions[-1] if versions else None
-        creators = source.creators if source else []
+        # A concept DOI's authors are its latest version's, unless the owner edited its own.
+        creators = doi.creators or (source.creators if source else [])
         related = [_relation(v.doi, "HasVersion") for v in versions]
     else:
         source = doi
@@ -267,7 +338,7 @@ def build_attributes(doi: Doi) -> dict:
         if newer:
             related.append(_relation(newer[0].doi, "IsPreviousVersionOf"))
     creator_list = [creator_attributes(c) for c in creators]
-    if source is None and doi.metadata.get("creators"):
+    if source is None and not creator_list and doi.metadata.get("creators"):
         # A concept whose versions were all discarded keeps what it was registered with.
         creator_list = doi.metadata["creators"]
     if not creator_list:
@@ -295,13 +366,19 @@ def build_attributes(doi: Doi) -> dict:
         "url": landing_url(doi.doi),
         "schemaVersion": SCHEMA_VERSION,
     }
+    attributes |= record_attributes(_own_record(doi))
     return attributes
 
 
 def _live_versions(doi: Doi) -> list[Doi]:
     """The repository's live version DOIs, oldest first, with ``doi`` itself in its place."""
     model = type(doi)
-    others = model.objects.live().versions().filter(repo_id=doi.repo_id).only("doi", "number")
+    others = (
+        model.objects.live()
+        .versions()
+        .filter(repo_id=doi.repo_id)
+        .only("doi", "number", "creators", "record", "revision", "revision_oid")
+    )
     if doi.pk:
         others = others.exclude(pk=doi.pk)
     versions = list(others.order_by("number"))

@@ -14,7 +14,14 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from doi.metadata import DoiMetadataError, build_attributes, clean_creator, validate_attributes
+from doi.metadata import (
+    DoiMetadataError,
+    build_attributes,
+    clean_creator,
+    clean_record,
+    record_defaults,
+    validate_attributes,
+)
 from doi.registrars import Registrar, RegistrarError, get_registrar
 from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, RepoLock, Revision
@@ -152,6 +159,14 @@ def _clean_creators(creators: list[dict]) -> list[dict]:
     return cleaned
 
 
+def _clean_record(record: dict | None) -> dict:
+    try:
+        return clean_record(record or {})
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DoiMetadataError(field, f"{field.capitalize()}: {' '.join(messages)}") from None
+
+
 class DoiQuerySet(models.QuerySet["Doi"]):
     def live(self) -> DoiQuerySet:
         """DOIs that were not discarded (a discarded one never reached DataCite)."""
@@ -239,17 +254,26 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             Doi.State.DISCARDED: self.discarded,
         }[state]()
 
-    def preview(self, *, repo: Repo, user, creators: list[dict]) -> dict:
+    def preview(
+        self, *, repo: Repo, user, creators: list[dict], record: dict | None = None
+    ) -> dict:
         """The attributes ``mint`` would send for the repository's current revision.
 
         Allocates nothing: the DOI shown is the next likely name. Raises like ``mint``."""
         head = _check_can_mint(repo, user)
         _check_quota(repo, user)
         cleaned = _clean_creators(creators)
-        *_, version = self._drafts(repo, head, user, cleaned, numbers=DoiCounter.upcoming())
+        numbers = DoiCounter.upcoming()
+        record = _clean_record(record)
+        *_, version = self._drafts(repo, head, user, cleaned, record, numbers=numbers)
         attributes = build_attributes(version)
         validate_attributes(attributes)
         return attributes
+
+    def new_record(self, repo: Repo) -> dict:
+        """The record fields a DOI of the repository's current revision starts with: what its
+        card gives (for the form behind Generate DOI)."""
+        return record_defaults(Doi(repo=repo, revision=repo.head, kind=Doi.Kind.VERSION))
 
     def mint(
         self,
@@ -259,13 +283,16 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         creators: list[dict],
         consent_text: str,
         consent_version: str,
+        record: dict | None = None,
     ) -> Doi:
         """Create the version DOI for the repository's current revision (and the concept DOI
-        the first time), record the consent, and queue the registration at DataCite.
+        the first time) with the owner's record (``creators``, and ``record`` for the other
+        fields, as in ``Doi.record``), record the consent, and queue the registration.
 
         Everything is checked under a lock on the repository row, so simultaneous requests
         produce one DOI. Raises DoiNotAllowed or DoiMetadataError; then nothing is created."""
         cleaned = _clean_creators(creators)
+        record = _clean_record(record)
         with transaction.atomic():
             # NO KEY: a push inserting an Event that references the repository must not wait
             # for this lock while this transaction waits for that push (a deadlock).
@@ -273,7 +300,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             head = _check_can_mint(repo, user)
             _check_quota(repo, user)
             earlier = list(self.live().versions().filter(repo=repo).order_by("number"))
-            new = self._drafts(repo, head, user, cleaned, numbers=DoiCounter.allocations())
+            numbers = DoiCounter.allocations()
+            new = self._drafts(repo, head, user, cleaned, record, numbers=numbers)
             _save_and_link(new, earlier)
             for doi in new:
                 doi._store_metadata()
@@ -292,6 +320,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         head: Revision,
         user,
         creators: list[dict],
+        record: dict,
         *,
         numbers: Iterator[tuple[int, str]],
     ) -> list[Doi]:
@@ -321,6 +350,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             revision_oid=head.oid,
             concept=concept,
             creators=creators,
+            record=record,
             **fields,
         )
         return [*drafts, version]
@@ -460,7 +490,19 @@ class Doi(models.Model):
     concept = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="versions"
     )
-    creators = models.JSONField(default=list, blank=True)
+    # The owner's record (see doi.metadata): the authors, and the other fields they set.
+    creators = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The authors the owner confirmed; a concept DOI without its own has its "
+        "latest version's.",
+    )
+    record = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The other fields the owner set (e.g. description); each one present replaces "
+        "what the model card gives.",
+    )
     metadata = models.JSONField(
         default=dict, blank=True, help_text="The DataCite attributes last built for this DOI."
     )

@@ -16,17 +16,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 from doi.forms import (
-    AUTHORS_PREFIX,
     CONSENT_POINTS,
     CONSENT_TEXT,
     CONSENT_VERSION,
     PERSONAL,
     AcknowledgeForm,
-    CreatorFormSet,
+    RecordForms,
     author_rows,
     edit_author_rows,
     focus_after,
-    rows_as_data,
+    submitted_record,
 )
 from doi.metadata import DoiMetadataError
 from doi.models import Doi, DoiNotAllowed
@@ -37,6 +36,7 @@ from repos.pages import header_context, repo_admin_view
 
 SECTION_TEMPLATE = "doi/owner/_section.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
+PREVIEW_TEMPLATE = "doi/owner/_preview.html"
 LOCKED_NOTE = (
     "Deleting, renaming or moving this repository, or changing its visibility, now needs a "
     "support request."
@@ -153,29 +153,31 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
     if not panel.can_generate:
         # Also where a second click on Generate DOI lands once the first one went through.
         return _back_to_section(request, repo, notice=_explanation(panel))
+    record = Doi.objects.new_record(repo)
     if request.method == "GET":
-        return _render_form(request, panel, rows=_default_rows(request.user))
+        forms = RecordForms(None, rows=_default_rows(request.user), record=record)
+        return _render_form(request, panel, forms)
     action = request.POST.get("action", "generate")
     acknowledged = bool(request.POST.get("acknowledge"))
     if action not in ("generate", "preview"):
         # A row button (add, remove, move): the form again, with the rows edited.
-        organization = _organization_name(repo)
-        rows = edit_author_rows(author_rows(request.POST), action, organization=organization)
-        focus = focus_after(action, rows)
-        return _render_form(request, panel, rows=rows, acknowledged=acknowledged, focus=focus)
-    formset = CreatorFormSet(request.POST, prefix=AUTHORS_PREFIX)
+        rows, focus = _edit_rows(request, repo, action)
+        forms = RecordForms(None, rows=rows, record=submitted_record(request.POST, record))
+        return _render_form(request, panel, forms, acknowledged=acknowledged, focus=focus)
+    forms = RecordForms(request.POST, rows=[], record=record)
     ack = AcknowledgeForm(request.POST) if action == "generate" else None
-    if action == "generate" and formset.is_valid() and ack.is_valid():
+    if action == "generate" and forms.is_valid() and ack.is_valid():
         try:
             doi = Doi.objects.mint(
                 repo=repo,
                 user=request.user,
-                creators=formset.creators,
+                creators=forms.creators,
+                record=forms.record,
                 consent_text=CONSENT_TEXT,
                 consent_version=CONSENT_VERSION,
             )
         except (DoiNotAllowed, DoiMetadataError) as exc:
-            return _render_form(request, panel, formset=formset, ack=ack, error=exc.message)
+            return _render_form(request, panel, forms, ack=ack, error=exc.message)
         doi.refresh_from_db()  # the registration may have run already, after the commit
         notice = _state_notice(doi, "is reserved; its registration is under way")
         messages.info(request, f"{notice} {LOCKED_NOTE}")
@@ -184,7 +186,14 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
         if request.htmx:  # (no #fragment: the browser would only scroll, not reload)
             return HttpResponseClientRedirect(repo.url("settings"))
         return HttpResponseRedirect(repo.url("settings") + "#doi-section")
-    return _render_form(request, panel, formset=formset, ack=ack, acknowledged=acknowledged)
+    return _render_form(request, panel, forms, ack=ack, acknowledged=acknowledged)
+
+
+def _edit_rows(request: HttpRequest, repo: Repo, action: str) -> tuple[list[dict], str]:
+    """The author rows with a row button's ``action`` applied, and the element to focus."""
+    organization = _organization_name(repo)
+    rows = edit_author_rows(author_rows(request.POST), action, organization=organization)
+    return rows, focus_after(action, rows)
 
 
 def _explanation(panel: Panel) -> str:
@@ -223,56 +232,78 @@ def _organization_name(repo: Repo) -> str:
 def _render_form(
     request: HtmxHttpRequest,
     panel: Panel,
+    forms: RecordForms,
     *,
-    rows: list[dict] | None = None,
-    formset=None,
     ack: AcknowledgeForm | None = None,
     acknowledged: bool = False,
     error: str = "",
     focus: str = "",
 ) -> HttpResponse:
     """The acknowledgement form: a whole page, the section (htmx), or just the preview (htmx,
-    when an author field changed)."""
+    when a field changed)."""
     repo = panel.repo
-    if formset is None:
-        formset = CreatorFormSet(initial=rows, prefix=AUTHORS_PREFIX)
-        checked = CreatorFormSet(rows_as_data(rows or []), prefix=AUTHORS_PREFIX)
-        for form in formset:
-            if focus == form["name"].auto_id:
-                form.fields["name"].widget.attrs["autofocus"] = True
-    else:
-        checked = formset
-    context = {
+
+    def preview(checked: RecordForms) -> dict:
+        return Doi.objects.preview(
+            repo=repo, user=request.user, creators=checked.creators, record=checked.record
+        )
+
+    context = _record_form_context(repo, forms, preview, focus=focus) | {
         "repo": repo,
         "panel": panel,
-        "formset": formset,
         "ack": ack or AcknowledgeForm(initial={"acknowledge": acknowledged}),
         "error": error,
-        "focus": focus,
         "consent_points": CONSENT_POINTS,
-        "preview": _preview(request, repo, checked),
-        "organization": _organization_name(repo),
         "missing_full_name": not request.user.full_name.strip(),
         "sandbox": sandbox_note(),
         "settings_url": repo.url("settings"),
         "section_url": repo.url("doi-owner:section"),
-        "generate_url": repo.url("doi-owner:generate"),
+        "form_url": repo.url("doi-owner:generate"),
+        "next_name": True,
     }
+    return _render_page(request, repo, FORM_TEMPLATE, context)
+
+
+def _render_page(
+    request: HtmxHttpRequest, repo: Repo, template: str, context: dict
+) -> HttpResponse:
+    """A record form's page: whole, its section (htmx), or just the preview (htmx, when a
+    field changed)."""
     if request.htmx and request.htmx.target == "doi-preview":
-        return render(request, f"{FORM_TEMPLATE}#preview", context)
+        return render(request, PREVIEW_TEMPLATE, context)
     if request.htmx:
-        return render(request, f"{FORM_TEMPLATE}#form-section", context)
+        return render(request, f"{template}#form-section", context)
     header = header_context(request, repo, repo.head, "settings")
-    return render(request, FORM_TEMPLATE, context | header)
+    return render(request, template, context | header)
 
 
-def _preview(request: HttpRequest, repo: Repo, formset) -> dict:
-    """What would be sent to DataCite for these authors, or why it cannot be shown yet."""
-    if not formset.is_valid():
-        return {"problems": formset.problems()}
+def _record_form_context(repo: Repo, forms: RecordForms, build, *, focus: str) -> dict:
+    """What the record form's partials (doi/owner/_record_fields.html, _preview.html) need:
+    the forms, and the preview of what ``build(checked_forms)`` would send."""
+    if forms.is_bound:
+        checked = forms
+    else:
+        checked = RecordForms.checked(forms.authors.initial or [], forms.record_form.initial)
+        for form in forms.authors:
+            if focus == form["name"].auto_id:
+                form.fields["name"].widget.attrs["autofocus"] = True
+    return {
+        "forms": forms,
+        "formset": forms.authors,
+        "record_form": forms.record_form,
+        "focus": focus,
+        "preview": _preview(checked, build),
+        "organization": _organization_name(repo),
+    }
+
+
+def _preview(checked: RecordForms, build) -> dict:
+    """What ``build(checked)`` says would be sent to DataCite, or why it cannot be shown yet."""
+    if not checked.is_valid():
+        return {"problems": checked.problems()}
     try:
-        attributes = Doi.objects.preview(repo=repo, user=request.user, creators=formset.creators)
-    except DoiNotAllowed as exc:  # nothing about the authors: e.g. the daily quota is used up
+        attributes = build(checked)
+    except DoiNotAllowed as exc:  # nothing about the record: e.g. the daily quota is used up
         return {"refused": exc.message}
     except DoiMetadataError as exc:
         return {"problems": [exc.message]}
@@ -290,6 +321,7 @@ def summarize(attributes: dict) -> list[tuple[str, object]]:
     titles = attributes.get("titles") or []
     rights = attributes.get("rightsList") or []
     subjects = attributes.get("subjects") or []
+    descriptions = attributes.get("descriptions") or []
     return [
         ("DOI", attributes.get("doi", "")),
         ("Title", titles[0].get("title", "") if titles else ""),
@@ -303,6 +335,7 @@ def summarize(attributes: dict) -> list[tuple[str, object]]:
         ),
         ("Version", attributes.get("version", "")),
         ("URL", attributes.get("url", "")),
+        ("Description", descriptions[0].get("description", "") if descriptions else ""),
         ("Licence", ", ".join(r.get("rights", "") for r in rights) or "None given in the card"),
         ("Subjects", ", ".join(s.get("subject", "") for s in subjects)),
     ]

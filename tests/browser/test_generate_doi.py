@@ -196,7 +196,7 @@ def test_past_the_daily_quota_the_form_says_when_to_try_again(
     preview = page.locator("#doi-preview")
     expect(preview).to_contain_text("This repository got 1 DOI in the last 24 hours")
     expect(preview).to_contain_text(re.compile(r"next one after \d\d:\d\d UTC on "))
-    expect(preview).not_to_contain_text("once the authors are complete")
+    expect(preview).not_to_contain_text("once these details are complete")
     page.get_by_label(re.compile("^I acknowledge")).check()
     page.get_by_role("button", name="Generate new DOI").click()
     expect(page.get_by_role("alert")).to_contain_text("This repository got 1 DOI")

@@ -216,7 +216,7 @@ def test_an_orcid_with_a_wrong_check_digit_is_refused_next_to_the_field(logged_i
     html = response.content.decode()
     assert response.status_code == 200
     assert f"{BAD_ORCID} is not a valid ORCID iD" in html
-    assert "Some author details need attention" in html
+    assert "Some details need attention" in html
     assert f'value="{BAD_ORCID}"' in html and 'value="Oxford"' in html
     assert Doi.objects.count() == 0
 
@@ -272,6 +272,35 @@ def test_it_reserves_one_doi_and_records_the_consent(logged_in, owner, repo):
     assert consent.text == CONSENT_TEXT and consent.text_version == CONSENT_VERSION
     assert consent.payload == version.metadata
     assert consent.payload["creators"][0]["affiliation"] == [{"name": "Oxford"}]
+
+
+def test_the_description_starts_from_the_card_and_the_owner_may_change_it(logged_in, owner):
+    repo = RepoFactory(namespace=owner.namespace, name="described")
+    commit_files(repo, owner, {"README.md": "---\nsummary: Tells happy from sad.\n---\n# X\n"})
+    html = logged_in.get(url(repo)).content.decode()
+    assert re.search(r'<textarea name="description"[^>]*>\s*Tells happy from sad.</textarea>', html)
+    data = form_data({"name": "Jane Doe"}) | {"description": "  Our own words.\n\nTwo lines. "}
+    logged_in.post(url(repo), data)
+    version = Doi.objects.versions().get()
+    assert version.record == {"description": "Our own words.\n\nTwo lines."}
+    assert version.metadata["descriptions"] == [
+        {"description": "Our own words.\n\nTwo lines.", "descriptionType": "Abstract"}
+    ]
+
+
+def test_a_description_left_out_of_the_post_is_the_card_s(logged_in, owner):
+    repo = RepoFactory(namespace=owner.namespace, name="described")
+    commit_files(repo, owner, {"README.md": "---\nsummary: Tells happy from sad.\n---\n# X\n"})
+    logged_in.post(url(repo), form_data({"name": "Jane Doe"}))
+    assert Doi.objects.versions().get().record == {"description": "Tells happy from sad."}
+
+
+def test_a_description_with_an_invisible_character_is_refused_and_kept(logged_in, repo):
+    data = form_data({"name": "Jane Doe"}) | {"description": "Evil \u202e text"}
+    html = logged_in.post(url(repo), data).content.decode()
+    assert "Remove the invisible character U+202E" in html
+    assert "Evil \u202e text</textarea>" in html
+    assert Doi.objects.count() == 0
 
 
 def test_the_payload_shown_is_the_payload_stored(logged_in, repo):

@@ -89,5 +89,5 @@ def test_the_form_shows_when_the_owner_may_try_again(client, repo, owner, mint):
     assert "This repository got 2 DOIs in the last 24 hours" in html
     assert try_again(first.created_at + timedelta(days=1)) in html
     # The preview says why there is none, without blaming the authors.
-    assert "once the authors are complete" not in html
+    assert "once these details are complete" not in html
     assert Doi.objects.versions().count() == 2
