@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from accounts.forms import AdminJoinForm
-from accounts.models import LastAdmin, Membership, Namespace, Organization, User
+from accounts.models import AccessToken, LastAdmin, Membership, Namespace, Organization, User
 from hubsite.admin_actions import RefusedActionsSaySo
 
 
@@ -183,6 +183,28 @@ class NamespaceAdmin(RefusedActionsSaySo):
 
     def has_delete_permission(self, request: HttpRequest, obj: Namespace | None = None) -> bool:
         return False
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(RefusedActionsSaySo):
+    """Tokens are listed and revoked here, never made or read: only a fingerprint of the secret
+    is stored, and its owner creates a token in Settings → Access tokens."""
+
+    list_display = ("name", "user", "scope", "prefix", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("scope", ("revoked_at", admin.EmptyFieldListFilter))
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    fields = ("user", "name", "scope", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ("revoke",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke selected access tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset) -> None:
+        count = queryset.revoke()
+        self.message_user(request, f"Revoked {count} access token(s).", messages.SUCCESS)
 
 
 admin.site.unregister(Group)

@@ -10,7 +10,7 @@ from django.contrib.auth.forms import (
 )
 from django.db import transaction
 
-from accounts.models import Membership, Namespace, Organization, Signup, User
+from accounts.models import AccessToken, Membership, Namespace, Organization, Signup, User
 from accounts.validators import NAME_MAX_LENGTH, validate_namespace_name
 from hubsite.forms import PlainLabels
 
@@ -145,3 +145,16 @@ class AddMemberForm(PlainLabels, forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Membership.Role)
+
+
+class AccessTokenForm(PlainLabels, forms.ModelForm):
+    class Meta:
+        model = AccessToken
+        fields = ("name", "scope")
+        labels = {"name": "Name", "scope": "Scope"}
+        help_texts = {
+            "name": "What the token is for, e.g. “training server”.",
+            "scope": "Read: download and list, private repositories included. Write: also "
+            "create repositories, push commits and generate DOIs.",
+        }
+        widgets = {"scope": forms.RadioSelect}

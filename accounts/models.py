@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -339,3 +341,103 @@ class Signup(models.Model):
         now = timezone.now()
         cls.objects.filter(created_at__lte=now - cls.WINDOW).delete()
         cls.objects.create(ip_address=ip_address, created_at=now)
+
+
+class InvalidToken(Exception):
+    """An access token that is unknown or revoked; the message says which, and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
+    def active(self) -> AccessTokenQuerySet:
+        return self.filter(revoked_at__isnull=True)
+
+    def revoke(self) -> int:
+        """Revoke the active tokens among these; returns how many were."""
+        return self.active().update(revoked_at=timezone.now())
+
+    def authenticate(self, secret: str) -> AccessToken:
+        """The active token whose secret this is, its last-used time noted; InvalidToken if
+        none is (a revoked token says so)."""
+        token = self.select_related("user").filter(digest=AccessToken.digest_of(secret)).first()
+        if token is None or not token.user.is_active:
+            raise InvalidToken("This access token is not known here.")
+        if token.revoked_at is not None:
+            raise InvalidToken(
+                f"This access token ({token.prefix}…) was revoked on "
+                f"{token.revoked_at:%Y-%m-%d at %H:%M} UTC."
+            )
+        token.note_use()
+        return token
+
+
+class AccessToken(models.Model):
+    """A secret that lets code act as its user through the API, with read or write scope.
+
+    Only the secret's SHA-256 is stored (the secret has 256 random bits, so a fast hash is
+    enough); its first characters stay readable so that people can tell their tokens apart.
+    """
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read"
+        WRITE = "write", "Write"
+
+    PREFIX = "hub_"
+    SHOWN = len(PREFIX) + 6  # characters of the secret kept readable
+    # The last-used time is noted at most this often: not a database write per request.
+    USE_RESOLUTION = timedelta(minutes=1)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_tokens")
+    name = models.CharField("name", max_length=100)
+    scope = models.CharField("scope", max_length=8, choices=Scope, default=Scope.READ)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField("starts with", max_length=16, editable=False)
+    created_at = models.DateTimeField("created", default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField("last used", null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField("revoked", null=True, blank=True, editable=False)
+
+    objects = AccessTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user: User, name: str, scope: str) -> tuple[AccessToken, str]:
+        """A new token and its secret, which is shown once and never stored."""
+        secret = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user,
+            name=name,
+            scope=scope,
+            digest=cls.digest_of(secret),
+            prefix=secret[: cls.SHOWN],
+        )
+        return token, secret
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.is_active and self.scope == self.Scope.WRITE
+
+    def revoke(self) -> None:
+        AccessToken.objects.filter(pk=self.pk).revoke()
+        self.refresh_from_db(fields=["revoked_at"])
+
+    def note_use(self) -> None:
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= self.USE_RESOLUTION:
+            self.last_used_at = now
+            AccessToken.objects.filter(pk=self.pk).update(last_used_at=now)

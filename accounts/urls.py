@@ -18,6 +18,8 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/profile", views.profile, name="profile"),
     path("settings/password", views.password, name="password"),
+    path("settings/tokens", views.tokens, name="tokens"),
+    path("settings/tokens/<int:pk>/revoke", views.token_revoke, name="token-revoke"),
     path("organizations/new", views.organization_new, name="organization-new"),
     path(
         "organizations/<str:name>/settings",

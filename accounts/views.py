@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import (
     NAME_TAKEN,
+    AccessTokenForm,
     AddMemberForm,
     JoinForm,
     OrganizationForm,
@@ -20,7 +22,14 @@ from accounts.forms import (
     RoleForm,
 )
 from accounts.lockout import client_ip
-from accounts.models import LastAdmin, Membership, NamespaceTaken, Organization, SignupsPaused
+from accounts.models import (
+    AccessToken,
+    LastAdmin,
+    Membership,
+    NamespaceTaken,
+    Organization,
+    SignupsPaused,
+)
 from hubsite.http import HtmxHttpRequest
 
 require_form_methods = require_http_methods(["GET", "POST"])
@@ -86,6 +95,47 @@ def password(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your password is changed.")
         return redirect("accounts:password")
     return render(request, "accounts/password.html", {"form": form, "section": "password"})
+
+
+def _tokens_response(request: HtmxHttpRequest, form: AccessTokenForm, **extra) -> HttpResponse:
+    """The access tokens page, or only its tokens section for htmx."""
+    context = {
+        "form": form,
+        "tokens": request.user.access_tokens.all(),
+        "section": "tokens",
+        "site_url": settings.SITE_URL,
+        **extra,
+    }
+    template = "accounts/tokens.html#tokens" if request.htmx else "accounts/tokens.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_form_methods
+def tokens(request: HtmxHttpRequest) -> HttpResponse:
+    """List the user's access tokens; a POST creates one, whose secret this response shows once
+    (never a redirect: the secret is not kept anywhere to show again)."""
+    if request.method != "POST":
+        return _tokens_response(request, AccessTokenForm())
+    form = AccessTokenForm(request.POST)
+    if not form.is_valid():
+        return _tokens_response(request, form)
+    token, secret = AccessToken.issue(
+        user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+    )
+    return _tokens_response(request, AccessTokenForm(), new_token=token, secret=secret)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(request.user.access_tokens.active(), pk=pk)
+    token.revoke()
+    notice = f"Revoked {token.name} ({token.prefix}…): it no longer works."
+    if request.htmx:
+        return _tokens_response(request, AccessTokenForm(), notice=notice)
+    messages.success(request, notice)
+    return redirect("accounts:tokens")
 
 
 # Organizations --------------------------------------------------------------------------------

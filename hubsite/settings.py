@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "repos",
     "doi",
     "support",
+    "hubapi",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from repos import views as repo_views
 urlpatterns = [
     path("", repo_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("api/", include("hubapi.urls")),
     path("doi/", include("doi.urls")),
     path("support/", include("support.urls")),
     path("", include("accounts.urls")),

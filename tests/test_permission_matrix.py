@@ -8,6 +8,8 @@ test_every_url_has_a_row / test_every_admin_action_has_a_row.
 The hub's rules, as the rows spell them:
 - a private repository is visible to its organization's members (or its owner) and a 404 to
   everyone else; writing needs write or admin, settings need admin (403 when visible);
+- the API (/api/…) knows only Bearer tokens: its rows send the role's own write token instead
+  of the session (rows marked ``token``), so they check the same rules for code;
 - staff are nobody special on the site itself; in the admin, what they see and do follows their
   permissions: view-only staff see everything and change nothing, the "Support staff" group
   handles support requests and DOIs, superusers do whatever the admin offers at all.
@@ -33,8 +35,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
-from accounts.models import Organization
+from accounts.models import AccessToken, Organization
 from doi.models import Doi
 from repos.models import RepoRedirect, RepoType
 from support.models import SupportRequest
@@ -66,6 +69,7 @@ class Expect:
 
 
 OK = Expect(200)
+UNAUTHORIZED = Expect(401)
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
 NOT_ALLOWED = Expect(405)
@@ -95,6 +99,7 @@ class World:
     bert_failed: Doi  # bert's version DOI, whose last update failed for good
     cards_failed: Doi  # cards' version DOI, refused before DataCite ever had it
     request: SupportRequest  # alice's open request to delete bert
+    token: AccessToken  # alice's read token
     redirect: RepoRedirect
     attempt: AccessAttempt  # a recent log-in failure (django-axes)
     failure: AccessFailureLog
@@ -168,6 +173,8 @@ def _build() -> World:
         repo=bert, requester=users["owner"], action="delete", reason="Wrong licence."
     )
 
+    token, _ = AccessToken.issue(user=users["owner"], name="laptop", scope="read")
+
     failed_login = {"user_agent": "test", "ip_address": "127.0.0.1", "username": "mallory"}
     failed_login |= {"http_accept": "*/*", "path_info": "/login"}
     attempt = AccessAttempt.objects.create(
@@ -185,6 +192,7 @@ def _build() -> World:
         bert_failed=Doi.objects.get(pk=bert_version.pk),
         cards_failed=Doi.objects.get(pk=cards_version.pk),
         request=request,
+        token=token,
         redirect=redirect,
         attempt=attempt,
         failure=failure,
@@ -252,6 +260,7 @@ class Row:
     expect: Rule
     data: Callable[[World, object], dict] | None = None
     label: str = ""  # tells rows of one URL and method apart
+    token: bool = False  # sent with the role's write token as Bearer instead of the session
 
     @property
     def id(self) -> str:
@@ -264,6 +273,14 @@ def get(name: str, url: Url, expect: Rule, label: str = "") -> Row:
 
 def post(name: str, url: Url, expect: Rule, data=None, label: str = "") -> Row:
     return Row(name, "POST", url, expect, data, label=label)
+
+
+def api_get(name: str, url: Url, expect: Rule, label: str = "") -> Row:
+    return Row(name, "GET", url, expect, label=label, token=True)
+
+
+def api_post(name: str, url: Url, expect: Rule, data=None, label: str = "") -> Row:
+    return Row(name, "POST", url, expect, data, label=label, token=True)
 
 
 def to(name: str, *args) -> Url:
@@ -486,6 +503,23 @@ SITE_ROWS: list[Row] = [
             "new_password2": NEW_PASSWORD,
         },
     ),
+    get("accounts:tokens", to("accounts:tokens"), logged_in(OK)),
+    post(
+        "accounts:tokens",
+        to("accounts:tokens"),
+        logged_in(done(200)),  # the page, showing the new token's secret once
+        lambda w, u: {"name": "ci", "scope": "write"},
+    ),
+    get(
+        "accounts:token-revoke",
+        lambda w: reverse("accounts:token-revoke", args=[w.token.pk]),
+        logged_in(NOT_ALLOWED),
+    ),
+    post(
+        "accounts:token-revoke",
+        lambda w: reverse("accounts:token-revoke", args=[w.token.pk]),
+        only("owner", done(), NOT_FOUND),
+    ),
     get("accounts:organization-new", to("accounts:organization-new"), logged_in(OK)),
     post(
         "accounts:organization-new",
@@ -528,6 +562,19 @@ SITE_ROWS: list[Row] = [
         only("owner", OK, NOT_FOUND),
     ),
 ]
+
+# The API: each role sends its own write token (anonymous sends none).
+API_ROWS: list[Row] = [
+    api_get(
+        "hubapi:whoami",
+        to("hubapi:whoami"),
+        lambda role: UNAUTHORIZED if role == "anonymous" else OK,
+    ),
+    # The session alone opens nothing in the API.
+    get("hubapi:whoami", to("hubapi:whoami"), everyone(UNAUTHORIZED), label="session"),
+    api_get("hubapi:unsupported", lambda w: "/api/spaces", everyone(NOT_FOUND)),
+    api_post("hubapi:unsupported", lambda w: "/api/spaces", everyone(NOT_FOUND)),
+]
 # The site's URLs that take no POST; each of the others has a POST row above.
 GET_ONLY = {
     "home",
@@ -545,6 +592,7 @@ GET_ONLY = {
     "doi:badge",
     "support:index",
     "support:detail",
+    "hubapi:whoami",
 }
 
 
@@ -575,6 +623,7 @@ ADMIN_MODELS = {
     "accounts.user": AdminModel(lambda w: w.users["owner"], True, True, deletes=False),
     "accounts.organization": AdminModel(lambda w: w.org, False, True, deletes=False),
     "accounts.namespace": AdminModel(lambda w: w.org.namespace, False, False),
+    "accounts.accesstoken": AdminModel(lambda w: w.token, False, True),
     "repos.repo": AdminModel(lambda w: w.croquet, True, True),
     "repos.revision": AdminModel(lambda w: w.croquet.head, False, True),
     "repos.reporedirect": AdminModel(lambda w: w.redirect, True, True),
@@ -591,6 +640,7 @@ ADMIN_MODELS = {
 }
 SUPPORT_STAFF_SEES = set(ADMIN_MODELS) - {
     "auth.group",
+    "accounts.accesstoken",
     "django_tasks_database.dbtaskresult",
     "axes.accesslog",
     "axes.accessfailurelog",
@@ -752,9 +802,10 @@ ADMIN_ROWS: list[Row] = [
     # Logging in already cleans up expired attempts, so there is nothing left for it to do
     # (tests/accounts/test_admin.py shows who may run it).
     _action("axes.accessattempt", "cleanup_expired_attempts", handlers(moved())),
+    _action("accounts.accesstoken", "revoke", lambda role: done() if role == "superuser" else None),
 ]
 
-ROWS = [*SITE_ROWS, *ADMIN_ROWS]
+ROWS = [*SITE_ROWS, *API_ROWS, *ADMIN_ROWS]
 
 
 # The checks -------------------------------------------------------------------------------
@@ -798,13 +849,23 @@ CELLS = [pytest.param(row, role, id=f"{row.id}-{role}") for row in ROWS for role
 @pytest.mark.parametrize(("row", "role"), CELLS)
 def test_cell(world, db, client, row: Row, role: str):
     user = world.users.get(role)
-    if user is not None:
+    headers = {}
+    if user is not None and row.token:
+        # Noted as just used: the request's own note of its use (once a minute at most) is
+        # not a change the request made.
+        token, secret = AccessToken.issue(user=user, name="matrix", scope="write")
+        AccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        headers["Authorization"] = f"Bearer {secret}"
+    elif user is not None:
         client.force_login(user)
     url = row.url(world)
     data = row.data(world, user) if row.data else {}
     expected = row.expect(role)
     before = _snapshot()
-    response = client.get(url) if row.method == "GET" else client.post(url, data)
+    if row.method == "GET":
+        response = client.get(url, headers=headers)
+    else:
+        response = client.post(url, data, headers=headers)
     assert response.status_code == expected.status, (url, getattr(response, "url", ""))
     if expected.to == "login":
         assert response.url.startswith(reverse(settings.LOGIN_URL) + "?next=")

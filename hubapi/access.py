@@ -1,0 +1,50 @@
+"""Loading the repository an API address names, with the site's rules: a repository the
+token's user cannot see is a 404 (``RepoNotFound``), as to anyone anonymous; one they see but
+may not change is a 403."""
+
+from __future__ import annotations
+
+from hubapi.auth import ApiRequest
+from hubapi.errors import Forbidden, RepoNotFound
+from repos.models import Repo, RepoType
+
+# The Hub's plural in its addresses (/api/models/…, /api/datasets/…), and back.
+KINDS = {"models": RepoType.MODEL, "datasets": RepoType.DATASET}
+
+
+class RepoKindConverter:
+    """``<repo_kind:repo_type>``: "models" or "datasets" in the address, a RepoType in the view."""
+
+    regex = "models|datasets"
+
+    def to_python(self, value: str) -> str:
+        return KINDS[value]
+
+    def to_url(self, value: str) -> str:
+        return f"{value}s"
+
+
+def repo_for_reader(request: ApiRequest, repo_type: str, owner: str, name: str) -> Repo:
+    try:
+        repo = Repo.objects.at(repo_type, owner, name)
+    except Repo.DoesNotExist:
+        raise RepoNotFound(repo_type, f"{owner}/{name}") from None
+    if not repo.can_view(request.user):
+        raise RepoNotFound(repo_type, f"{owner}/{name}")
+    return repo
+
+
+def repo_for_writer(request: ApiRequest, repo_type: str, owner: str, name: str) -> Repo:
+    repo = repo_for_reader(request, repo_type, owner, name)
+    if not repo.can_write(request.user):
+        raise Forbidden(f"You may read {repo.full_name} but not change it (write access needed).")
+    return repo
+
+
+def repo_for_admin(request: ApiRequest, repo_type: str, owner: str, name: str) -> Repo:
+    repo = repo_for_reader(request, repo_type, owner, name)
+    if not repo.can_admin(request.user):
+        raise Forbidden(
+            f"Only the owner or an organization admin may change the settings of {repo.full_name}."
+        )
+    return repo
