@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.db import connection
 from django.tasks import task
 
 from doi.models import Doi, Push
@@ -43,3 +44,10 @@ def _retry(doi_id: int, result: Push) -> Push:
         if result.outcome != Push.RETRY:
             break
     return result
+
+
+def pushes_can_run_side_by_side() -> bool:
+    """Whether pushes may run in threads of their own: their connections see only committed
+    rows (not those of an open transaction, such as a test's), and on SQLite each push holds
+    the database's one write lock, so they would only queue."""
+    return connection.vendor != "sqlite" and not connection.in_atomic_block

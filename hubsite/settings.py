@@ -252,6 +252,9 @@ DATACITE_PASSWORD = env_str("DATACITE_PASSWORD")
 # manage.py doi_sync.
 DOI_INLINE_RETRIES = env_int("DOI_INLINE_RETRIES", 1)
 DOI_INLINE_RETRY_WAIT = env_float("DOI_INLINE_RETRY_WAIT", 0.5)
+# DataCite allows 3000 requests in 5 minutes per address; each process (a web worker, the task
+# worker, doi_sync) spaces its own requests evenly at this rate (0: no limit).
+DATACITE_REQUESTS_PER_MINUTE = env_int("DATACITE_REQUESTS_PER_MINUTE", 500)
 DATACITE_TIMEOUT = (
     env_int("DATACITE_CONNECT_TIMEOUT", 5, minimum=1),
     env_int("DATACITE_READ_TIMEOUT", 30, minimum=1),

@@ -14,23 +14,34 @@ and stop a request to one DOI half-way, to kill the hub's process at that exact 
     held = datacite.hold(doi, after_change=True) # … or processed, with the answer waiting
     held.wait_arrived(timeout); …; held.release()   # or held.drop(): closed, nothing changed
 
-Use the ``datacite`` fixture (``from tests.datacite_server import datacite`` in a conftest).
+It keeps connections open between requests (HTTP/1.1), counting them (``connections``), and
+can limit the rate and answer slowly, as DataCite does:
+
+    datacite.limit(100, per=10.0)   # beyond 100 requests in any 10 s: 429 with Retry-After
+    datacite.latency = 0.3          # every answer takes 300 ms
+
+Use the ``datacite`` fixture (``from tests.datacite_server import datacite`` in a conftest), or
+run it as a process for benchmarks: ``python -m tests.datacite_server --help``.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import json
+import math
 import re
 import socket
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
+STATS_PATH = "/_stats"  # not DataCite's: what the benchmarks read from a server process
 
 MEDIA_TYPE = "application/vnd.api+json"
 REPOSITORY_ID = "HUB.TEST"
@@ -90,6 +101,12 @@ class FakeDataCite:
         self.holds: dict[str, Hold] = {}  # upper-case DOI → the next PUT of it stops here
         self.retry_after = "1"
         self.slow_seconds = slow_seconds
+        self.latency = 0.0
+        self.rate_limit: tuple[int, float] | None = None
+        self._recent: deque[float] = deque()  # when the requests of the last window came
+        self.statuses: Counter[int] = Counter()
+        self.connections = 0  # opened so far
+        self._open: set[socket.socket] = set()
         self.lock = threading.Lock()
         self.port = 0
         self._server: ThreadingHTTPServer | None = None
@@ -115,6 +132,18 @@ class FakeDataCite:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # Kept-alive connections go too, so that a stopped server refuses the next request.
+        with self.lock:
+            open_now, self._open = list(self._open), set()
+        for connection in open_now:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+    def limit(self, requests: int, *, per: float) -> None:
+        """Answer 429, with Retry-After saying when the next would be accepted, to any request
+        beyond ``requests`` in ``per`` seconds (a sliding window; refused ones count too)."""
+        self.rate_limit = (requests, per)
+        self._recent.clear()
 
     def go_down(self) -> None:
         """Stop listening: connections are refused until ``come_back``."""
@@ -164,8 +193,21 @@ class FakeDataCite:
         doi = unquote(path[len("/dois/") :]) if path.startswith("/dois/") else ""
         with self.lock:
             self.requests.append(
-                {"method": method, "path": path, "doi": doi, "fault": fault, "body": body}
+                {
+                    "method": method,
+                    "path": path,
+                    "doi": doi,
+                    "fault": fault,
+                    "body": body,
+                    "at": time.monotonic(),
+                }
             )
+        if self.latency:
+            time.sleep(self.latency)
+        wait = self._over_the_limit()
+        if wait is not None:
+            headers = {"Retry-After": str(max(1, math.ceil(wait)))}
+            return 429, headers, _error("429", "Too many requests")
         if fault == "drop":
             return 0, {}, None
         if fault == "502":  # what a proxy in front of DataCite answers
@@ -204,6 +246,32 @@ class FakeDataCite:
         if fault == "malformed":
             return status, {}, b'{"data": {"id": "10.5072/'
         return status, {}, answer
+
+    def stats(self) -> dict:
+        """What the server saw: answers by status, connections opened, and when the first and
+        the last request arrived (seconds on one clock)."""
+        with self.lock:
+            times = [r["at"] for r in self.requests]
+            return {
+                "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+                "connections": self.connections,
+                "first_at": min(times, default=None),
+                "last_at": max(times, default=None),
+            }
+
+    def _over_the_limit(self) -> float | None:
+        """Seconds until the rate limit would accept a request, if it refuses this one."""
+        if self.rate_limit is None:
+            return None
+        most, window = self.rate_limit
+        with self.lock:
+            now = time.monotonic()
+            while self._recent and self._recent[0] <= now - window:
+                self._recent.popleft()
+            self._recent.append(now)
+            if len(self._recent) <= most:
+                return None
+            return self._recent[-most - 1] + window - now
 
     def _authorised(self, headers, method: str) -> bool:
         auth = headers.get("Authorization", "")
@@ -297,19 +365,39 @@ def _document(doi: str, record: dict) -> dict:
 
 def _handler_for(fake: FakeDataCite) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        # HTTP/1.0: one request per connection, so ``go_down`` leaves no open connection behind.
-        protocol_version = "HTTP/1.0"
+        # HTTP/1.1: connections stay open between requests, as DataCite's do.
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            with fake.lock:
+                fake.connections += 1
+                fake._open.add(self.connection)
+
+        def finish(self) -> None:
+            with fake.lock:
+                fake._open.discard(self.connection)
+            with contextlib.suppress(OSError):
+                super().finish()
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             path = urlsplit(self.path).path
+            if path == STATS_PATH:
+                self._send(200, {"Content-Type": "application/json"}, fake.stats())
+                return
             status, headers, answer = fake.handle(self.command, path, self.headers, body)
+            with fake.lock:
+                fake.statuses[status] += 1
             if status == 0:  # drop the connection without an answer
                 self.close_connection = True
                 with contextlib.suppress(OSError):  # the client may be gone already
                     self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            self._send(status, headers, answer)
+
+        def _send(self, status: int, headers: dict, answer) -> None:
             data = b"" if answer is None else (
                 answer if isinstance(answer, bytes) else json.dumps(answer).encode()
             )  # fmt: skip
@@ -341,7 +429,41 @@ def datacite(settings):
     settings.DATACITE_REPOSITORY_ID = REPOSITORY_ID
     settings.DATACITE_PASSWORD = PASSWORD
     settings.DATACITE_TIMEOUT = (0.5, 0.5)
+    settings.DATACITE_REQUESTS_PER_MINUTE = 0  # unpaced; the pacing tests set their own
     settings.DOI_INLINE_RETRIES = 0
     settings.DOI_INLINE_RETRY_WAIT = 0
     yield fake
     fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description="Run the DataCite-like server on 127.0.0.1 until stopped (for benchmarks); "
+        f"prints its URL. GET {STATS_PATH} says what it saw."
+    )
+    parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds each answer takes")
+    parser.add_argument(
+        "--limit",
+        metavar="N/SECONDS",
+        help="answer 429 with Retry-After beyond N requests in any SECONDS, e.g. 250/5",
+    )
+    args = parser.parse_args()
+    fake = FakeDataCite()
+    fake.port = args.port
+    fake.latency = args.latency
+    if args.limit:
+        try:
+            most, per = args.limit.split("/")
+            fake.limit(int(most), per=float(per))
+        except ValueError:
+            parser.error(f"--limit must look like 250/5, not {args.limit!r}")
+    fake.start()
+    print(fake.url, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
+    fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ import requests
 from doi.registrars import (
     DataCiteRegistrar,
     LocalRegistrar,
+    Pacer,
     RegistrarError,
     get_registrar,
 )
@@ -157,6 +158,73 @@ def test_rate_limit_is_transient_and_honours_retry_after(registrar, datacite):
     with pytest.raises(RegistrarError) as caught:
         registrar.upsert(DOI, ATTRIBUTES, "publish")
     assert (caught.value.permanent, caught.value.retry_after) == (False, 7.0)
+
+
+def test_a_429_holds_back_the_registrar_s_next_request(registrar, datacite):
+    datacite.fail("429")  # Retry-After: 1
+    with pytest.raises(RegistrarError):
+        registrar.upsert(DOI, ATTRIBUTES, "publish")
+    registrar.upsert(DOI, ATTRIBUTES, "publish")
+    refused, accepted = datacite.requests
+    assert accepted["at"] - refused["at"] >= 1.0
+
+
+def test_one_registrar_per_process_until_its_settings_change(registrar, settings):
+    assert get_registrar() is registrar
+    settings.DATACITE_REQUESTS_PER_MINUTE = 60
+    assert get_registrar() is not registrar
+    assert get_registrar().pacer.interval == 1.0
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_the_pacer_spaces_requests_evenly():
+    clock = _Clock()
+    pacer = Pacer(120, burst=1, clock=clock, sleep=clock.sleep)
+    for _ in range(4):
+        pacer.wait()
+    assert clock.slept == [0.5, 0.5, 0.5]
+
+
+def test_after_a_pause_the_pacer_lets_a_small_burst_go_and_no_more():
+    clock = _Clock()
+    pacer = Pacer(120, burst=3, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        pacer.wait()
+    assert clock.slept == [0.5, 0.5]  # three at once, then the pace
+    clock.now += 60  # idle for a minute: still only three at once
+    for _ in range(5):
+        pacer.wait()
+    assert clock.slept == [0.5, 0.5, 0.5, 0.5]
+
+
+def test_the_pacer_holds_off_and_then_resumes_its_pace():
+    clock = _Clock()
+    pacer = Pacer(120, burst=1, clock=clock, sleep=clock.sleep)
+    pacer.wait()
+    pacer.hold_off(7)
+    pacer.wait()
+    pacer.wait()
+    assert clock.slept == [7, 0.5]
+
+
+def test_a_pacer_without_a_limit_never_waits():
+    clock = _Clock()
+    pacer = Pacer(0, clock=clock, sleep=clock.sleep)
+    for _ in range(100):
+        pacer.wait()
+    assert clock.slept == []
 
 
 def test_retry_after_as_an_http_date_is_understood(registrar, datacite):

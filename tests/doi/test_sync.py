@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from doi.models import Doi
 from tests.doi.conftest import CONSENT
+from tests.factories import RepoFactory, commit_files
 
 
 def _sync(*args):
@@ -126,15 +127,88 @@ def test_now_leaves_permanent_failures_unless_all(waiting, datacite):
     assert waiting.state == "failed"
 
 
-def test_it_stops_at_datacite_s_too_many_requests(waiting, datacite):
+def test_it_waits_as_long_as_datacite_asks_and_carries_on(waiting, datacite):
     datacite.fail("429")
     puts = len(datacite.requests)
     out, err = _sync("--now")
-    assert "DataCite asked the hub to wait 1 s; 1 DOI(s) left for a later run." in err
+    assert "DataCite asked the hub to wait 1 s; waiting." in out
+    assert "2 DOI(s) due: 2 confirmed by the registrar" in out
+    assert err == ""
+    assert len(datacite.requests) == puts + 3
+    # The refused DOI went again only once the second had passed.
+    refused, _other, again = datacite.requests[puts:]
+    assert again["doi"] == refused["doi"]
+    assert again["at"] - refused["at"] >= 1.0
+    waiting.refresh_from_db()
+    assert waiting.state == waiting.concept.state == "findable"
+
+
+def test_it_stops_when_datacite_asks_for_a_long_wait(waiting, datacite):
+    datacite.retry_after = "3600"
+    datacite.fail("429")
+    puts = len(datacite.requests)
+    out, err = _sync("--now")
+    assert "DataCite asked the hub to wait 3600 s; 1 DOI(s) left for a later run." in err
     assert "2 DOI(s) due: 0 confirmed by the registrar, 1 failed for now (will retry)" in out
     assert len(datacite.requests) == puts + 1
     waiting.refresh_from_db()
     assert waiting.state == "pending" and waiting.attempts == 1
+
+
+def test_it_leaves_a_doi_refused_again_and_again_for_a_later_run(waiting, datacite):
+    datacite.retry_after = "0"
+    datacite.fail("429", "429", "429", "429", "429")  # concept, version, each again, concept
+    out, err = _sync("--now", "--quiet")
+    assert "DataCite asked the hub to wait 0 s; 1 DOI(s) left for a later run." in err
+    assert "1 failed for now (will retry)" in out
+
+
+@pytest.fixture
+def many_due(owner, alice):
+    """Six repositories whose concept and version DOIs (twelve) are due."""
+    for n in range(6):
+        repo = RepoFactory(namespace=owner.namespace, name=f"model-{n}")
+        commit_files(repo, owner, {"README.md": "# Model\n"})
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    Doi.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+
+
+def test_it_keeps_to_the_rate_and_earns_no_429(many_due, datacite, settings):
+    datacite.limit(8, per=1.0)
+    settings.DATACITE_REQUESTS_PER_MINUTE = 240  # four at once, then one every 0.25 s
+    out, err = _sync("--quiet")
+    assert out == err == ""
+    assert datacite.statuses == {201: 12}
+    assert Doi.objects.findable().count() == 12
+    # Four at once, then one every 0.25 s at the most: never ahead of that schedule.
+    first, *later = [r["at"] for r in datacite.requests]
+    assert all(at - first >= (n - 3) * 0.25 - 0.05 for n, at in enumerate(later, start=1))
+
+
+def test_it_reuses_one_connection(many_due, datacite):
+    _sync("--quiet")
+    assert datacite.statuses == {201: 12}
+    assert datacite.connections == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_push_side_by_side_each_doi_once(datacite, owner, alice, settings):
+    """Outside a test transaction, where the workers' own connections see the rows."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    for n in range(6):
+        repo = RepoFactory(namespace=owner.namespace, name=f"model-{n}")
+        commit_files(repo, owner, {"README.md": "# Model\n"})
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    Doi.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=1))
+    datacite.latency = 0.2
+    out, err = _sync("--workers", "4")
+    assert "12 DOI(s) due: 12 confirmed by the registrar" in out
+    assert err == ""
+    assert sorted(r["doi"] for r in datacite.requests) == sorted(
+        Doi.objects.values_list("doi", flat=True)
+    )
+    assert 2 <= datacite.connections <= 4
+    assert Doi.objects.findable().count() == 12
 
 
 @pytest.mark.django_db(transaction=True)
@@ -155,7 +229,7 @@ def test_every_keeps_syncing_until_stopped(datacite, settings, repo, owner, alic
 
     datacite.fail("ok", "503")
     monkeypatch.setattr("doi.management.commands.doi_sync.sleep", sleep)
-    out, err = _sync("--every", "30")
+    out, err = _sync("--every", "30", "--workers", "1")  # in order: the faults are in order
     assert passes == [30, 30]
     assert f"{stuck.doi}: DataCite is not working properly right now (HTTP 503)" in err
     assert out.count("DOI(s) due") == 2

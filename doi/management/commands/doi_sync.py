@@ -9,18 +9,31 @@ pushed (the worker died, or the web process was restarted mid-request). Permanen
 wait for a person (the Retry button, or the admin's "Retry registration"), unless ``--all``.
 ``--now`` does not wait for the next attempts (after DataCite has recovered); ``--every``
 keeps running (``scripts/serve`` starts it so, instead of a cron).
+
+Requests go at DATACITE_REQUESTS_PER_MINUTE, evenly spaced, from ``--workers`` threads (DataCite
+takes a while to answer each, so one at a time would not reach the rate); a "429 Too Many
+Requests" pauses them all for as long as DataCite's Retry-After asks, then the run goes on.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import Counter
 from time import sleep
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from doi.models import Doi, Push
 from doi.registrars import RegistrarError, get_registrar
+from doi.tasks import pushes_can_run_side_by_side
+
+# A Retry-After up to this long is waited out within the run; a longer one ends it, and the
+# DOIs left keep their schedule.
+LONGEST_WAIT = 5 * 60
+# How often one DOI may be refused with a 429 in a run before it is left for the next.
+MOST_REFUSALS = 3
 
 OUTCOMES = {
     Push.DONE: "confirmed by the registrar",
@@ -48,7 +61,7 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "Push every pending DOI, also those whose next attempt is still to come (once "
-                "DataCite has recovered). Stops at DataCite's first 'too many requests'."
+                "DataCite has recovered)."
             ),
         )
         parser.add_argument(
@@ -59,6 +72,15 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="List what would be pushed; change nothing."
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=4,
+            metavar="N",
+            help="Push N DOIs side by side (default 4; one at a time on SQLite, where each push "
+            "holds the database's write lock). The pace is DATACITE_REQUESTS_PER_MINUTE, "
+            "whatever N.",
         )
         parser.add_argument("--quiet", action="store_true", help="Print only failures.")
         parser.add_argument(
@@ -83,9 +105,17 @@ class Command(BaseCommand):
             return
 
     def sync(
-        self, *, all: bool, now: bool, dry_run: bool, quiet: bool, compare: bool, **options
+        self,
+        *,
+        all: bool,
+        now: bool,
+        dry_run: bool,
+        quiet: bool,
+        compare: bool,
+        workers: int,
+        **options,
     ) -> None:
-        self._push(all=all, now=now, dry_run=dry_run, quiet=quiet)
+        self._push(all=all, now=now, dry_run=dry_run, quiet=quiet, workers=workers)
         if compare and not dry_run:
             self._compare(quiet=quiet)
 
@@ -112,7 +142,7 @@ class Command(BaseCommand):
                 f"{unreachable} could not be compared."
             )
 
-    def _push(self, *, all: bool, now: bool, dry_run: bool, quiet: bool) -> None:
+    def _push(self, *, all: bool, now: bool, dry_run: bool, quiet: bool, workers: int) -> None:
         pending = Doi.objects.unconfirmed if now else Doi.objects.due
         due = list(pending(include_permanent=all).select_related("repo__namespace"))
         if dry_run:
@@ -124,25 +154,89 @@ class Command(BaseCommand):
                 )
             self.stdout.write(f"{len(due)} DOI(s) due; nothing was sent (dry run).")
             return
-        registrar = get_registrar()
-        counts: Counter[str] = Counter()
-        for doi in due:
-            result = Doi.objects.push(doi.pk, registrar=registrar, force=all)
-            counts[result.outcome] += 1
-            if result.outcome in (Push.RETRY, Push.FAILED):
-                doi.refresh_from_db()
-                self.stderr.write(f"{doi.doi}: {doi.problem}")
-            elif not quiet:
-                self.stdout.write(f"{doi.doi}: {OUTCOMES[result.outcome]}")
-            if result.retry_after is not None:
-                # DataCite limits the whole account, not one DOI: every further request now
-                # would be refused as well. The rest keep their schedule.
-                left = len(due) - sum(counts.values())
-                self.stderr.write(
-                    f"DataCite asked the hub to wait {result.retry_after:g} s; "
-                    f"{left} DOI(s) left for a later run."
-                )
-                break
+        run = _Run(self, due, force=all, quiet=quiet)
+        run.go(workers=max(1, workers) if pushes_can_run_side_by_side() else 1)
+        counts = run.counts
+        if run.stopped_for is not None:
+            self.stderr.write(
+                f"DataCite asked the hub to wait {run.stopped_for:g} s; "
+                f"{run.left} DOI(s) left for a later run."
+            )
         if not quiet or counts[Push.RETRY] or counts[Push.FAILED]:
             summary = ", ".join(f"{counts[key]} {label}" for key, label in OUTCOMES.items())
             self.stdout.write(f"{len(due)} DOI(s) due: {summary}.")
+
+
+class _Run:
+    """One pass over the due DOIs, by ``workers`` threads sharing the process's registrar (its
+    pace and its connections). A DOI DataCite refused with "429 Too Many Requests" goes back in
+    the queue: the registrar holds every request until the Retry-After has passed."""
+
+    def __init__(self, command: Command, due: list[Doi], *, force: bool, quiet: bool) -> None:
+        self.command = command
+        self.force = force
+        self.quiet = quiet
+        self.registrar = get_registrar()
+        self.todo: queue.SimpleQueue[Doi] = queue.SimpleQueue()
+        for doi in due:
+            self.todo.put(doi)
+        self.left = len(due)
+        self.counts: Counter[str] = Counter()
+        self.stopped_for: float | None = None
+        self.refusals: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    def go(self, *, workers: int) -> None:
+        if workers == 1:
+            self.work()
+            return
+        threads = [threading.Thread(target=self.work_in_thread) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def work_in_thread(self) -> None:
+        try:
+            self.work()
+        finally:
+            connection.close()
+
+    def work(self) -> None:
+        while self.stopped_for is None:
+            try:
+                doi = self.todo.get_nowait()
+            except queue.Empty:
+                return
+            result = Doi.objects.push(doi.pk, registrar=self.registrar, force=self.force)
+            if self.may_wait(doi, result):
+                self.note(f"DataCite asked the hub to wait {result.retry_after:g} s; waiting.")
+                self.todo.put(doi)
+                continue
+            self.done(doi, result)
+
+    def may_wait(self, doi: Doi, result: Push) -> bool:
+        """Whether to push ``doi`` again in this run, after DataCite's Retry-After."""
+        if result.retry_after is None or result.retry_after > LONGEST_WAIT:
+            return False
+        with self.lock:
+            self.refusals[doi.pk] += 1
+            return self.refusals[doi.pk] < MOST_REFUSALS
+
+    def done(self, doi: Doi, result: Push) -> None:
+        with self.lock:
+            self.counts[result.outcome] += 1
+            self.left -= 1
+            if result.retry_after is not None:
+                # Refused again and again, or asked to wait longer than a run should: the
+                # rest keep their schedule.
+                self.stopped_for = result.retry_after
+        if result.outcome in (Push.RETRY, Push.FAILED):
+            doi.refresh_from_db()
+            self.command.stderr.write(f"{doi.doi}: {doi.problem}")
+        elif not self.quiet:
+            self.command.stdout.write(f"{doi.doi}: {OUTCOMES[result.outcome]}")
+
+    def note(self, message: str) -> None:
+        if not self.quiet:
+            self.command.stdout.write(message)
