@@ -1,10 +1,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Case, When
-from django.template.defaultfilters import filesizeformat
 
 from accounts.models import Namespace
 from repos.cards import parse_card
@@ -70,10 +68,6 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-def _limit_bytes() -> int:
-    return settings.REPO_UPLOAD_MAX_MB * 1024 * 1024
-
-
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label="Files",
@@ -93,16 +87,6 @@ class UploadForm(forms.Form):
         if folder:
             validate_path(folder)
         return folder
-
-    def clean_files(self) -> list:
-        files = self.cleaned_data["files"]
-        total = sum(f.size for f in files)
-        if total > _limit_bytes():
-            raise ValidationError(
-                f"The upload is {filesizeformat(total)}, over the limit of "
-                f"{settings.REPO_UPLOAD_MAX_MB} MB per commit. Nothing was committed."
-            )
-        return files
 
     def clean(self) -> dict:
         cleaned = super().clean()

@@ -20,8 +20,9 @@ from django.utils.functional import cached_property
 
 from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
+from repos import uploads
 from repos.cards import as_list, parse_card
-from repos.paths import validate_path
+from repos.paths import normalize, shown, validate_path
 
 README = "README.md"
 
@@ -379,36 +380,70 @@ class Repo(models.Model):
             self.private = was_private
             raise
 
+    def check_commit(self, *, author, sizes: Mapping[str, int]) -> None:
+        """Refuse, before anything is read or stored, a commit ``author`` may not make or that
+        brings files of ``sizes`` (path → bytes) the hub does not take. ``commit`` checks the
+        same; callers that learn the sizes first (the API's preupload) ask here early."""
+        if not self.can_write(author):
+            raise PermissionDenied(
+                f"You cannot commit to {self.full_name}: only its owner, or the organization's "
+                "admins and writers, can."
+            )
+        for path in sizes:
+            validate_path(path)
+        total = sum(sizes.values())
+        if total > uploads.limit_bytes():
+            raise CommitTooLarge(uploads.too_large_message(total))
+
     def commit(
         self,
         *,
         author,
         message: str,
+        description: str = "",
         add: Mapping[str, bytes | IO[bytes]] | None = None,
         remove: Iterable[str] = (),
+        remove_folders: Iterable[str] = (),
+        parent: str | None = None,
     ) -> Revision:
-        """Record a new revision: the current files, plus ``add`` (path → content), less
-        ``remove``."""
-        add = dict(add or {})
-        for path in [*add, *remove]:
+        """Record a new revision: the current files, plus ``add`` (path → content), less the
+        files ``remove`` and everything under ``remove_folders``. Paths are taken in Unicode NFC.
+
+        With ``parent`` (a full or abbreviated revision id), refuse with ``ParentMoved`` unless
+        the repository's head is still that revision. A path to remove that is not there is
+        ``NothingToRemove``; nothing is committed whenever anything is refused.
+        """
+        add = {normalize(path): content for path, content in (add or {}).items()}
+        remove = [normalize(path) for path in remove]
+        remove_folders = [normalize(path).rstrip("/") for path in remove_folders]
+        self.check_commit(author=author, sizes={p: _size(c) for p, c in add.items()})
+        for path in [*remove, *remove_folders]:
             validate_path(path)
         with transaction.atomic():
             repo = Repo.objects.select_for_update().get(pk=self.pk)
-            parent = repo.head
+            head = repo.head
+            if parent is not None and not _is_revision(head, parent):
+                raise ParentMoved(parent, head)
             tree: dict[str, Blob] = {}
-            if parent is not None:
-                tree = {f.path: f.blob for f in parent.files.select_related("blob")}
+            if head is not None:
+                tree = {f.path: f.blob for f in head.files.select_related("blob")}
             for path in remove:
-                tree.pop(path, None)
+                if tree.pop(path, None) is None:
+                    raise NothingToRemove(path, folder=False)
+            for folder in remove_folders:
+                inside = [path for path in tree if path.startswith(f"{folder}/")]
+                if not inside:
+                    raise NothingToRemove(folder, folder=True)
+                for path in inside:
+                    del tree[path]
             for path, content in add.items():
                 tree[path] = Blob.store(content)
             now = timezone.now()
+            message = message.strip() or "Update files"
+            if description.strip():
+                message = f"{message}\n\n{description.strip()}"
             revision = Revision(
-                repo=repo,
-                parent=parent,
-                message=message.strip() or "Update files",
-                author=author,
-                created_at=now,
+                repo=repo, parent=head, message=message, author=author, created_at=now
             )
             revision.oid = revision.compute_oid(tree)
             if README in tree:
@@ -423,6 +458,52 @@ class Repo(models.Model):
         self.head, self.updated_at = revision, now
         self.__dict__.pop("card_metadata", None)
         return revision
+
+
+class CommitRefused(Exception):
+    """A commit the hub will not make; the message says why, and that nothing was committed."""
+
+
+class CommitTooLarge(CommitRefused):
+    """The files of one commit together pass ``REPO_UPLOAD_MAX_MB``."""
+
+
+class ParentMoved(CommitRefused):
+    """The commit was based on a revision that is no longer the repository's head."""
+
+    def __init__(self, parent: str, head: Revision | None) -> None:
+        now = f"it is {head.oid} now" if head else "the repository has no revision yet"
+        super().__init__(
+            f"The commit was made on top of {parent}, but that is no longer the latest "
+            f"revision ({now}). Nothing was committed: start again from the latest revision."
+        )
+
+
+class NothingToRemove(CommitRefused):
+    """A file or folder to delete is not in the repository."""
+
+    def __init__(self, path: str, *, folder: bool) -> None:
+        kind = "folder" if folder else "file"
+        super().__init__(
+            f"“{shown(path)}” cannot be deleted: a {kind} with this name doesn't exist in the "
+            "latest revision. Nothing was committed."
+        )
+
+
+def _is_revision(revision: Revision | None, oid: str) -> bool:
+    oid = oid.lower()
+    return revision is not None and len(oid) >= 7 and revision.oid.startswith(oid)
+
+
+def _size(content: bytes | IO[bytes]) -> int:
+    if isinstance(content, bytes):
+        return len(content)
+    size = getattr(content, "size", None)
+    if size is None:
+        position = content.tell()
+        size = content.seek(0, 2) - position
+        content.seek(position)
+    return size
 
 
 class Blob(models.Model):

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
-from django.urls import URLPattern, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 
 from repos.cards import as_list
 from repos.models import Repo, RepoRedirect, RepoType, Revision
@@ -122,3 +123,14 @@ def header_context(request: HttpRequest, repo: Repo, revision: Revision | None, 
         "can_admin": repo.can_admin(request.user),
         "card_label": "Dataset card" if repo.is_dataset else "Model card",
     }
+
+
+def support_request_url(repo: Repo, action: str) -> str:
+    """The support request form, filled in to ask staff to ``action`` (rename, visibility or
+    delete) the locked ``repo``; "" when the support app is not installed (repos does not
+    import it: its form is linked when its URL exists)."""
+    try:
+        url = reverse("support:new")
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{urlencode({'repo': repo.pk, 'action': action})}"

@@ -27,6 +27,7 @@ urlpatterns = [
         ("", views.repo_page, "page"),
         ("tree/<str:rev>", views.repo_page, "tree"),
         ("commits", views.commits, "commits"),
+        ("commit/<str:rev>", views.commit, "commit"),
         ("upload", views.upload, "upload"),
         ("edit-card", views.edit_card, "edit-card"),
         ("blob/<str:rev>/<stored_path:path>", views.blob, "blob"),

@@ -4,7 +4,6 @@ import codecs
 import posixpath
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,7 +22,6 @@ from django.db.models import ProtectedError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import (
     require_GET,
@@ -39,13 +37,14 @@ from repos.cards import card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
 from repos.models import (
     README,
+    CommitTooLarge,
     Repo,
     RepoLocked,
     RepoType,
     Revision,
     RevisionFile,
 )
-from repos.pages import header_context, repo_admin_view, repo_view
+from repos.pages import header_context, repo_admin_view, repo_view, support_request_url
 
 LISTING_PAGE_SIZE = 30
 COMMITS_PAGE_SIZE = 30
@@ -213,6 +212,13 @@ def commits(request: HttpRequest, repo: Repo) -> HttpResponse:
     return render(request, "repos/commits.html", context)
 
 
+@require_GET
+@repo_view
+def commit(request: HttpRequest, repo: Repo, rev: str) -> HttpResponse:
+    """A revision at the address the Hub gives a commit (what the API answers a commit with)."""
+    return redirect(_revision_or_404(repo, rev))
+
+
 def _is_text(head: bytes) -> bool:
     if b"\x00" in head:
         return False
@@ -261,18 +267,23 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
         is_post = request.method == "POST"
         form = UploadForm(request.POST, request.FILES) if is_post else UploadForm()
         if is_post and form.is_valid():
-            revision = repo.commit(
-                author=request.user,
-                message=form.cleaned_data["message"],
-                add=form.cleaned_data["paths"],
-            )
-            count = len(form.cleaned_data["paths"])
-            messages.success(
-                request,
-                f"Committed {count} file{'s' if count != 1 else ''} as revision "
-                f"{revision.short_oid}.",
-            )
-            return redirect(repo.url("page"))
+            try:
+                revision = repo.commit(
+                    author=request.user,
+                    message=form.cleaned_data["message"],
+                    add=form.cleaned_data["paths"],
+                )
+            except CommitTooLarge as exc:
+                form.add_error("files", str(exc))
+                status = 413
+            else:
+                count = len(form.cleaned_data["paths"])
+                messages.success(
+                    request,
+                    f"Committed {count} file{'s' if count != 1 else ''} as revision "
+                    f"{revision.short_oid}.",
+                )
+                return redirect(repo.url("page"))
     context = header_context(request, repo, repo.head, "files")
     context.update(form=form, body_error=body_error, limit_mb=settings.REPO_UPLOAD_MAX_MB)
     return render(request, "repos/upload.html", context, status=status)
@@ -333,10 +344,6 @@ def _lock_notes(repo: Repo) -> dict[str, dict[str, str]]:
     reasons = repo.lock_reasons
     if not reasons:
         return {}
-    try:
-        support_url = reverse("support:new")
-    except NoReverseMatch:
-        support_url = ""
     actions = [
         ("rename", "renamed or moved", "Request a rename or move"),
         ("visibility", "made public" if repo.private else "made private", "Request the change"),
@@ -345,9 +352,7 @@ def _lock_notes(repo: Repo) -> dict[str, dict[str, str]]:
     return {
         action: {
             "text": str(RepoLocked(repo.full_name, verb, reasons)),
-            "url": f"{support_url}?{urlencode({'repo': repo.pk, 'action': action})}"
-            if support_url
-            else "",
+            "url": support_request_url(repo, action),
             "label": label,
         }
         for action, verb, label in actions

@@ -264,3 +264,17 @@ def test_a_new_repository_with_an_old_name_wins_over_the_redirect(client, repo, 
 def test_revision_lookup_is_not_fooled_by_ambiguous_prefixes(repo):
     with pytest.raises(Revision.DoesNotExist):
         repo.resolve_revision("")
+
+
+def test_a_commit_address_leads_to_the_revision(client, repo, dataset):
+    first = repo.head.parent
+    response = client.get(f"/alice/bert/commit/{first.oid}")
+    assert response.status_code == 302
+    assert response["Location"] == f"/alice/bert/tree/{first.oid}"
+    response = client.get(f"/datasets/alice/squad/commit/{dataset.head.oid[:7]}")
+    assert response["Location"] == f"/datasets/alice/squad/tree/{dataset.head.oid}"
+    assert client.get("/alice/bert/commit/0000000").status_code == 404
+
+
+def test_a_commit_address_of_a_private_repository_is_hidden(client, private_repo):
+    assert client.get(f"/alice/secret/commit/{private_repo.head.oid}").status_code == 404
