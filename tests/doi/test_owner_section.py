@@ -217,10 +217,10 @@ def test_it_redirects_a_differently_cased_url_to_the_canonical_one(client, owner
 
 
 @pytest.mark.parametrize("member", ["writer", "reader"])
-def test_org_members_below_admin_get_403(client, request, org, member):
+def test_org_members_below_admin_get_403(client, request, owner, org, member):
     user = request.getfixturevalue(member)
     repo = RepoFactory(namespace=org.namespace, name="shared", private=True)
-    commit_files(repo, user, {"a.txt": "a"})
+    commit_files(repo, owner, {"a.txt": "a"})
     client.force_login(user)
     assert client.get(section_url(repo), headers=HTMX).status_code == 403
 
