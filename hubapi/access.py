@@ -5,9 +5,11 @@ may not change is a 403."""
 from __future__ import annotations
 
 from hubapi.auth import ApiRequest
-from hubapi.errors import Forbidden, RepoNotFound
-from repos.models import Repo, RepoType
+from hubapi.errors import Forbidden, RepoNotFound, RevisionNotFound
+from repos.models import Repo, RepoType, Revision
 
+# A repository here has one line of revisions; the Hub's clients call it this branch.
+DEFAULT_BRANCH = "main"
 # The Hub's plural in its addresses (/api/models/…, /api/datasets/…), and back.
 KINDS = {"models": RepoType.MODEL, "datasets": RepoType.DATASET}
 
@@ -48,3 +50,18 @@ def repo_for_admin(request: ApiRequest, repo_type: str, owner: str, name: str) -
             f"Only the owner or an organization admin may change the settings of {repo.full_name}."
         )
     return repo
+
+
+def revision_at(repo: Repo, rev: str) -> Revision:
+    """The revision an address names: ``main`` (the only branch: the current revision), or a
+    full or abbreviated revision id (such as the ``commit`` of a DOI)."""
+    try:
+        if rev == DEFAULT_BRANCH:
+            if repo.head is None:
+                raise Revision.DoesNotExist(rev)
+            return repo.head
+        return repo.resolve_revision(rev)
+    except Revision.DoesNotExist:
+        raise RevisionNotFound(
+            f"{repo.full_name} has no revision {rev!r}: use main, or a revision id."
+        ) from None

@@ -29,16 +29,22 @@ class ApiError(Exception):
     code: str | None = None
 
     def __init__(
-        self, message: str, *, status: int | None = None, header: str | None = None
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        header: str | None = None,
+        details: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.header = header or message
+        self.details = details or {}  # more of the body, beside "error"
         if status is not None:
             self.status = status
 
     def response(self) -> JsonResponse:
-        response = JsonResponse({"error": self.message}, status=self.status)
+        response = JsonResponse({"error": self.message, **self.details}, status=self.status)
         response["X-Error-Message"] = _as_ascii(self.header)
         if self.code:
             response["X-Error-Code"] = self.code
@@ -56,6 +62,10 @@ class Unauthorized(ApiError):
 
 class Forbidden(ApiError):
     status = 403
+
+
+class Conflict(ApiError):
+    status = 409
 
 
 class NotFound(ApiError):

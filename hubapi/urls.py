@@ -4,7 +4,7 @@ catch-all stays last, so that every address not offered answers in the Hub's err
 from django.urls import path, re_path, register_converter
 
 from hubapi.access import RepoKindConverter
-from hubapi.views import account, fallback
+from hubapi.views import account, dois, fallback, repos_read
 
 app_name = "hubapi"
 
@@ -12,6 +12,34 @@ register_converter(RepoKindConverter, "repo_kind")
 
 urlpatterns = [
     path("whoami-v2", account.whoami, name="whoami"),
+    path("<repo_kind:repo_type>", repos_read.listing, name="list"),
+    path("<repo_kind:repo_type>/<str:owner>/<str:name>", repos_read.repo_info, name="info"),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/revision/<str:revision>",
+        repos_read.repo_info,
+        name="info-at",
+    ),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/tree/<str:revision>",
+        repos_read.tree,
+        name="tree",
+    ),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/tree/<str:revision>/<path:path>",
+        repos_read.tree,
+        name="tree-path",
+    ),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/commits/<str:revision>",
+        repos_read.commits,
+        name="commits",
+    ),
+    path("<repo_kind:repo_type>/<str:owner>/<str:name>/dois", dois.dois, name="dois"),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/dois/acknowledgement",
+        dois.acknowledgement,
+        name="dois-acknowledgement",
+    ),
     # Last.
     re_path(r"^(?P<rest>.*)$", fallback.unsupported, name="unsupported"),
 ]

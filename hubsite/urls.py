@@ -13,6 +13,8 @@ urlpatterns = [
     # Before repos.urls: the DOI settings live under a repository's settings URL.
     path("", include("doi.owner_urls")),
     path("", include("repos.urls")),
+    # After repos.urls, whose stored_path converter its addresses use.
+    path("", include("hubapi.file_urls")),
     # Last: a user's or organization's page at /<name> would otherwise shadow the fixed pages.
     path("<str:name>", repo_views.namespace_page, name="namespace"),
 ]

@@ -38,6 +38,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.models import AccessToken, Organization
+from doi.forms import CONSENT_VERSION
 from doi.models import Doi
 from repos.models import RepoRedirect, RepoType
 from support.models import SupportRequest
@@ -579,6 +580,50 @@ API_ROWS: list[Row] = [
     get("hubapi:whoami", to("hubapi:whoami"), everyone(UNAUTHORIZED), label="session"),
     api_get("hubapi:unsupported", lambda w: "/api/spaces", everyone(NOT_FOUND)),
     api_post("hubapi:unsupported", lambda w: "/api/spaces", everyone(NOT_FOUND)),
+    api_get("hubapi:list", lambda w: "/api/models", everyone(OK)),
+    api_get("hubapi:info", lambda w: "/api/models/wonderland/croquet", repo_view("croquet")),
+    api_get(
+        "hubapi:info-at",
+        lambda w: f"/api/datasets/wonderland/cards/revision/{w.cards.head.oid}",
+        repo_view("cards"),
+    ),
+    api_get(
+        "hubapi:tree", lambda w: "/api/models/wonderland/croquet/tree/main", repo_view("croquet")
+    ),
+    # croquet has no folders: a folder is not found by anyone, whether they see croquet or not.
+    api_get(
+        "hubapi:tree-path",
+        lambda w: "/api/models/wonderland/croquet/tree/main/weights",
+        everyone(NOT_FOUND),
+    ),
+    api_get(
+        "hubapi:commits",
+        lambda w: "/api/models/wonderland/croquet/commits/main",
+        repo_view("croquet"),
+    ),
+    api_get(
+        "hubapi-files:model-resolve",
+        lambda w: "/wonderland/croquet/resolve/main/README.md",
+        repo_view("croquet"),
+    ),
+    api_get(
+        "hubapi-files:dataset-resolve",
+        lambda w: "/datasets/wonderland/cards/resolve/main/README.md",
+        repo_view("cards"),
+    ),
+    api_get("hubapi:dois", lambda w: "/api/models/wonderland/croquet/dois", repo_view("croquet")),
+    # bert's current revision has no DOI yet: its owner mints one.
+    api_post(
+        "hubapi:dois",
+        lambda w: "/api/models/alice/bert/dois",
+        lambda role: {"anonymous": UNAUTHORIZED, "owner": done(201)}.get(role, FORBIDDEN),
+        lambda w, u: {"acknowledgement": CONSENT_VERSION, "authors": [{"name": "Alice Liddell"}]},
+    ),
+    api_get(
+        "hubapi:dois-acknowledgement",
+        lambda w: "/api/models/alice/bert/dois/acknowledgement",
+        lambda role: {"anonymous": UNAUTHORIZED, "owner": OK}.get(role, FORBIDDEN),
+    ),
 ]
 # The site's URLs that take no POST; each of the others has a POST row above.
 GET_ONLY = {
@@ -599,6 +644,15 @@ GET_ONLY = {
     "support:index",
     "support:detail",
     "hubapi:whoami",
+    "hubapi:list",
+    "hubapi:info",
+    "hubapi:info-at",
+    "hubapi:tree",
+    "hubapi:tree-path",
+    "hubapi:commits",
+    "hubapi:dois-acknowledgement",
+    "hubapi-files:model-resolve",
+    "hubapi-files:dataset-resolve",
 }
 
 
@@ -870,6 +924,8 @@ def test_cell(world, db, client, row: Row, role: str):
     before = _snapshot()
     if row.method == "GET":
         response = client.get(url, headers=headers)
+    elif row.token:  # the API takes JSON
+        response = client.post(url, data, content_type="application/json", headers=headers)
     else:
         response = client.post(url, data, headers=headers)
     assert response.status_code == expected.status, (url, getattr(response, "url", ""))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.http import HttpResponse, JsonResponse
 
 from hubapi.auth import ApiRequest, endpoint
+from hubapi.info import hub_time
 
 
 @endpoint(scope="read")
@@ -32,7 +33,7 @@ def whoami(request: ApiRequest) -> HttpResponse:
                 "accessToken": {
                     "displayName": token.name,
                     "role": token.scope,
-                    "createdAt": token.created_at.isoformat(),
+                    "createdAt": hub_time(token.created_at),
                 },
             },
         }

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import AccessToken
+from tests.datacite_server import datacite  # noqa: F401  (the fixture)
 
 LOCAL = {"127.0.0.1", "::1", "localhost"}
 
@@ -62,6 +63,7 @@ def hf_home(live_server, tmp_path: Path, monkeypatch) -> Path:
         monkeypatch.delenv(name, raising=False)
     patched = {
         "ENDPOINT": live_server.url,
+        "HUGGINGFACE_CO_URL_TEMPLATE": live_server.url + "/{repo_id}/resolve/{revision}/{filename}",
         "HF_HOME": str(home),
         "HF_HUB_CACHE": str(home / "hub"),
         "HF_ASSETS_CACHE": str(home / "assets"),
