@@ -16,3 +16,5 @@ class DoiConfig(AppConfig):
         repo_slots.register("header", slots.header)
         repo_slots.register("banner", slots.banner)
         repo_slots.register("settings", settings_slot)
+        repo_slots.register("head", slots.head)
+        repo_slots.register("link", slots.link)

@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
+import idutils
 import latexcodec  # noqa: F401  (registers the "ulatex" codec pybtex writes with)
 import yaml
 from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle
@@ -384,18 +385,57 @@ def _schema_org_person(author: Author) -> dict:
     return person
 
 
+def schema_org_type(record: Record) -> str:
+    """``Dataset`` for datasets. A model is a ``CreativeWork``: schema.org has no type for
+    trained models (``SoftwareSourceCode`` is source code, ``SoftwareApplication`` a program
+    to install and run), and it is the type DataCite's own schema.org gives resource type
+    ``Model``, so what ``/doi/`` negotiates agrees with what doi.org does."""
+    return "Dataset" if record.is_dataset else "CreativeWork"
+
+
+# Which related works schema.org names, by DataCite relation: what the work was made from, and
+# what it cites.
+_RELATED_PROPERTIES = {
+    "IsDerivedFrom": "isBasedOn",
+    "IsVariantFormOf": "isBasedOn",
+    "References": "citation",
+    "Cites": "citation",
+}
+
+
+def _related_url(related: dict) -> str:
+    """A related identifier as an http(s) URL, or "" for one that has none."""
+    kind = (related.get("relatedIdentifierType") or "").lower()
+    value = (related.get("relatedIdentifier") or "").strip()
+    url = value if kind == "url" else idutils.to_url(value, kind, "https") if kind else ""
+    return url if url.startswith(("https://", "http://")) else ""
+
+
+def _schema_org_related(doi: Doi) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for related in (doi.metadata or {}).get("relatedIdentifiers") or []:
+        prop = _RELATED_PROPERTIES.get(related.get("relationType", ""))
+        url = _related_url(related)
+        if prop and url and url not in found.setdefault(prop, []):
+            found[prop].append(url)
+    # isBasedOn takes URLs; citation takes works (a bare string would be a plain text).
+    if "citation" in found:
+        found["citation"] = [{"@type": "CreativeWork", "@id": url} for url in found["citation"]]
+    return {prop: urls for prop, urls in found.items() if urls}
+
+
 def schema_org(doi: Doi) -> dict:
-    """schema.org JSON-LD: ``Dataset`` for datasets; a model is a ``CreativeWork`` whose
-    ``additionalType`` says what it is (schema.org has no type for trained models)."""
+    """schema.org JSON-LD (see ``schema_org_type`` for the type), with the related works of
+    the DataCite record: ``isBasedOn`` (derived from) and ``citation`` (references)."""
     r = Record.of(doi)
     data: dict = {
         "@context": "https://schema.org",
-        "@type": "Dataset" if r.is_dataset else "CreativeWork",
+        "@type": schema_org_type(r),
         "@id": resolver_url(r.doi),
         "identifier": {"@type": "PropertyValue", "propertyID": "DOI", "value": r.doi},
         "url": r.url,
         "name": r.citation_title,
-        "author": [_schema_org_person(a) for a in r.authors],
+        "creator": [_schema_org_person(a) for a in r.authors],
         "publisher": {"@type": "Organization", "name": r.publisher},
         "datePublished": r.year,
     }
@@ -407,9 +447,15 @@ def schema_org(doi: Doi) -> dict:
         data["keywords"] = list(r.subjects)
     if r.abstract:
         data["description"] = r.abstract
-    licences = [x.get("rightsUri") or x.get("rights") for x in r.rights]
+    # A licence is a URL, or a work named by its text when it has none.
+    licences = [
+        x["rightsUri"] if x.get("rightsUri") else {"@type": "CreativeWork", "name": x["rights"]}
+        for x in r.rights
+        if x.get("rightsUri") or x.get("rights")
+    ]
     if licences:
         data["license"] = licences[0] if len(licences) == 1 else licences
+    data |= _schema_org_related(doi)
     return data
 
 

@@ -13,7 +13,7 @@ from django.db.models import Q, Subquery
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 
-from doi import citations
+from doi import citations, discovery
 from doi.models import Doi
 from repos.models import Repo, Revision
 
@@ -41,6 +41,8 @@ class PageDois:
         if revision.pk != repo.head_id:
             wanted |= Q(kind=Doi.Kind.VERSION, revision=revision)
         rows = list(live.filter(wanted))
+        for row in rows:
+            row.repo = repo  # the page's own, already loaded
         concept = next((d for d in rows if d.kind == Doi.Kind.CONCEPT), None)
         versions = [d for d in rows if d.kind == Doi.Kind.VERSION]
         latest = max(versions, key=lambda d: d.number, default=None)
@@ -58,6 +60,18 @@ class PageDois:
         if key not in cache:
             cache[key] = cls.load(repo, revision)
         return cache[key]
+
+    def landing_here(self, request: HttpRequest) -> Doi | None:
+        """The DOI that resolves to this very page, once DataCite has it: the concept DOI on
+        the repository's page, a version DOI on its revision's page."""
+        return next(
+            (
+                d
+                for d in (self.concept, self.shown)
+                if d is not None and d.at_datacite and discovery.landing_path(d) == request.path
+            ),
+            None,
+        )
 
 
 def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
@@ -93,3 +107,20 @@ def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
         else repo.url("tree", latest.revision_oid),
     }
     return render_to_string("doi/includes/_banner.html", context, request=request)
+
+
+def head(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """JSON-LD, Highwire Press and Dublin Core of the DOI that resolves to this page."""
+    doi = PageDois.for_page(request, repo, revision).landing_here(request)
+    if doi is None:
+        return ""
+    return render_to_string("doi/includes/_head.html", discovery.head_context(doi))
+
+
+def link(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """The FAIR Signposting ``Link`` header of the DOI that resolves to this page, with the
+    page's files as its items."""
+    doi = PageDois.for_page(request, repo, revision).landing_here(request)
+    if doi is None:
+        return ""
+    return discovery.Signposts.of(doi, revision).header()

@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 
 import idutils
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.http.request import MediaType
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,7 +20,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from doi import badges, citations, history
+from doi import badges, citations, discovery, history
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.models import Doi
 from hubsite.http import HtmxHttpRequest
@@ -110,16 +116,12 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         return _plain("The Accept header is too long to read: send a shorter one.", 400)
     if fmt is not None:
         return _citation_response(request, doi, fmt)
-    if doi.repo.is_removed:
-        # The tombstone: the DOI is permanent, the repository is gone for good.
-        return _landing(request, doi, status=410, reason="removed")
-    if doi.repo.private:
-        return _landing(request, doi, status=200, reason="private")
-    if doi.kind == Doi.Kind.CONCEPT:
-        return redirect(doi.repo)
-    if doi.revision is None:
-        return _landing(request, doi, status=200, reason="revision-removed")
-    return redirect(doi.revision)
+    reason = discovery.own_page_reason(doi)
+    if reason:
+        # A removed repository's page is the tombstone: the DOI is permanent, the repository
+        # is gone for good.
+        return _landing(request, doi, status=410 if reason == "removed" else 200, reason=reason)
+    return redirect(discovery.landing_path(doi))
 
 
 def _plain(message: str, status: int) -> HttpResponse:
@@ -128,6 +130,8 @@ def _plain(message: str, status: int) -> HttpResponse:
 
 def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpResponse:
     response = HttpResponse(fmt.render(doi), content_type=fmt.content_type)
+    if doi.at_datacite:
+        response["Link"] = discovery.Signposts.of(doi).metadata_header()
     if "format" in request.GET:
         filename = f"{citations.Record.of(doi).filename}.{fmt.extension}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -143,11 +147,44 @@ def _landing(request: HttpRequest, doi: Doi, *, status: int, reason: str) -> Htt
         "record": citations.Record.of(doi),
         "reason": reason,
         "can_view_repo": can_view_repo,
-        "schema_org": citations.schema_org_script(doi),
         "history": history.for_doi_page(doi, can_view_repo=can_view_repo),
         **citations.cite_context(None, None, doi),
     }
-    return render(request, "doi/landing.html", context, status=status)
+    if doi.at_datacite:
+        context |= discovery.head_context(doi)
+    response = render(request, "doi/landing.html", context, status=status)
+    if doi.at_datacite:
+        # The files of this DOI's page are not to be had, so it signposts no items.
+        response["Link"] = discovery.Signposts.of(doi).header()
+    return response
+
+
+@require_safe
+@vary_on_headers("Accept")
+def linkset(request: HttpRequest, value: str) -> HttpResponse:
+    """``/doi/linkset/<doi>``: every typed link of the DOI's landing page, its files and its
+    metadata (FAIR Signposting level 2), as ``application/linkset+json`` or, when the client
+    prefers it, ``application/linkset``."""
+    doi = find_doi(value)
+    if doi is None or not doi.at_datacite:
+        raise Http404("No such DOI at DataCite")
+    if value != doi.doi:
+        return HttpResponsePermanentRedirect(reverse("doi:linkset", args=[doi.doi]))
+    revision = None
+    if not discovery.own_page_reason(doi):
+        revision = doi.repo.head if doi.kind == Doi.Kind.CONCEPT else doi.revision
+    signposts = discovery.Signposts.of(doi, revision)
+    try:
+        wanted = request.get_preferred_type([discovery.LINKSET_JSON, discovery.LINKSET_TEXT])
+    except ValueError:
+        return _plain("The Accept header is too long to read: send a shorter one.", 400)
+    if wanted == discovery.LINKSET_TEXT:
+        return HttpResponse(signposts.linkset_text(), content_type=discovery.LINKSET_TEXT)
+    return JsonResponse(
+        signposts.linkset_json(),
+        content_type=discovery.LINKSET_JSON,
+        json_dumps_params={"ensure_ascii": False, "indent": 2},
+    )
 
 
 # Long enough for a README shown often, short enough that a DOI becoming findable shows soon.

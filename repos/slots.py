@@ -27,6 +27,13 @@ The contract:
   ``settings`` a section of the settings page between "Change visibility" and the danger zone
                (the DOI section); wrapped in
                ``<section class="settings-section repo-ext-settings">``, so start with an ``<h2>``.
+  ``head``     inside ``<head>`` of the repository's own page (its card, at the current or an
+               older revision): what machines read about it (JSON-LD, ``<meta>``); not wrapped.
+  ``link``     not HTML: the value of a ``Link`` header (RFC 8288) for the repository's own page,
+               or ""; the pieces are joined with ", " (``link_header``).
+
+- On the repository's own page, ``revision.files.all()`` is prefetched (with each file's blob),
+  so a slot may list the files without a query.
 
 - Callables run in registration order; registering the same callable twice has no effect.
   ``unregister(slot, fn)`` removes one (tests use it to clean up).
@@ -54,8 +61,9 @@ _WRAPPERS = {
     "header": '<div class="repo-ext repo-ext-header">{}</div>',
     "banner": '<div class="repo-ext repo-ext-banner">{}</div>',
     "settings": '<section class="settings-section repo-ext-settings">{}</section>',
+    "head": "{}",
 }
-SLOTS = frozenset(_WRAPPERS)
+SLOTS = frozenset({*_WRAPPERS, "link"})
 
 _registry: dict[str, list[SlotCallable]] = {slot: [] for slot in SLOTS}
 
@@ -82,3 +90,8 @@ def render(slot: str, request: HttpRequest, repo: Repo, revision: Revision | Non
         if html:
             pieces.append(format_html(_WRAPPERS[slot], conditional_escape(html)))
     return mark_safe("".join(pieces))  # noqa: S308 - each piece is built by format_html
+
+
+def link_header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """The ``Link`` header value of what is registered for the ``link`` slot; "" for none."""
+    return ", ".join(v for fn in _registry["link"] if (v := fn(request, repo, revision)))

@@ -18,7 +18,7 @@ from django.core.exceptions import (
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import ProtectedError
+from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -32,7 +32,7 @@ from django.views.decorators.http import (
 
 from accounts.models import Membership, Namespace, Organization
 from hubsite.http import HtmxHttpRequest
-from repos import uploads
+from repos import slots, uploads
 from repos.cards import card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
 from repos.models import (
@@ -177,11 +177,17 @@ def create(request: HttpRequest, repo_type: str) -> HttpResponse:
 # Viewing -----------------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe  # HEAD too: machines read a landing page's Link header with it
 @repo_view
 def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpResponse:
     revision = repo.head if rev is None else _revision_or_404(repo, rev)
-    files = list(revision.files.select_related("blob")) if revision else []
+    files = []
+    if revision is not None:
+        # Prefetched, so that slots listing the files (signposting) cost no query.
+        prefetch_related_objects(
+            [revision], Prefetch("files", RevisionFile.objects.select_related("blob"))
+        )
+        files = list(revision.files.all())
     readme = next((f for f in files if f.path == README), None)
     html, notice = "", revision.card_error if revision else ""
     if readme is not None:
@@ -199,7 +205,11 @@ def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpR
         card_error=notice,
         is_old=revision is not None and revision.pk != repo.head_id,
     )
-    return render(request, "repos/page.html", context)
+    response = render(request, "repos/page.html", context)
+    link = slots.link_header(request, repo, revision)
+    if link:
+        response["Link"] = link
+    return response
 
 
 @require_GET

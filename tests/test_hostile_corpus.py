@@ -8,8 +8,9 @@ boxes. A field may refuse the value, but only with a message on the form (never 
 where it refuses, a plain value stands in so that the rest of the way is still walked. Then
 every output is read back and checked: HTML pages (owner, public, staff admin) must carry the
 value inert, every citation format must parse back (BibTeX with pybtex, RIS line by line, JSON,
-DataCite XML with an XML parser and its attributes with DataCite's schema), and e-mails must
-have one-line subjects and plain (unescaped) text.
+DataCite XML with an XML parser and its attributes with DataCite's schema), FAIR Signposting
+Link headers and linksets must parse into signposts whose targets are each one absolute URI,
+and e-mails must have one-line subjects and plain (unescaped) text.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils.html import escape
+from httplink import parse_link_header
 from lxml import etree
 from pybtex.database import parse_string
 
@@ -117,6 +119,35 @@ def check_html(response) -> list[str]:
         r'<script type="application/ld\+json">(.*?)</script>', response.text, re.S
     ):
         json.loads(match.group(1))
+    return problems
+
+
+SIGNPOSTS = {"cite-as", "describedby", "describes", "type", "author", "license", "item"}
+SIGNPOSTS |= {"collection", "linkset"}
+# One absolute http(s) URI: no space, quote, angle bracket or anything else a header or a
+# linkset would read as the end of the target.
+URI = re.compile(r"https?://[!#-;=?-~]+")
+
+
+def check_links(links) -> list[str]:
+    problems = [f"link target {link.target!r}" for link in links if not URI.fullmatch(link.target)]
+    problems += [f"link relation {sorted(link.rel)}" for link in links if link.rel - SIGNPOSTS]
+    return problems
+
+
+def check_link_header(value: str) -> list[str]:
+    """A Link header (or an application/linkset document) parses into signposts only."""
+    return check_links(parse_link_header(value.replace("\n", " ")).links)
+
+
+def check_linkset_json(text: str) -> list[str]:
+    problems = []
+    for context in json.loads(text)["linkset"]:
+        if not URI.fullmatch(context["anchor"]):
+            problems.append(f"linkset anchor {context['anchor']!r}")
+        problems += [f"linkset relation {rel!r}" for rel in set(context) - SIGNPOSTS - {"anchor"}]
+        targets = [t["href"] for rel, ts in context.items() if rel != "anchor" for t in ts]
+        problems += [f"linkset target {t!r}" for t in targets if not URI.fullmatch(t)]
     return problems
 
 
@@ -215,6 +246,8 @@ class Walk:
     def read(self, what: str, url: str, client: Client | None = None, **headers) -> None:
         response = (client or self.client).get(url, **headers)
         self.outputs += 1
+        if "Link" in response:
+            self.note(f"{what} Link header", check_link_header(response["Link"]))
         if response.status_code >= 500:
             self.note(what, [f"status {response.status_code}"])
         elif response.status_code == 200 and "html" in response.get("Content-Type", ""):
@@ -425,8 +458,20 @@ def walk(key: str, value: str | bytes, staff, capture) -> Walk:
             w.outputs += 1
             try:
                 w.note(f"{fmt} of {shown.kind}", check_output(fmt, response, shown))
+                w.note(f"{fmt} of {shown.kind} Link", check_link_header(response["Link"]))
             except Exception as exc:  # any failure to parse is the finding
                 w.note(f"{fmt} of {shown.kind}", [f"{type(exc).__name__}: {exc}"])
+        linkset = reverse("doi:linkset", args=[shown.doi])
+        for accept, check in (
+            ("application/linkset+json", check_linkset_json),
+            ("application/linkset", check_link_header),
+        ):
+            response = anonymous.get(linkset, headers={"Accept": accept})
+            w.outputs += 1
+            try:
+                w.note(f"{accept} of {shown.kind}", check(response.content.decode()))
+            except Exception as exc:  # any failure to parse is the finding
+                w.note(f"{accept} of {shown.kind}", [f"{type(exc).__name__}: {exc}"])
     return w
 
 
@@ -477,3 +522,10 @@ def test_the_checks_find_what_they_look_for():
     assert not check_bibtex(f"@misc{{a, {fields}}}", doi)
     assert check_bibtex(f"@misc{{a, {fields}, note = {{x}}}}", doi)
     assert check_bibtex(f"@misc{{a, {fields}}}\n@misc{{b, title = {{x}}}}", doi)
+    good = '<https://hub.example.org/a%20b>; rel="item"; type="text/plain"'
+    assert not check_link_header(good)
+    assert check_link_header('<https://hub.example.org/a b>; rel="item"')
+    assert check_link_header('<https://x.org/>; rel="item", <javascript:x()>; rel="item"')
+    assert check_link_header('<https://hub.example.org/>; rel="stylesheet"')
+    linkset = {"linkset": [{"anchor": "https://hub.example.org/", "item": [{"href": "x y"}]}]}
+    assert check_linkset_json(json.dumps(linkset))

@@ -468,6 +468,7 @@ SITE_ROWS: list[Row] = [
     ),
     get("doi:cite", lambda w: reverse("doi:cite", args=[w.bert_failed.doi]), everyone(moved())),
     get("doi:badge", lambda w: reverse("doi:badge", args=[w.bert_failed.doi]), everyone(OK)),
+    get("doi:linkset", lambda w: reverse("doi:linkset", args=[w.bert_failed.doi]), everyone(OK)),
     # Accounts: signed-in visitors are sent on from joining and logging in.
     get("accounts:join", to("accounts:join"), logged_in(moved(), anonymous=OK)),
     post(
@@ -641,6 +642,7 @@ GET_ONLY = {
     "doi:resolve",
     "doi:cite",
     "doi:badge",
+    "doi:linkset",
     "support:index",
     "support:detail",
     "hubapi:whoami",

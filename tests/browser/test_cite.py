@@ -187,3 +187,16 @@ def test_a_reader_copies_the_badge_snippets(page: Page, screenshot, dois, settin
     page.set_viewport_size({"width": 375, "height": 800})
     panel.get_by_role("heading", name="Badge").scroll_into_view_if_needed()
     shoot(page, screenshot, "doi-cite-10-badge-narrow")
+
+
+def test_the_machine_readable_head_keeps_to_the_policy(page: Page, dois):
+    """The JSON-LD data block and the meta tags of a landing page raise no CSP violation (the
+    ``page`` fixture fails on one) and the browser reads the JSON-LD as data."""
+    repo, _, _, latest = dois
+    response = page.goto(repo.url("tree", latest.revision_oid))
+    assert f"https://doi.org/{latest.doi}" in response.headers["link"]
+    data = page.evaluate(
+        "() => JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').text)"
+    )
+    assert data["@id"] == f"https://doi.org/{latest.doi}"
+    expect(page.locator('meta[name="citation_doi"]')).to_have_attribute("content", latest.doi)

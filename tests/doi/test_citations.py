@@ -316,7 +316,7 @@ def test_schema_org_of_a_model():
         "value": "10.5072/hub/0002",
     }
     assert data["name"] == "sentiment-model (Revision 909a290)"
-    assert data["author"] == [
+    assert data["creator"] == [
         {
             "@type": "Person",
             "name": "Alice Liddell",
@@ -337,6 +337,44 @@ def test_schema_org_of_a_dataset_is_a_dataset():
     data = citations.schema_org(doi)
     assert data["@type"] == "Dataset"
     assert "additionalType" not in data
+
+
+def related(identifier: str, kind: str, relation: str) -> dict:
+    return {
+        "relatedIdentifier": identifier,
+        "relatedIdentifierType": kind,
+        "relationType": relation,
+    }
+
+
+def test_schema_org_names_what_a_work_is_based_on_and_what_it_cites():
+    doi = make_doi(
+        relatedIdentifiers=[
+            related("10.5072/hub/0001", "DOI", "IsVersionOf"),
+            related("10.5072/hub/0009", "DOI", "IsDerivedFrom"),
+            related("https://example.org/base", "URL", "IsDerivedFrom"),
+            related("2101.00001", "arXiv", "References"),
+            related("10.1000/paper", "DOI", "Cites"),
+            related("javascript:alert(1)", "URL", "References"),
+            related("not an identifier", "Handle-ish", "References"),
+        ]
+    )
+    data = citations.schema_org(doi)
+    assert data["isBasedOn"] == ["https://doi.org/10.5072/hub/0009", "https://example.org/base"]
+    assert data["citation"] == [
+        {"@type": "CreativeWork", "@id": "https://arxiv.org/abs/arXiv:2101.00001"},
+        {"@type": "CreativeWork", "@id": "https://doi.org/10.1000/paper"},
+    ]
+
+
+def test_schema_org_names_no_related_works_when_there_are_none():
+    data = citations.schema_org(make_doi(relatedIdentifiers=[]))
+    assert "isBasedOn" not in data and "citation" not in data
+
+
+def test_schema_org_gives_a_licence_without_a_url_as_a_named_work():
+    data = citations.schema_org(make_doi(rightsList=[{"rights": "Our own terms"}]))
+    assert data["license"] == {"@type": "CreativeWork", "name": "Our own terms"}
 
 
 def test_schema_org_script_cannot_close_its_element():
