@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -110,7 +110,12 @@ class DoiAdmin(RefusedActionsSaySo):
         return (
             super()
             .get_queryset(request)
-            .select_related("repo__namespace", "concept", "consent__user")
+            .select_related("repo__namespace", "concept")
+            .prefetch_related(
+                Prefetch(
+                    "consents", Consent.objects.select_related("user").order_by("created_at", "pk")
+                )
+            )
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -198,10 +203,8 @@ class DoiAdmin(RefusedActionsSaySo):
         return _pretty_json(doi.metadata)
 
     def _consent(self, doi: Doi) -> Consent | None:
-        try:
-            return doi.consent
-        except Consent.DoesNotExist:
-            return None
+        """The consent given at minting (those of later edits are in the Consents list)."""
+        return next(iter(doi.consents.all()), None)
 
     # Actions -------------------------------------------------------------------------------------
 

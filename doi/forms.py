@@ -30,6 +30,17 @@ ACKNOWLEDGEMENT_LABEL = (
 CONSENT_TEXT = "\n".join(
     [*(f"- {lead} {rest}" for lead, rest in CONSENT_POINTS), "", ACKNOWLEDGEMENT_LABEL]
 )
+# What the owner agrees to when an edit adds people to a DOI's record (Consent, as above).
+EDIT_CONSENT_VERSION = "2026-12-01"
+
+
+def edit_consent_text(names: list[str]) -> str:
+    return (
+        f"I acknowledge that the full names of {', '.join(names)} will be transferred to "
+        "DataCite, the DOI registration agency, and published with the DOI, together with the "
+        "ORCID iDs, affiliations and other details shown in the preview."
+    )
+
 
 PERSONAL, ORGANIZATIONAL = "Personal", "Organizational"
 CREATOR_FIELDS = ("type", "name", "given_name", "family_name", "orcid", "affiliation")
@@ -120,7 +131,7 @@ class DoiRecordForm(forms.Form):
         label="Description",
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 5}),
+        widget=forms.Textarea(attrs={"rows": 5, "class": "prose"}),
         help_text="The abstract shown with the DOI and in citations. Taken from the model card; "
         "change it here if you like.",
     )
@@ -199,6 +210,14 @@ class AcknowledgeForm(forms.Form):
         label=ACKNOWLEDGEMENT_LABEL,
         error_messages={"required": "Tick the box to confirm you have read this."},
     )
+
+
+class EditAcknowledgeForm(AcknowledgeForm):
+    """The acknowledgement an edit needs when it adds people (``names``) to the record."""
+
+    def __init__(self, *args, names: list[str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["acknowledge"].label = edit_consent_text(names)
 
 
 def rows_as_data(rows: list[dict]) -> dict[str, str]:

@@ -276,6 +276,45 @@ def record_attributes(record: dict) -> dict:
     return out
 
 
+def record_changes(before: dict, after: dict) -> list[str]:
+    """What an edit of the owner's record changed between two builds of the attributes, in
+    words a person reads in the audit trail: for each attribute that differs, its label with
+    the value before and after."""
+    changes = []
+    for key, (label, describe) in EDITABLE_ATTRIBUTES.items():
+        old, new = before.get(key) or [], after.get(key) or []
+        if old != new:
+            changes.append(f"{label} before: {describe(old)}\n{label} after: {describe(new)}")
+    return changes
+
+
+def _creators_text(creators: list[dict]) -> str:
+    out = []
+    for number, creator in enumerate(creators, start=1):
+        details = [
+            f"ORCID {i['nameIdentifier'].removeprefix(ORCID_URI)}"
+            for i in creator.get("nameIdentifiers") or []
+        ]
+        details += [a.get("name", "") for a in creator.get("affiliation") or []]
+        if creator.get("nameType") == "Organizational":
+            details.insert(0, "organization")
+        extra = f" ({', '.join(details)})" if details else ""
+        out.append(f"{number}. {creator.get('name', '')}{extra}")
+    return "; ".join(out) or "none"
+
+
+def _descriptions_text(descriptions: list[dict]) -> str:
+    texts = [d.get("description", "") for d in descriptions]
+    return " / ".join(f"“{t}”" for t in texts) or "none"
+
+
+# The attributes an owner's edit can change, with how the audit trail names and shows them.
+EDITABLE_ATTRIBUTES = {
+    "creators": ("Authors", _creators_text),
+    "descriptions": ("Description", _descriptions_text),
+}
+
+
 def record_defaults(doi: Doi) -> dict:
     """The record fields as they stand for ``doi`` (saved or not): what the owner set, else what
     the card gives. The forms start from these."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from doi.metadata import (
     build_attributes,
     clean_creator,
     clean_record,
+    record_changes,
     record_defaults,
     validate_attributes,
 )
@@ -123,6 +125,15 @@ def _check_can_mint(repo: Repo, user) -> Revision:
     if existing is not None:
         raise DoiNotAllowed(f"The current revision already has a DOI: {existing.doi}.")
     return repo.head
+
+
+def _check_can_edit(doi: Doi, user) -> None:
+    if not doi.repo.can_admin(user):
+        raise DoiNotAllowed(
+            "Only the repository's owner or an organization admin can edit a DOI's metadata."
+        )
+    if doi.discarded_at is not None:
+        raise DoiNotAllowed("This DOI was discarded.")
 
 
 def _check_quota(repo: Repo, user) -> None:
@@ -306,7 +317,13 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             for doi in new:
                 doi._store_metadata()
             version = new[-1]
-            Consent.record(version, user=user, text=consent_text, text_version=consent_version)
+            Consent.record(
+                version,
+                user=user,
+                text=consent_text,
+                text_version=consent_version,
+                at=version.created_at,
+            )
             for doi in new:
                 doi._reserve(actor=user)
             queue = [d.pk for d in new]
@@ -689,6 +706,105 @@ class Doi(models.Model):
             message="" if self.is_concept else f"Revision {self.revision.short_oid}",
         )
 
+    # The owner's record, edited after minting -----------------------------------------------
+
+    @property
+    def record_creators(self) -> list[dict]:
+        """The authors as they stand: the DOI's own, or a concept DOI's latest version's."""
+        if self.creators or not self.is_concept:
+            return self.creators
+        latest = Doi.objects.latest_version_for(self.repo)
+        return latest.creators if latest else []
+
+    def record_defaults(self) -> dict:
+        """The other record fields as they stand (``doi.metadata.record_defaults``)."""
+        return record_defaults(self)
+
+    def with_record(self, *, creators: list[dict], record: dict) -> Doi:
+        """An unsaved copy of this DOI with the owner's record replaced."""
+        draft = copy.copy(self)
+        draft.creators, draft.record = creators, record
+        return draft
+
+    def new_people(self, creators: list[dict]) -> list[str]:
+        """The names of the people in ``creators`` (cleaned) who are not in the record yet, by
+        ORCID iD or by name: their names need the owner's acknowledgement to go to DataCite."""
+        known = self.record_creators
+        orcids = {c["orcid"] for c in known if c.get("orcid")}
+        names = {" ".join(c["name"].split()).casefold() for c in known}
+        return [
+            c["name"]
+            for c in creators
+            if c["type"] == "Personal"
+            and not (c["orcid"] and c["orcid"] in orcids)
+            and " ".join(c["name"].split()).casefold() not in names
+        ]
+
+    def preview_edit(self, *, user, creators: list[dict], record: dict) -> dict:
+        """The attributes ``edit`` would send. Raises like ``edit``."""
+        _check_can_edit(self, user)
+        draft = self.with_record(creators=_clean_creators(creators), record=_clean_record(record))
+        attributes = build_attributes(draft)
+        validate_attributes(attributes)
+        return attributes
+
+    def edit(
+        self,
+        *,
+        user,
+        creators: list[dict],
+        record: dict,
+        consent_text: str = "",
+        consent_version: str = "",
+    ) -> list[str]:
+        """Replace the owner's record (authors and the other fields), and queue the update at
+        DataCite: a PUT of the same DOI without an event, so its state stays as it is. People
+        new to the record need the consent (``consent_text``), stored like a mint's. The trail
+        records who changed what; returns those changes (none: nothing is stored or sent)."""
+        cleaned, cleaned_record = _clean_creators(creators), _clean_record(record)
+        with transaction.atomic():
+            doi = self._locked()
+            _check_can_edit(doi, user)
+            new_people = doi.new_people(cleaned)
+            if new_people and not consent_text:
+                raise DoiNotAllowed(
+                    f"Acknowledge that the names of {', '.join(new_people)} will be "
+                    "transferred to DataCite and published."
+                )
+            before = doi.metadata
+            doi._store_record(cleaned, cleaned_record)
+            after = build_attributes(doi)
+            validate_attributes(after)
+            changes = record_changes(before, after)
+            if not changes:
+                return []
+            doi.metadata = after
+            doi.save(update_fields=["creators", "record", "metadata"])
+            if new_people:
+                Consent.record(doi, user=user, text=consent_text, text_version=consent_version)
+            doi._make_pending()
+            doi._queue()
+            Event.objects.create(
+                kind=Event.Kind.EDITED,
+                doi=doi,
+                repo_id=doi.repo_id,
+                actor=user,
+                message="\n".join(changes),
+            )
+        self.refresh_from_db()
+        return changes
+
+    def _store_record(self, creators: list[dict], record: dict) -> None:
+        """Set the record; a concept DOI keeps only what differs from its latest version's,
+        so that the rest goes on following the versions."""
+        if self.is_concept:
+            inherited = self.with_record(creators=[], record={})
+            if creators == inherited.record_creators:
+                creators = []
+            defaults = inherited.record_defaults()
+            record = {k: v for k, v in record.items() if v != defaults.get(k)}
+        self.creators, self.record = creators, record
+
     # Changes ------------------------------------------------------------------------------------
 
     def retry(self, actor=None) -> None:
@@ -940,12 +1056,13 @@ class Doi(models.Model):
 
 
 class Consent(models.Model):
-    """What the owner agreed to before a DOI was minted: who, when, which text, what was sent."""
+    """What the owner agreed to before a DOI was minted, or before an edit sent new people's
+    names: who, when, which text, what was sent."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     repo = models.ForeignKey(Repo, on_delete=models.PROTECT, related_name="doi_consents")
     revision_oid = models.CharField(max_length=40)
-    doi = models.OneToOneField(Doi, on_delete=models.PROTECT, related_name="consent")
+    doi = models.ForeignKey(Doi, on_delete=models.PROTECT, related_name="consents")
     text_version = models.CharField(max_length=20)
     text = models.TextField()
     payload = models.JSONField(help_text="The exact DataCite attributes shown and sent.")
@@ -955,17 +1072,20 @@ class Consent(models.Model):
         return f"{self.user} for {self.doi} ({self.created_at:%Y-%m-%d})"
 
     @classmethod
-    def record(cls, version: Doi, *, user, text: str, text_version: str) -> Consent:
-        """``user`` agreed to ``text`` before ``version`` was minted with its metadata."""
+    def record(
+        cls, doi: Doi, *, user, text: str, text_version: str, at: datetime | None = None
+    ) -> Consent:
+        """``user`` agreed to ``text`` (at ``at``, else now) before ``doi`` was minted, or
+        edited, with its metadata."""
         return cls.objects.create(
             user=user,
-            repo=version.repo,
-            revision_oid=version.revision_oid,
-            doi=version,
+            repo=doi.repo,
+            revision_oid=doi.revision_oid,
+            doi=doi,
             text_version=text_version,
             text=text,
-            payload=version.metadata,
-            created_at=version.created_at,
+            payload=doi.metadata,
+            created_at=at or timezone.now(),
         )
 
 
@@ -975,6 +1095,7 @@ class Event(models.Model):
     class Kind(models.TextChoices):
         RESERVED = "reserved", "Reserved"
         MINTED = "minted", "Registered at DataCite"
+        EDITED = "edited", "Metadata edited"
         UPDATED = "updated", "Metadata updated at DataCite"
         FAILED = "failed", "Registration failed"
         RETRYING = "retrying", "Retry scheduled"

@@ -7,5 +7,6 @@ app_name = "doi-owner"
 urlpatterns = pages.routes(
     ("settings/doi", views.section, "section"),
     ("settings/doi/generate", views.generate, "generate"),
+    ("settings/doi/<int:pk>/edit", views.edit, "edit"),
     ("settings/doi/<int:pk>/retry", views.retry, "retry"),
 )

@@ -1,5 +1,5 @@
 """The owner's side of DOIs: the DOI section of a repository's settings, the acknowledgement
-form behind Generate DOI / Generate new DOI, and Retry / Retry now."""
+form behind Generate DOI / Generate new DOI, Edit metadata, and Retry / Retry now."""
 
 from __future__ import annotations
 
@@ -19,16 +19,19 @@ from doi.forms import (
     CONSENT_POINTS,
     CONSENT_TEXT,
     CONSENT_VERSION,
+    EDIT_CONSENT_VERSION,
     PERSONAL,
     AcknowledgeForm,
+    EditAcknowledgeForm,
     RecordForms,
     author_rows,
     edit_author_rows,
+    edit_consent_text,
     focus_after,
     submitted_record,
 )
 from doi.metadata import DoiMetadataError
-from doi.models import Doi, DoiNotAllowed
+from doi.models import Doi, DoiNotAllowed, Event
 from doi.registrars import DataCiteRegistrar, get_registrar
 from hubsite.http import HtmxHttpRequest
 from repos.models import Repo, Revision
@@ -36,6 +39,7 @@ from repos.pages import header_context, repo_admin_view
 
 SECTION_TEMPLATE = "doi/owner/_section.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
+EDIT_TEMPLATE = "doi/owner/edit.html"
 PREVIEW_TEMPLATE = "doi/owner/_preview.html"
 LOCKED_NOTE = (
     "Deleting, renaming or moving this repository, or changing its visibility, now needs a "
@@ -189,6 +193,94 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
     return _render_form(request, panel, forms, ack=ack, acknowledged=acknowledged)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+@repo_admin_view
+def edit(request: HtmxHttpRequest, repo: Repo, pk: int) -> HttpResponse:
+    """Edit metadata: the owner's record of a live DOI (authors, description), sent to
+    DataCite as an update that leaves the DOI's state as it is."""
+    doi = get_object_or_404(Doi.objects.for_repo(repo).live(), pk=pk)
+    record = doi.record_defaults()
+    if request.method == "GET":
+        forms = RecordForms(None, rows=doi.record_creators, record=record)
+        return _render_edit(request, doi, forms)
+    action = request.POST.get("action", "save")
+    acknowledged = bool(request.POST.get("acknowledge"))
+    if action not in ("save", "preview"):
+        rows, focus = _edit_rows(request, repo, action)
+        forms = RecordForms(None, rows=rows, record=submitted_record(request.POST, record))
+        return _render_edit(request, doi, forms, acknowledged=acknowledged, focus=focus)
+    forms = RecordForms(request.POST, rows=[], record=record)
+    new_people = doi.new_people(forms.creators) if forms.is_valid() else []
+    # Bound on Save only: a preview brings the acknowledgement along, without an error yet.
+    needs_ack = new_people and action == "save"
+    ack = EditAcknowledgeForm(request.POST, names=new_people) if needs_ack else None
+    if action == "save" and forms.is_valid() and (ack is None or ack.is_valid()):
+        try:
+            changes = doi.edit(
+                user=request.user,
+                creators=forms.creators,
+                record=forms.record,
+                consent_text=edit_consent_text(new_people) if new_people else "",
+                consent_version=EDIT_CONSENT_VERSION if new_people else "",
+            )
+        except (DoiNotAllowed, DoiMetadataError) as exc:
+            return _render_edit(request, doi, forms, ack=ack, error=exc.message)
+        return _back_to_section(request, repo, notice=_edited_notice(doi, changes))
+    return _render_edit(request, doi, forms, ack=ack, acknowledged=acknowledged)
+
+
+def _edited_notice(doi: Doi, changes: list[str]) -> str:
+    if not changes:
+        return f"Nothing was changed, so nothing was sent to DataCite for {doi.doi}."
+    saved = f"The new details of {doi.doi} are saved"
+    if doi.error_is_permanent:
+        return f"{saved}, but DataCite did not take them: {doi.problem}"
+    if doi.update_pending:
+        return f"{saved}; updating at DataCite{': ' + doi.problem if doi.problem else '.'}"
+    if doi.at_datacite:
+        return f"{saved} and DataCite has them."
+    return f"{saved}; they go to DataCite with its registration."
+
+
+def _render_edit(
+    request: HtmxHttpRequest,
+    doi: Doi,
+    forms: RecordForms,
+    *,
+    ack: EditAcknowledgeForm | None = None,
+    acknowledged: bool = False,
+    error: str = "",
+    focus: str = "",
+) -> HttpResponse:
+    repo = doi.repo
+
+    def preview(checked: RecordForms) -> dict:
+        return doi.preview_edit(user=request.user, creators=checked.creators, record=checked.record)
+
+    context = _record_form_context(repo, forms, preview, focus=focus)
+    checked = context["checked"]
+    new_people = doi.new_people(checked.creators) if checked.is_valid() else []
+    if ack is None and new_people:
+        ack = EditAcknowledgeForm(initial={"acknowledge": acknowledged}, names=new_people)
+    edits = doi.events.filter(kind=Event.Kind.EDITED).select_related("actor")
+    context |= {
+        "repo": repo,
+        "doi": doi,
+        "ack": ack,
+        "error": error,
+        "edits": edits.order_by("created_at", "pk"),
+        "sandbox": sandbox_note(),
+        "settings_url": repo.url("settings"),
+        "section_url": repo.url("doi-owner:section"),
+        "form_url": repo.url("doi-owner:edit", doi.pk),
+    }
+    if request.htmx and request.htmx.target == "doi-preview":
+        # The preview, and the acknowledgement once someone new is among the authors.
+        return render(request, f"{EDIT_TEMPLATE}#preview-and-consent", context)
+    return _render_page(request, repo, EDIT_TEMPLATE, context)
+
+
 def _edit_rows(request: HttpRequest, repo: Repo, action: str) -> tuple[list[dict], str]:
     """The author rows with a row button's ``action`` applied, and the element to focus."""
     organization = _organization_name(repo)
@@ -289,6 +381,7 @@ def _record_form_context(repo: Repo, forms: RecordForms, build, *, focus: str) -
                 form.fields["name"].widget.attrs["autofocus"] = True
     return {
         "forms": forms,
+        "checked": checked,
         "formset": forms.authors,
         "record_form": forms.record_form,
         "focus": focus,

@@ -363,6 +363,10 @@ def _authors(w: World, user) -> dict:
     }
 
 
+def _edited_record(w: World, user) -> dict:
+    return _authors(w, user) | {"description": "Edited in the matrix.", "action": "save"}
+
+
 def _repo_rows(kind: str, attr: str) -> list[Row]:
     """The pages and posts of one repository (``kind`` is "model" or "dataset")."""
     at = f"repos:{kind}"
@@ -414,6 +418,7 @@ def _doi_rows(kind: str, attr: str, failed: str, can_generate: bool) -> list[Row
     at = f"doi-owner:{kind}"
     retry = _doi_url(attr, "retry", lambda w: getattr(w, failed).pk)
     generate = _doi_url(attr, "generate")
+    edit = _doi_url(attr, "edit", lambda w: getattr(w, failed).pk)
     return [
         # The section alone is the settings page's, which it sends the browser to.
         get(f"{at}-section", _doi_url(attr, "section"), repo_needs(attr, 3, moved())),
@@ -424,6 +429,8 @@ def _doi_rows(kind: str, attr: str, failed: str, can_generate: bool) -> list[Row
             repo_needs(attr, 3, done() if can_generate else moved()),
             _authors,
         ),
+        get(f"{at}-edit", edit, repo_needs(attr, 3, OK)),
+        post(f"{at}-edit", edit, repo_needs(attr, 3, done()), _edited_record),
         get(f"{at}-retry", retry, logged_in(NOT_ALLOWED)),
         post(f"{at}-retry", retry, repo_needs(attr, 3, done())),
     ]
@@ -690,7 +697,7 @@ ADMIN_MODELS = {
     "repos.revision": AdminModel(lambda w: w.croquet.head, False, True),
     "repos.reporedirect": AdminModel(lambda w: w.redirect, True, True),
     "doi.doi": AdminModel(lambda w: w.bert_failed, False, False),
-    "doi.consent": AdminModel(lambda w: w.bert_failed.consent, False, False),
+    "doi.consent": AdminModel(lambda w: w.bert_failed.consents.get(), False, False),
     "doi.event": AdminModel(lambda w: w.bert_failed.events.first(), False, False),
     "support.supportrequest": AdminModel(lambda w: w.request, False, False),
     # Support staff lift log-in lockouts by deleting access attempts.

@@ -119,6 +119,8 @@ def test_every_page_the_owner_reaches(page: Page, live_server, hub):
     pages, found = crawl(page, live_server.url, start)
     _check("owner", pages, found)
     assert model.url("settings") in pages and hub["fresh"].url("settings") in pages
+    latest = Doi.objects.latest_version_for(model)
+    assert model.url("doi-owner:edit", latest.pk) in pages  # Edit metadata
 
 
 def test_every_admin_page_staff_reach(page: Page, live_server, hub):
@@ -141,7 +143,15 @@ def test_the_cite_panel_and_the_acknowledgement_form(page: Page, hub):
     page.get_by_role("link", name="Generate DOI").click()
     expect(page.get_by_role("heading", name="What will be sent to DataCite")).to_be_visible()
     found += audit(page, "acknowledgement form")
-    _check("panels", ["Cite panel", "acknowledgement form"], found)
+    # Edit metadata, with someone new among the authors: the acknowledgement joins the preview.
+    page.goto(hub["model"].url("settings"))
+    page.get_by_role("link", name=re.compile("^Edit metadata")).first.click()
+    page.get_by_role("button", name="Add author").click()
+    page.locator(".author-row").nth(1).get_by_label("Full name").fill("Jane Doe")
+    page.locator(".author-row").nth(1).get_by_label("Full name").blur()
+    expect(page.get_by_role("heading", name="New in the record")).to_be_visible()
+    found += audit(page, "edit metadata form")
+    _check("panels", ["Cite panel", "acknowledgement form", "edit metadata form"], found)
 
 
 # Keyboard only ------------------------------------------------------------------------------

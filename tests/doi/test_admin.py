@@ -186,7 +186,7 @@ def test_non_staff_cannot_see_the_admin(client, owner, failed):
 
 
 def test_consent_and_events_are_read_only(staff_client, failed):
-    consent = failed.consent
+    consent = failed.consents.get()
     response = staff_client.get(reverse("admin:doi_consent_change", args=[consent.pk]))
     assert response.status_code == 200
     assert 'name="text"' not in response.content.decode()
