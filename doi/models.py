@@ -326,9 +326,11 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             )
             for doi in new:
                 doi._reserve(actor=user)
-            queue = [d.pk for d in new]
+            outdated = self.filter(pk__in=[d.pk for d in _outdated_by(new, earlier)])
+            # The version first: what the owner waits for. Its links to the concept and the
+            # previous version need not be at DataCite yet; their updates go beside it.
+            queue = [version.pk, *(d.pk for d in new[:-1]), *outdated.queue_link_updates()]
             transaction.on_commit(lambda: _enqueue(queue))
-            self.filter(pk__in=[d.pk for d in _outdated_by(new, earlier)]).queue_link_updates()
         return version
 
     def _drafts(
@@ -372,9 +374,10 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         )
         return [*drafts, version]
 
-    def queue_link_updates(self, *, at_datacite_only: bool = False) -> None:
-        """Push these DOIs again, because their links to versions changed (one was minted or
-        discarded). With ``at_datacite_only``, only those DataCite has already.
+    def queue_link_updates(self, *, at_datacite_only: bool = False) -> list[int]:
+        """Mark these DOIs to be pushed again, because their links to versions changed (one was
+        minted or discarded), and return their ids for the caller to queue on commit. With
+        ``at_datacite_only``, only those DataCite has already.
 
         Locked first: a push under way may have built its links before the change, so wait
         for it; then an idle DOI gets an update to push (a busy one's is cleared by then)."""
@@ -385,8 +388,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         Doi.objects.filter(pk__in=[d.pk for d in locked if not d.pending_action]).update(
             pending_action=Doi.Action.UPDATE, next_attempt_at=timezone.now() + WORKER_GRACE
         )
-        queue = [d.pk for d in locked]
-        transaction.on_commit(lambda: _enqueue(queue))
+        return [d.pk for d in locked]
 
     def push(self, pk: int, *, registrar: Registrar | None = None, force: bool = False) -> Push:
         """Push the DOI's pending action to the registrar, and store what happened.
@@ -438,10 +440,9 @@ def _holds(theirs, ours) -> bool:
 
 
 def _enqueue(ids: list[int]) -> None:
-    from doi.tasks import sync_doi
+    from doi.tasks import push_all
 
-    for pk in ids:
-        sync_doi.enqueue(pk)
+    push_all(ids)
 
 
 def _save_and_link(new: list[Doi], earlier: list[Doi]) -> None:
@@ -932,7 +933,8 @@ class Doi(models.Model):
         # The lock goes with the promise; any other DOI of the repository still holds its own.
         RepoLock.objects.filter(repo_id=self.repo_id, holder=self.lock_holder).delete()
         neighbours = Doi.objects.live().filter(repo_id=self.repo_id).exclude(pk=self.pk)
-        neighbours.queue_link_updates(at_datacite_only=True)
+        queue = neighbours.queue_link_updates(at_datacite_only=True)
+        transaction.on_commit(lambda: _enqueue(queue))
 
     # Pushing to the registrar --------------------------------------------------------------
 

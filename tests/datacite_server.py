@@ -6,6 +6,7 @@ registered, findable; events publish, register, hide; nothing goes back to draft
 (422 with ``errors[]``), and can inject faults into the next requests:
 
     datacite.fail("ok", "503", "timeout")   # the next three requests
+    datacite.fail("422", doi=name)          # the next request about that DOI
     datacite.go_down() / datacite.come_back()   # connections refused
 
 and stop a request to one DOI half-way, to kill the hub's process at that exact point:
@@ -98,6 +99,7 @@ class FakeDataCite:
         self.records: dict[str, dict] = {}  # upper-case DOI → {"state", "attributes"}
         self.requests: list[dict] = []
         self.faults: deque[str] = deque()
+        self.doi_faults: dict[str, deque[str]] = {}  # upper-case DOI → its next requests' faults
         self.holds: dict[str, Hold] = {}  # upper-case DOI → the next PUT of it stops here
         self.retry_after = "1"
         self.slow_seconds = slow_seconds
@@ -152,15 +154,20 @@ class FakeDataCite:
     def come_back(self) -> None:
         self.start()
 
-    def fail(self, *faults: str) -> None:
-        """Apply ``faults`` to the next requests, one each, in order."""
+    def fail(self, *faults: str, doi: str | None = None) -> None:
+        """Apply ``faults`` to the next requests, one each, in order; with ``doi``, to the next
+        requests about that DOI (whatever arrives in between)."""
         for fault in faults:
             if fault not in FAULTS:
                 raise ValueError(f"Unknown fault {fault!r}; one of {FAULTS}")
-        self.faults.extend(faults)
+        if doi is None:
+            self.faults.extend(faults)
+        else:
+            self.doi_faults.setdefault(doi.upper(), deque()).extend(faults)
 
     def recover(self) -> None:
         self.faults.clear()
+        self.doi_faults.clear()
         if self._server is None:
             self.come_back()
 
@@ -188,9 +195,11 @@ class FakeDataCite:
 
     def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, object]:
         """Returns (status, headers, body); body is a dict (JSON), bytes (raw) or None."""
-        fault = self.faults.popleft() if self.faults else None
-        fault = None if fault == "ok" else fault
         doi = unquote(path[len("/dois/") :]) if path.startswith("/dois/") else ""
+        with self.lock:
+            faults = self.doi_faults.get(doi.upper()) or self.faults
+            fault = faults.popleft() if faults else None
+        fault = None if fault == "ok" else fault
         with self.lock:
             self.requests.append(
                 {

@@ -16,7 +16,7 @@ def staff_client(client, staff):
 
 @pytest.fixture
 def failed(repo, mint, datacite):
-    datacite.fail("ok", "422")  # the concept registers, the version is refused
+    datacite.fail("422")  # the version (pushed first) is refused, the concept registers
     version = mint(repo)
     version.refresh_from_db()
     return version
@@ -236,7 +236,7 @@ def test_staff_repair_a_failed_doi_in_the_browser(page, screenshot, staff, faile
 
 
 def test_retry_registration_skips_the_wait_of_a_transient_failure(repo, mint, datacite, act):
-    datacite.fail("ok", "503")
+    datacite.fail("503")  # the version, pushed first
     version = mint(repo)
     version.refresh_from_db()
     assert version.waiting_to_retry

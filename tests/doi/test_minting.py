@@ -252,6 +252,64 @@ def test_a_third_version_updates_the_second_at_datacite_not_the_first(repo, owne
     assert Event.objects.filter(doi=second, kind="updated").count() == 1
 
 
+def test_the_version_is_pushed_before_its_concept(repo, mint, datacite):
+    version = mint(repo)
+    assert [r["doi"] for r in datacite.requests] == [version.doi, version.concept.doi]
+
+
+def test_a_new_version_is_pushed_before_its_neighbours_updates(repo, owner, mint, datacite):
+    first, second = _second_version(repo, owner, mint)
+    pushed = [r["doi"] for r in datacite.requests[2:]]
+    assert pushed[0] == second.doi
+    assert sorted(pushed[1:]) == sorted([first.doi, second.concept.doi])
+
+
+def _arrivals(datacite) -> dict[str, float]:
+    return {r["doi"]: r["at"] for r in datacite.requests}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_first_doi_and_its_concept_go_side_by_side(
+    repo, owner, alice, datacite
+):
+    """What the owner's request does after its commit (on PostgreSQL): each push in a thread of
+    its own, so that it waits for one DataCite answer, not two in turn."""
+    if connection.vendor != "postgresql":
+        pytest.skip("side by side on PostgreSQL only")
+    datacite.latency = 0.25  # within the tests' read timeout (0.5 s)
+    version = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version.refresh_from_db()
+    assert version.state == version.concept.state == "findable"
+    arrived = _arrivals(datacite)
+    # The second PUT arrived before the first could have been answered.
+    assert abs(arrived[version.doi] - arrived[version.concept.doi]) < 0.25
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_new_version_and_its_neighbours_go_side_by_side(
+    repo, owner, alice, datacite
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("side by side on PostgreSQL only")
+    first = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    commit_files(repo, owner, {"weights.bin": "v2"}, "Retrain")
+    datacite.requests.clear()
+    datacite.latency = 0.25
+    second = Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    concept = second.concept
+    concept.refresh_from_db()
+    assert {d.state for d in (first, second, concept)} == {"findable"}
+    assert first.pending_action == concept.pending_action == ""
+    arrived = _arrivals(datacite)
+    assert max(arrived.values()) - min(arrived.values()) < 0.25
+    assert ("IsPreviousVersionOf", second.doi) in {
+        (r["relationType"], r["relatedIdentifier"])
+        for r in datacite.attributes(first.doi)["relatedIdentifiers"]
+    }
+
+
 def test_a_version_minted_after_the_prefix_changed_is_still_the_latest(
     repo, owner, alice, mint, settings
 ):
@@ -391,8 +449,8 @@ def test_hiding_a_doi_datacite_never_got_registers_it_hidden(
 
 
 def test_discard_only_for_dois_datacite_does_not_have(repo, owner, alice, mint, datacite):
-    datacite.fail("ok", "503")
-    version = mint(repo)  # the concept got registered, the version not
+    datacite.fail("503")
+    version = mint(repo)  # the version (pushed first) was not registered, the concept was
     version.refresh_from_db()
     assert version.state == "pending"
     version.discard(owner)
@@ -410,7 +468,7 @@ def test_discard_only_for_dois_datacite_does_not_have(repo, owner, alice, mint, 
 def test_versions_stop_naming_a_discarded_concept_and_join_the_new_one(
     repo, owner, mint, datacite, staff, django_capture_on_commit_callbacks
 ):
-    datacite.fail("422")  # the concept is refused, the version registered
+    datacite.fail("ok", "422")  # the version (pushed first) is registered, the concept refused
     version = mint(repo)
     old_concept = version.concept
     with django_capture_on_commit_callbacks(execute=True):
@@ -449,7 +507,7 @@ def test_versions_minted_before_concept_dois_were_turned_on_join_the_concept(
 def test_a_concept_whose_only_version_was_discarded_can_still_be_updated(
     repo, owner, mint, datacite, staff, django_capture_on_commit_callbacks
 ):
-    datacite.fail("ok", "422")  # the concept is registered, the version refused
+    datacite.fail("422")  # the version (pushed first) is refused, the concept registered
     version = mint(repo)
     concept = version.concept
     creators = datacite.attributes(concept.doi)["creators"]
