@@ -247,20 +247,22 @@ class Repo(models.Model):
         guarded = update_fields is None or LOCKED_FIELDS & set(update_fields)
         if self.pk is not None and guarded and not _locks_overridden():
             stored = (
-                Repo.objects.filter(pk=self.pk).values("name", "namespace_id", "private").first()
+                Repo.objects.filter(pk=self.pk)
+                .values("name", "namespace_id", "private", "namespace__name")
+                .first()
             )
             current = {
                 "name": self.name,
                 "namespace_id": self.namespace_id,
                 "private": self.private,
             }
+            owner = stored.pop("namespace__name", None) if stored else None
             if stored is not None and stored != current and self.lock_reasons:
                 action = "made private" if stored["private"] != self.private else "renamed or moved"
                 if stored["private"] and not self.private:
                     action = "made public"
-                raise RepoLocked(
-                    f"{self.namespace.name}/{stored['name']}", action, self.lock_reasons
-                )
+                # Named as it stands, not as the refused move would have it.
+                raise RepoLocked(f"{owner}/{stored['name']}", action, self.lock_reasons)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -404,10 +406,13 @@ class Repo(models.Model):
         add: Mapping[str, bytes | IO[bytes]] | None = None,
         remove: Iterable[str] = (),
         remove_folders: Iterable[str] = (),
+        stored: Mapping[str, str] | None = None,
         parent: str | None = None,
     ) -> Revision:
-        """Record a new revision: the current files, plus ``add`` (path → content), less the
-        files ``remove`` and everything under ``remove_folders``. Paths are taken in Unicode NFC.
+        """Record a new revision: the current files, plus ``add`` (path → content) and
+        ``stored`` (path → SHA-256 of content that is already in one of this repository's
+        revisions: a copy), less the files ``remove`` and everything under ``remove_folders``.
+        Paths are taken in Unicode NFC.
 
         With ``parent`` (a full or abbreviated revision id), refuse with ``ParentMoved`` unless
         the repository's head is still that revision. A path to remove that is not there is
@@ -416,8 +421,9 @@ class Repo(models.Model):
         add = {normalize(path): content for path, content in (add or {}).items()}
         remove = [normalize(path) for path in remove]
         remove_folders = [normalize(path).rstrip("/") for path in remove_folders]
+        stored = {normalize(path): sha256.lower() for path, sha256 in (stored or {}).items()}
         self.check_commit(author=author, sizes={p: _size(c) for p, c in add.items()})
-        for path in [*remove, *remove_folders]:
+        for path in [*remove, *remove_folders, *stored]:
             validate_path(path)
         with transaction.atomic():
             repo = Repo.objects.select_for_update().get(pk=self.pk)
@@ -438,6 +444,7 @@ class Repo(models.Model):
                     del tree[path]
             for path, content in add.items():
                 tree[path] = Blob.store(content)
+            tree |= repo._stored_blobs(stored)
             now = timezone.now()
             message = message.strip() or "Update files"
             if description.strip():
@@ -459,6 +466,18 @@ class Repo(models.Model):
         self.__dict__.pop("card_metadata", None)
         return revision
 
+    def _stored_blobs(self, stored: Mapping[str, str]) -> dict[str, Blob]:
+        """The blobs ``stored`` names, each from this repository only: knowing the hash of a
+        file elsewhere (in a private repository, say) must not bring its content here."""
+        if not stored:
+            return {}
+        mine = RevisionFile.objects.filter(revision__repo=self, blob__sha256__in=stored.values())
+        blobs = {blob.sha256: blob for blob in Blob.objects.filter(pk__in=mine.values("blob"))}
+        for path, sha256 in stored.items():
+            if sha256 not in blobs:
+                raise NotStoredHere(path, sha256)
+        return {path: blobs[sha256] for path, sha256 in stored.items()}
+
 
 class CommitRefused(Exception):
     """A commit the hub will not make; the message says why, and that nothing was committed."""
@@ -466,6 +485,17 @@ class CommitRefused(Exception):
 
 class CommitTooLarge(CommitRefused):
     """The files of one commit together pass ``REPO_UPLOAD_MAX_MB``."""
+
+
+class NotStoredHere(CommitRefused):
+    """A file named by the SHA-256 of content this repository does not have."""
+
+    def __init__(self, path: str, sha256: str) -> None:
+        super().__init__(
+            f"“{shown(path)}” names content by its SHA-256 {sha256[:64]}, which no revision of "
+            "this repository has: send the file itself, inside the commit (large-file uploads "
+            "are not offered yet). Nothing was committed."
+        )
 
 
 class ParentMoved(CommitRefused):
