@@ -4,7 +4,7 @@ catch-all stays last, so that every address not offered answers in the Hub's err
 from django.urls import path, re_path, register_converter
 
 from hubapi.access import RepoKindConverter
-from hubapi.views import account, dois, fallback, repos_read
+from hubapi.views import account, dois, fallback, lifecycle, repos_read, upload
 
 app_name = "hubapi"
 
@@ -39,6 +39,30 @@ urlpatterns = [
         "<repo_kind:repo_type>/<str:owner>/<str:name>/dois/acknowledgement",
         dois.acknowledgement,
         name="dois-acknowledgement",
+    ),
+    path("repos/create", lifecycle.create, name="create-repo"),
+    path("repos/delete", lifecycle.delete, name="delete-repo"),
+    path("repos/move", lifecycle.move, name="move-repo"),
+    path("validate-yaml", upload.validate_yaml, name="validate-yaml"),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/settings",
+        lifecycle.settings,
+        name="repo-settings",
+    ),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/preupload/<str:revision>",
+        upload.preupload,
+        name="preupload",
+    ),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/paths-info/<str:revision>",
+        upload.paths_info,
+        name="paths-info",
+    ),
+    path(
+        "<repo_kind:repo_type>/<str:owner>/<str:name>/commit/<str:revision>",
+        upload.commit,
+        name="commit",
     ),
     # Last.
     re_path(r"^(?P<rest>.*)$", fallback.unsupported, name="unsupported"),

@@ -17,6 +17,7 @@ The hub's rules, as the rows spell them:
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,7 @@ UNAUTHORIZED = Expect(401)
 FORBIDDEN = Expect(403)
 NOT_FOUND = Expect(404)
 NOT_ALLOWED = Expect(405)
+LOCKED = Expect(423)
 LOGIN = Expect(302, to="login")
 ADMIN_LOGIN = Expect(302, to="admin-login")
 
@@ -284,6 +286,11 @@ def api_post(name: str, url: Url, expect: Rule, data=None, label: str = "") -> R
     return Row(name, "POST", url, expect, data, label=label, token=True)
 
 
+def api_call(name: str, method: str, url: Url, expect: Rule, data=None, label: str = "") -> Row:
+    """An API row of any method; ``data`` gives a JSON object, or the bytes of an NDJSON body."""
+    return Row(name, method, url, expect, data, label=label, token=True)
+
+
 def to(name: str, *args) -> Url:
     return lambda w: reverse(name, args=list(args))
 
@@ -314,6 +321,21 @@ def repo_needs(target: str, need: int, allowed: Expect) -> Rule:
     def expect(role: str) -> Expect:
         if role == "anonymous":
             return LOGIN
+        have = level(role, target)
+        if have == 0:
+            return NOT_FOUND
+        return allowed if have >= need else FORBIDDEN
+
+    return expect
+
+
+def api_needs(target: str, need: int, allowed: Expect) -> Rule:
+    """A write token's call on a repository: 401 without a token, then 404 to those who cannot
+    see it, 403 to those who only see it or may write but not administer it."""
+
+    def expect(role: str) -> Expect:
+        if role == "anonymous":
+            return UNAUTHORIZED
         have = level(role, target)
         if have == 0:
             return NOT_FOUND
@@ -633,6 +655,121 @@ API_ROWS: list[Row] = [
         lambda role: {"anonymous": UNAUTHORIZED, "owner": OK}.get(role, FORBIDDEN),
     ),
 ]
+
+
+def _api(attr: str, page: str) -> Url:
+    def url(w: World) -> str:
+        repo = getattr(w, attr)
+        branch = [] if page == "repo-settings" else ["main"]
+        return reverse(f"hubapi:{page}", args=[repo.type, repo.namespace.name, repo.name, *branch])
+
+    return url
+
+
+def _commit_body(w: World, user) -> bytes:
+    lines = [
+        {"key": "header", "value": {"summary": "From code", "description": ""}},
+        {"key": "file", "value": {"path": "n.txt", "content": "aGk=", "encoding": "base64"}},
+    ]
+    return b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+
+
+def _api_write_rows() -> list[Row]:
+    """The write side: croquet is private and unlocked, cards public and locked by a DOI (its
+    visibility stays; new commits are still allowed)."""
+    rows = []
+    for attr, locked in (("croquet", False), ("cards", True)):
+        for page in ("repo-settings", "preupload", "commit"):
+            rows.append(api_get(f"hubapi:{page}", _api(attr, page), everyone(NOT_ALLOWED), attr))
+        rows += [
+            api_call(
+                "hubapi:repo-settings",
+                "PUT",
+                _api(attr, "repo-settings"),
+                api_needs(attr, 3, LOCKED if locked else done(200)),
+                lambda w, u, locked=locked: {"visibility": "private" if locked else "public"},
+                attr,
+            ),
+            api_post(
+                "hubapi:preupload",
+                _api(attr, "preupload"),
+                api_needs(attr, 2, OK),
+                lambda w, u: {"files": [{"path": "n.txt", "size": 2, "sample": "aGk="}]},
+                attr,
+            ),
+            api_post(
+                "hubapi:commit",
+                _api(attr, "commit"),
+                api_needs(attr, 2, done(200)),
+                _commit_body,
+                attr,
+            ),
+        ]
+    for attr in ("croquet", "cards"):
+        rows += [
+            api_get("hubapi:paths-info", _api(attr, "paths-info"), everyone(NOT_ALLOWED), attr),
+            api_post(
+                "hubapi:paths-info",
+                _api(attr, "paths-info"),
+                # Reading: a public repository answers without a token too.
+                lambda role, attr=attr: OK if level(role, attr) >= 1 else NOT_FOUND,
+                lambda w, u: {"paths": ["README.md"]},
+                attr,
+            ),
+        ]
+    for name in ("create-repo", "move-repo", "delete-repo", "validate-yaml"):
+        rows.append(api_get(f"hubapi:{name}", to(f"hubapi:{name}"), everyone(NOT_ALLOWED)))
+    org_writers = ("writer", "org_admin")
+    return [
+        *rows,
+        api_post(
+            "hubapi:create-repo",
+            to("hubapi:create-repo"),
+            lambda role: {"anonymous": UNAUTHORIZED}.get(
+                role, done(200) if role in org_writers else FORBIDDEN
+            ),
+            lambda w, u: {"name": "from-code", "organization": "wonderland", "type": "model"},
+        ),
+        api_post(
+            "hubapi:move-repo",
+            to("hubapi:move-repo"),
+            api_needs("croquet", 3, done(200)),
+            lambda w, u: {"fromRepo": "wonderland/croquet", "toRepo": "wonderland/mallet"},
+            "croquet",
+        ),
+        api_post(
+            "hubapi:move-repo",
+            to("hubapi:move-repo"),
+            api_needs("bert", 3, LOCKED),
+            lambda w, u: {"fromRepo": "alice/bert", "toRepo": "alice/ernie", "type": "model"},
+            "bert",
+        ),
+        api_call(
+            "hubapi:delete-repo",
+            "DELETE",
+            to("hubapi:delete-repo"),
+            api_needs("croquet", 3, done(200)),
+            lambda w, u: {"name": "croquet", "organization": "wonderland"},
+            "croquet",
+        ),
+        api_call(
+            "hubapi:delete-repo",
+            "DELETE",
+            to("hubapi:delete-repo"),
+            api_needs("bert", 3, LOCKED),
+            lambda w, u: {"name": "bert", "organization": "alice"},
+            "bert",
+        ),
+        api_post(
+            "hubapi:validate-yaml",
+            to("hubapi:validate-yaml"),
+            everyone(OK),
+            lambda w, u: {"content": CARD},
+        ),
+    ]
+
+
+API_ROWS += _api_write_rows()
 # The site's URLs that take no POST; each of the others has a POST row above.
 GET_ONLY = {
     "home",
@@ -897,7 +1034,7 @@ def test_every_url_has_a_row():
     covered = {row.name for row in ROWS if row.method == "GET"}
     assert names - covered == set(), "a URL without a GET row in the matrix"
     assert covered - names == set(), "a row for a URL that is gone"
-    posted = {row.name for row in ROWS if row.method == "POST"}
+    posted = {row.name for row in ROWS if row.method != "GET"}
     site = {name for name in names if not name.startswith("admin:")}
     assert site - posted - GET_ONLY == set(), "a URL with neither a POST row nor a GET_ONLY place"
 
@@ -933,8 +1070,11 @@ def test_cell(world, db, client, row: Row, role: str):
     before = _snapshot()
     if row.method == "GET":
         response = client.get(url, headers=headers)
-    elif row.token:  # the API takes JSON
-        response = client.post(url, data, content_type="application/json", headers=headers)
+    elif row.token:  # the API takes JSON, and a commit NDJSON
+        ndjson = isinstance(data, bytes)
+        body = data if ndjson else json.dumps(data)
+        kind = "application/x-ndjson" if ndjson else "application/json"
+        response = client.generic(row.method, url, body, content_type=kind, headers=headers)
     else:
         response = client.post(url, data, headers=headers)
     assert response.status_code == expected.status, (url, getattr(response, "url", ""))
