@@ -284,3 +284,23 @@ def test_other_branches_and_pull_requests_are_refused(api, bert):
         )
     )
     assert "Pull requests are not offered by this hub" in str(refused)
+
+
+def test_a_copy_from_another_repository_fails_in_the_client(api, bert, owner):
+    # The client duplicates another repository's LFS files by their Xet hash, which the hub
+    # does not have: it stops before sending the commit.
+    other = RepoFactory(namespace=owner.namespace, name="other")
+    commit_files(other, owner, {"w.bin": b"w"})
+    head = bert.head_id
+    with pytest.raises(ValueError, match="file has no xet hash"):
+        api.create_commit(
+            "alice/bert",
+            operations=[
+                CommitOperationCopy(
+                    "w.bin", "w.bin", src_repo_id="alice/other", src_repo_type="model"
+                )
+            ],
+            commit_message="Copy across",
+        )
+    bert.refresh_from_db()
+    assert bert.head_id == head
