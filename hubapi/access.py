@@ -4,9 +4,11 @@ may not change is a 403."""
 
 from __future__ import annotations
 
+from django.urls import reverse
+
 from hubapi.auth import ApiRequest
-from hubapi.errors import Forbidden, RepoNotFound, RevisionNotFound
-from repos.models import Repo, RepoType, Revision
+from hubapi.errors import Forbidden, RepoMoved, RepoNotFound, RevisionNotFound
+from repos.models import Repo, RepoRedirect, RepoType, Revision
 
 # A repository here has one line of revisions; the Hub's clients call it this branch.
 DEFAULT_BRANCH = "main"
@@ -27,13 +29,35 @@ class RepoKindConverter:
 
 
 def repo_for_reader(request: ApiRequest, repo_type: str, owner: str, name: str) -> Repo:
+    """The repository, if the request's user may see it; under an old name of one they may
+    see, a redirect (RepoMoved) to the same address under its name now."""
     try:
         repo = Repo.objects.at(repo_type, owner, name)
     except Repo.DoesNotExist:
+        repo = _moved(repo_type, owner, name)
+        if repo is not None and repo.can_view(request.user):
+            raise RepoMoved(repo.full_name, _same_address(request, repo)) from None
         raise RepoNotFound(repo_type, f"{owner}/{name}") from None
     if not repo.can_view(request.user):
         raise RepoNotFound(repo_type, f"{owner}/{name}")
     return repo
+
+
+def _moved(repo_type: str, owner: str, name: str) -> Repo | None:
+    old = (
+        RepoRedirect.objects.select_related("repo__namespace")
+        .filter(type=repo_type, owner__iexact=owner, name__iexact=name)
+        .first()
+    )
+    return None if old is None or old.repo.is_removed else old.repo
+
+
+def _same_address(request: ApiRequest, repo: Repo) -> str:
+    match = request.resolver_match
+    kwargs = match.captured_kwargs | {"owner": repo.namespace.name, "name": repo.name}
+    url = reverse(match.view_name, kwargs=kwargs)
+    query = request.META.get("QUERY_STRING")
+    return f"{url}?{query}" if query else url
 
 
 def repo_for_writer(request: ApiRequest, repo_type: str, owner: str, name: str) -> Repo:

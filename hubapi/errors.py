@@ -35,11 +35,13 @@ class ApiError(Exception):
         status: int | None = None,
         header: str | None = None,
         details: dict | None = None,
+        headers: dict | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.header = header or message
         self.details = details or {}  # more of the body, beside "error"
+        self.headers = headers or {}
         if status is not None:
             self.status = status
 
@@ -48,6 +50,8 @@ class ApiError(Exception):
         response["X-Error-Message"] = _as_ascii(self.header)
         if self.code:
             response["X-Error-Code"] = self.code
+        for name, value in self.headers.items():
+            response[name] = value
         return response
 
 
@@ -70,6 +74,15 @@ class Conflict(ApiError):
 
 class NotFound(ApiError):
     status = 404
+
+
+class RepoMoved(ApiError):
+    """The repository has another name now: the client follows to the same address under it."""
+
+    status = 307
+
+    def __init__(self, full_name: str, location: str) -> None:
+        super().__init__(f"The repository is now {full_name}.", headers={"Location": location})
 
 
 class RepoNotFound(NotFound):

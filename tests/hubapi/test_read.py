@@ -258,3 +258,22 @@ def test_head_gives_what_the_client_needs(client, bert):
     assert response["ETag"] == f'"{blob.sha256}"'
     assert response["Content-Length"] == "3"
     assert response.content == b""
+
+
+def test_an_old_name_leads_to_the_repository_under_its_new_one(hub_api, owner):
+    repo = RepoFactory(namespace=owner.namespace, name="bert")
+    commit_files(repo, owner, {"README.md": CARD})
+    repo.move(namespace=owner.namespace, name="roberta")
+    api = hub_api(None)
+    assert api.model_info("alice/bert").id == "alice/roberta"
+    assert Path(api.hf_hub_download("alice/bert", "README.md")).read_text() == CARD
+    assert api.list_repo_files("alice/bert") == ["README.md"]
+
+
+def test_an_old_name_of_a_private_repository_is_not_found_by_strangers(
+    hub_api, token_for, owner, secret, stranger
+):
+    secret.move(namespace=owner.namespace, name="hidden")
+    with pytest.raises(RepositoryNotFoundError):
+        hub_api(token_for(stranger)).model_info("alice/secret")
+    assert hub_api(token_for(owner, "read")).model_info("alice/secret").id == "alice/hidden"
