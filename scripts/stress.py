@@ -279,21 +279,6 @@ class Phase:
             made.append(repo)
         return user, made
 
-    def session_for(self, user) -> str:
-        from django.conf import settings
-        from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-        from django.contrib.sessions.backends.db import SessionStore
-
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = next(
-            (b for b in settings.AUTHENTICATION_BACKENDS if b.endswith(".ModelBackend")),
-            settings.AUTHENTICATION_BACKENDS[0],
-        )
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return store.session_key
-
     # Checks shared by all phases ----------------------------------------------------------------
 
     def check_every_doi_registered_once(self) -> None:
@@ -328,6 +313,23 @@ class Phase:
         )
         twice = [d.doi for d in live if minted.get(d.pk) != 1]
         self.check("exactly one 'registered' event per DOI", f"{len(twice)} not", not twice)
+
+
+def session_for(user) -> str:
+    """A logged-in session of ``user``: its key, for the ``sessionid`` cookie."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = next(
+        (b for b in settings.AUTHENTICATION_BACKENDS if b.endswith(".ModelBackend")),
+        settings.AUTHENTICATION_BACKENDS[0],
+    )
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.1) -> None:
@@ -493,7 +495,7 @@ class CrashPhase(Phase):
         self.owners = {}
         for n in range(8):
             user, [repo] = self.make_user(f"owner{n}", 1)
-            self.owners[n] = (self.session_for(user), repo)
+            self.owners[n] = (session_for(user), repo)
         self.queued_port = free_port()
         self.queued = self.gunicorn(self.queued_port, workers=1, TASKS_BACKEND="database")
         self.inline = self.gunicorn(
@@ -797,7 +799,7 @@ class LoadPhase(Phase):
             members.append((user, repos))
             plan["repos"] += [r.get_absolute_url() for r in repos]
             plan["members"].append(
-                {"session": self.session_for(user), "settings": [r.url("settings") for r in repos]}
+                {"session": session_for(user), "settings": [r.url("settings") for r in repos]}
             )
         # Listings with many rows, cheaply: empty repositories in bulk.
         Repo.objects.bulk_create(
@@ -817,7 +819,7 @@ class LoadPhase(Phase):
         owners = []
         for n in range(self.args.owners):
             user, [repo] = self.make_user(f"owner{n}", 1)
-            owners.append((self.session_for(user), repo))
+            owners.append((session_for(user), repo))
         return plan, owners
 
     def settled(self) -> bool:
