@@ -34,11 +34,18 @@ class LastAdmin(Exception):
 
 
 class NamespaceQuerySet(models.QuerySet["Namespace"]):
+    def with_name(self, name: str) -> NamespaceQuerySet:
+        """The namespace called ``name`` in any case, found through the index of the
+        case-insensitive unique constraint (``iexact`` would scan every namespace: PostgreSQL
+        compares UPPER(), SQLite uses LIKE). Names are ASCII, where Python's lower() and the
+        databases' agree."""
+        return self.alias(name_lower=Lower("name")).filter(name_lower=name.lower())
+
     def named(self, name: str) -> Namespace:
-        return self.get(name__iexact=name)
+        return self.with_name(name).get()
 
     def is_taken(self, name: str) -> bool:
-        return self.filter(name__iexact=name).exists()
+        return self.with_name(name).exists()
 
     def administered_by(self, user) -> NamespaceQuerySet:
         """Namespaces where ``user`` may create, move and administer repositories."""

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -151,13 +151,18 @@ class RepoQuerySet(models.QuerySet["Repo"]):
         )
 
     def search(self, query: str) -> RepoQuerySet:
+        """Repositories whose name contains ``query``, and those of the owner named exactly
+        ``query``; ``owner/name`` matches parts of both. Each condition is on an index (on
+        PostgreSQL, the trigram indexes of repos' migration 0007): a condition on the owner's
+        name ORed with one on the repository's would scan every repository."""
         query = query.strip()
         if not query:
             return self
         if "/" in query:
             owner, _, name = query.partition("/")
             return self.filter(namespace__name__icontains=owner, name__icontains=name)
-        return self.filter(Q(name__icontains=query) | Q(namespace__name__icontains=query))
+        owner_named = Namespace.objects.with_name(query).values("pk")[:1]
+        return self.filter(Q(name__icontains=query) | Q(namespace=Subquery(owner_named)))
 
     def for_listing(self) -> RepoQuerySet:
         """What lists of repositories show: the owner and the card's licence as
@@ -170,7 +175,9 @@ class RepoQuerySet(models.QuerySet["Repo"]):
         return (
             self.present()
             .select_related("namespace", "head")
-            .get(type=repo_type, namespace__name__iexact=owner, name__iexact=name)
+            # On the indexes of the case-insensitive unique constraints (see Namespace's).
+            .alias(owner_lower=Lower("namespace__name"), name_lower=Lower("name"))
+            .get(type=repo_type, owner_lower=owner.lower(), name_lower=name.lower())
         )
 
 
@@ -199,7 +206,12 @@ class Repo(models.Model):
                 "namespace", Lower("name"), "type", name="repo_name_ci_unique_per_owner_and_type"
             )
         ]
-        indexes = [models.Index(fields=["private", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["private", "-updated_at"]),
+            # Listings of one type, most recently updated first (also for those who may see
+            # private ones), are read in this order instead of sorted.
+            models.Index(fields=["type", "-updated_at", "-id"], name="repo_listing_order"),
+        ]
         ordering = ["-updated_at"]
         permissions = [
             ("override_repo_lock", "Can change a locked repository (carrying out a request)")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import codecs
 import posixpath
 from collections.abc import Callable
-from functools import wraps
+from functools import cached_property, wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -47,6 +47,9 @@ from repos.models import (
 from repos.pages import header_context, repo_admin_view, repo_view, support_request_url
 
 LISTING_PAGE_SIZE = 30
+# Listings count their repositories up to here and say "more than" beyond: counting a million
+# would cost more than the rest of the page.
+LISTING_COUNT_LIMIT = 1000
 COMMITS_PAGE_SIZE = 30
 HOME_RECENT = 8
 
@@ -115,6 +118,19 @@ def accepts_large_bodies(view: Callable | None = None, *, upload_limit: bool = F
 # Listings ----------------------------------------------------------------------------------------
 
 
+class ListingPaginator(Paginator):
+    """Pages of a listing, counted up to LISTING_COUNT_LIMIT (the pages past it are not
+    offered: a search finds what they hold)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: LISTING_COUNT_LIMIT + 1].count()
+
+    @property
+    def count_is_capped(self) -> bool:
+        return self.count > LISTING_COUNT_LIMIT
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     public = Repo.objects.public().for_listing()
@@ -138,9 +154,10 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         .for_listing()
         .order_by("-updated_at", "-pk")
     )
-    page = Paginator(repos, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = ListingPaginator(repos, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "count_limit": LISTING_COUNT_LIMIT,
         "query": query,
         "repo_type": repo_type,
         "is_dataset": repo_type == RepoType.DATASET,
@@ -454,7 +471,7 @@ def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
 @require_safe
 def namespace_page(request: HttpRequest, name: str) -> HttpResponse:
     namespace = get_object_or_404(
-        Namespace.objects.select_related("user", "organization"), name__iexact=name
+        Namespace.objects.select_related("user", "organization").with_name(name)
     )
     if namespace.name != name:
         return redirect(namespace, permanent=True)

@@ -79,6 +79,32 @@ def test_listing_paginates(client, owner):
     assert client.get(reverse("repos:models"), {"page": "junk"}).status_code == 200
 
 
+def test_search_finds_the_repositories_of_the_owner_named_exactly(client, repo, org, org_repo):
+    RepoFactory(namespace=org.namespace, name="hatter")
+    response = client.get(reverse("repos:models"), {"search": "Wonderland"})
+    assert b"wonderland/hatter" in response.content
+    assert b"alice/bert" not in response.content
+    assert b"wonderland/rabbit" not in response.content  # private
+
+
+def test_search_matches_part_of_an_owner_name_only_with_a_slash(client, repo):
+    assert b"alice/bert" not in client.get(reverse("repos:models"), {"search": "alic"}).content
+    response = client.get(reverse("repos:models"), {"search": "alic/er"})
+    assert b"alice/bert" in response.content
+
+
+def test_listing_counts_repositories_up_to_its_limit(client, owner, monkeypatch):
+    monkeypatch.setattr("repos.views.LISTING_COUNT_LIMIT", 5)
+    monkeypatch.setattr("repos.views.LISTING_PAGE_SIZE", 2)
+    for i in range(8):
+        RepoFactory(namespace=owner.namespace, name=f"m{i}")
+    response = client.get(reverse("repos:models"))
+    assert "More than 5 models; search to narrow them down" in response.text
+    assert "Page 1</span>" in response.text
+    few = client.get(reverse("repos:models"), {"search": "m1"})
+    assert "1 model matching “m1”" in few.text
+
+
 def test_listing_htmx_search_renders_only_the_results(client, repo):
     response = client.get(
         reverse("repos:models"), {"search": "bert"}, headers={"HX-Request": "true"}
@@ -105,3 +131,22 @@ def test_listing_query_count_does_not_grow_with_repositories(
     with django_assert_max_num_queries(5):
         response = client.get(reverse("repos:models"))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("search", ["model", "wonderland", "wonder/mod"])
+def test_search_query_count_does_not_grow_with_repositories(
+    client, owner, reader, org, search, django_assert_max_num_queries
+):
+    for i in range(15):
+        repo = RepoFactory(
+            namespace=org.namespace if i % 2 else owner.namespace,
+            name=f"model-{i}",
+            private=i % 3 == 0,
+        )
+        commit_files(repo, owner, {"README.md": "---\nlicense: mit\n---\n"})
+    client.force_login(reader)
+    # session, user, count, page (the owner named as searched is a subquery of both)
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("repos:models"), {"search": search})
+    assert response.status_code == 200
+    assert response.text.count('class="repo-item"') >= 5
