@@ -128,11 +128,17 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=5, help="of wrk per page and round")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pages", help="only the pages whose name contains this")
+    parser.add_argument(
+        "--report-from", help="print the table again from a run's raw.json (with its options)"
+    )
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed is not None:
         return seed_database(args.seed, Path(args.plan))
+    if args.report_from:
+        print(report_from(Path(args.report_from), args))
+        return 0
 
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
     if set(databases) - {"postgres", "sqlite"}:
@@ -316,13 +322,15 @@ def wrk(url: str, headers: dict, args) -> dict:
 # The report -----------------------------------------------------------------------------------
 
 
-def format_report(targets, pages, queries, results, args, elapsed: float) -> str:
+def format_report(targets, pages, queries, results, args, elapsed: float | None) -> str:
     load = Path("/proc/loadavg").read_text().split()[:3]
     lines = [
         f"scripts/bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
         f"load average {' '.join(load)} at the end; {args.rounds} interleaved rounds of "
         f"{args.seconds} s per page, wrk -t2 -c{args.connections}, gunicorn 2 sync workers; "
-        f"{elapsed / 60:.0f} min in all.",
+        f"{elapsed / 60:.0f} min in all."
+        if elapsed is not None
+        else "",
         "req/s, p50 and p99: medians over the rounds; ratio: to the floor of the same server "
         "in the same round (median over the rounds); queries: per request.",
         "",
@@ -346,13 +354,24 @@ def format_report(targets, pages, queries, results, args, elapsed: float) -> str
 
 def _ratios(results, target: str, page: str) -> list[float]:
     floors = results[target, "floor"]
-    return [o["rps"] / f["rps"] for o, f in zip(results[target, page], floors, strict=True)]
+    return [_ratio(o["rps"], f["rps"]) for o, f in zip(results[target, page], floors, strict=True)]
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")  # wrk saw no answer in its run: no ratio
+
+
+def _median(values) -> float:
+    """The median of the figures there are (a run wrk saw no answer in has no ratio)."""
+    values = [v for v in values if v == v]
+    return statistics.median(values) if values else float("nan")
 
 
 def _table(database: str, group: list[Target], pages, queries, results) -> str:
     head = f"{'page':<36}"
     for t in group:
-        head += f" | {t.scale:>9,} repos: q  req/s ratio  p50  p99"
+        head += f" | {f'{t.scale:,} repos':>15} {'q':>5} {'req/s':>6} {'ratio':>5}"
+        head += f" {'p50':>6} {'p99':>6}"
     if len(group) > 1:
         head += f" | {'large/small':>11}"
     rows = [f"{database}", head, "-" * len(head)]
@@ -362,16 +381,16 @@ def _table(database: str, group: list[Target], pages, queries, results) -> str:
             runs = results[t.name, name]
             low, high = queries[t.name, name]
             row += (
-                f" | {low if low == high else f'{low}-{high}':>17}"
-                f" {statistics.median(o['rps'] for o in runs):>6.0f}"
-                f" {statistics.median(_ratios(results, t.name, name)):>5.2f}"
-                f" {statistics.median(o['p50'] for o in runs):>4.1f}"
-                f" {statistics.median(o['p99'] for o in runs):>4.0f}"
+                f" | {'':>15} {low if low == high else f'{low}-{high}':>5}"
+                f" {_median(o['rps'] for o in runs):>6.0f}"
+                f" {_median(_ratios(results, t.name, name)):>5.2f}"
+                f" {_median(o['p50'] for o in runs):>6.1f}"
+                f" {_median(o['p99'] for o in runs):>6.0f}"
             )
         if len(group) > 1:
             small, large = group[0].name, group[-1].name
-            change = statistics.median(
-                a / b
+            change = _median(
+                _ratio(a, b)
                 for a, b in zip(
                     _ratios(results, large, name), _ratios(results, small, name), strict=True
                 )
@@ -379,10 +398,24 @@ def _table(database: str, group: list[Target], pages, queries, results) -> str:
             row += f" | {change:>11.2f}"
         rows.append(row)
     rows.append(
-        "(p50 and p99 in ms; large/small: the page's ratio at the largest scale over "
-        "the smallest, round by round, median; 1.00 = unchanged)"
+        "(q: queries per request; p50 and p99 in ms; large/small: the page's ratio at the "
+        "largest scale over the smallest, round by round, median; 1.00 = unchanged)"
     )
     return "\n".join(rows)
+
+
+def report_from(raw_file: Path, args) -> str:
+    raw = json.loads(raw_file.read_text())
+    targets = []
+    for name, seeding in raw["targets"].items():
+        database, scale = name.rsplit("-", 1)
+        targets.append(Target(database, int(scale), env={}, plan={"seeding": seeding}))
+
+    def keyed(table: dict) -> dict:
+        return {tuple(key.split(" | ", 1)): value for key, value in table.items()}
+
+    queries, results = keyed(raw["queries"]), keyed(raw["results"])
+    return format_report(targets, raw["pages"], queries, results, args, elapsed=None)
 
 
 def save_raw(targets, pages, queries, results) -> None:
