@@ -145,3 +145,19 @@ def test_home_and_listings_look_right(page: Page, screenshot):
     expect(page.get_by_role("link", name="hub-demo/gpt-tiny")).to_be_visible()
     expect(page.get_by_role("link", name="hub-demo/bert-base")).to_have_count(0)
     shoot(page, screenshot, "hub-models-search")
+
+
+def test_a_long_listing_says_more_than_it_counts(page: Page, screenshot, monkeypatch):
+    monkeypatch.setattr("repos.views.LISTING_COUNT_LIMIT", 3)
+    monkeypatch.setattr("repos.views.LISTING_PAGE_SIZE", 2)
+    owner = UserFactory(username="hub-demo")
+    for name in ["bert-base", "gpt-tiny", "vision-small", "whisper-mini", "t5-small"]:
+        RepoFactory(namespace=owner.namespace, name=name)
+    page.goto("/models")
+    expect(page.get_by_role("status")).to_have_text(
+        "More than 3 models; search to narrow them down"
+    )
+    expect(page.get_by_text("Page 1", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Next →").click()
+    expect(page.get_by_text("Page 2", exact=True)).to_be_visible()
+    shoot(page, screenshot, "hub-models-more-than-counted")
