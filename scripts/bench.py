@@ -1,13 +1,14 @@
 """Measure what a visitor meets: hub pages over real HTTP, as ratios to the framework's floor.
 
 Run through scripts/bench (see README "Benchmarks"). For each database (PostgreSQL, started here,
-and the SQLite default) and each scale (about 1,000 and 1,000,000 repositories) the script seeds
-a database of its own, starts gunicorn with production settings on it (DEBUG off, 2 sync workers,
-the benchmark's settings module ``scripts.bench_settings``, which adds the floor view and a query
-counter to the product's settings), and then loads every page with wrk, in interleaved rounds:
-each round runs each page on each server in turn, so that whatever else the machine does hits
-them all alike. Each page is reported as a ratio to the floor ("ok" through the same middleware)
-of its own server in the same round, and each large scale as a ratio to its small one.
+and the SQLite default) and each scale (about 1,000 and 1,000,000 repositories; 100,000 on
+SQLite unless --sqlite-scales says otherwise) the script seeds a database of its own, starts
+gunicorn with production settings on it (DEBUG off, 2 sync workers, the benchmark's settings
+module ``scripts.bench_settings``, which adds the floor view and a query counter to the
+product's settings), and then loads every page with wrk, in interleaved rounds: each round runs
+each page on each server in turn, so that whatever else the machine does hits them all alike.
+Each page is reported as a ratio to the floor ("ok" through the same middleware) of its own
+server in the same round, and each large scale as a ratio to its small one.
 
 Seeding: the repositories the pages show are made through the product's own API (commits, DOIs
 minted with the local registrar); the rest of the scale (users, organizations, memberships,
