@@ -393,13 +393,15 @@ def schema_org_type(record: Record) -> str:
     return "Dataset" if record.is_dataset else "CreativeWork"
 
 
-# Which related works schema.org names, by DataCite relation: what the work was made from, and
-# what it cites.
+# Which related works schema.org names, by DataCite relation: what the work was made from (a
+# fine-tune's base model, a quantisation's original, the data a model references as trained
+# on), what it cites, and what it is part of.
 _RELATED_PROPERTIES = {
     "IsDerivedFrom": "isBasedOn",
     "IsVariantFormOf": "isBasedOn",
-    "References": "citation",
+    "References": "isBasedOn",
     "Cites": "citation",
+    "IsPartOf": "isPartOf",
 }
 
 
@@ -426,7 +428,8 @@ def _schema_org_related(doi: Doi) -> dict[str, list]:
 
 def schema_org(doi: Doi) -> dict:
     """schema.org JSON-LD (see ``schema_org_type`` for the type), with the related works of
-    the DataCite record: ``isBasedOn`` (derived from) and ``citation`` (references)."""
+    the DataCite record: ``isBasedOn`` (derived from, references), ``citation`` (cites) and
+    ``isPartOf``."""
     r = Record.of(doi)
     data: dict = {
         "@context": "https://schema.org",

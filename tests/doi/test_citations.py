@@ -353,18 +353,25 @@ def test_schema_org_names_what_a_work_is_based_on_and_what_it_cites():
             related("10.5072/hub/0001", "DOI", "IsVersionOf"),
             related("10.5072/hub/0009", "DOI", "IsDerivedFrom"),
             related("https://example.org/base", "URL", "IsDerivedFrom"),
-            related("2101.00001", "arXiv", "References"),
+            related("10.5072/hub/0007", "DOI", "References"),
+            related("2101.00001", "arXiv", "Cites"),
             related("10.1000/paper", "DOI", "Cites"),
-            related("javascript:alert(1)", "URL", "References"),
-            related("not an identifier", "Handle-ish", "References"),
+            related("https://example.org/collection", "URL", "IsPartOf"),
+            related("javascript:alert(1)", "URL", "Cites"),
+            related("not an identifier", "Handle-ish", "Cites"),
         ]
     )
     data = citations.schema_org(doi)
-    assert data["isBasedOn"] == ["https://doi.org/10.5072/hub/0009", "https://example.org/base"]
+    assert data["isBasedOn"] == [
+        "https://doi.org/10.5072/hub/0009",
+        "https://example.org/base",
+        "https://doi.org/10.5072/hub/0007",
+    ]
     assert data["citation"] == [
         {"@type": "CreativeWork", "@id": "https://arxiv.org/abs/arXiv:2101.00001"},
         {"@type": "CreativeWork", "@id": "https://doi.org/10.1000/paper"},
     ]
+    assert data["isPartOf"] == ["https://example.org/collection"]
 
 
 def test_schema_org_names_no_related_works_when_there_are_none():
