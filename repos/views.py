@@ -124,7 +124,9 @@ class ListingPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: LISTING_COUNT_LIMIT + 1].count()
+        # Unordered and without the listing's joins: any LISTING_COUNT_LIMIT + 1 matches do.
+        matches = self.object_list.order_by().values("pk")
+        return matches[: LISTING_COUNT_LIMIT + 1].count()
 
     @property
     def count_is_capped(self) -> bool:
