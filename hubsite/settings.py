@@ -169,8 +169,39 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Repository files: local disk under MEDIA_ROOT, or an S3-compatible object store once S3_BUCKET
+# is set (the store every web server of a hub shares).
+S3_BUCKET = env_str("S3_BUCKET")
+_s3_endpoint = env_url("S3_ENDPOINT_URL", "") if env_str("S3_ENDPOINT_URL") else None
+_s3_addressing = env_str("S3_ADDRESSING_STYLE", "path")
+if _s3_addressing not in ("path", "virtual"):
+    raise ImproperlyConfigured(
+        f"S3_ADDRESSING_STYLE must be one of path, virtual, not {_s3_addressing!r}."
+    )
+# Files larger than this are downloaded straight from the store, through a short-lived presigned
+# URL, instead of through a web worker.
+S3_REDIRECT_DOWNLOADS_OVER_MB = env_int("S3_REDIRECT_DOWNLOADS_OVER_MB", 10)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": (
+        {
+            "BACKEND": "hubsite.storage.ObjectStorage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": env_url("S3_ENDPOINT_URL", "")
+                if env_str("S3_ENDPOINT_URL")
+                else None,
+                "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+                "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+                "region_name": env_str("S3_REGION", "us-east-1"),
+                "addressing_style": _s3_addressing,
+                "signature_version": "s3v4",
+                "querystring_expire": env_int("S3_PRESIGNED_URL_SECONDS", 300, minimum=1),
+                "default_acl": None,
+            },
+        }
+        if S3_BUCKET
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    ),
     "staticfiles": {
         # Manifest storage needs collectstatic, which only production runs.
         "BACKEND": (

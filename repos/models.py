@@ -8,8 +8,8 @@ from typing import IO
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import default_storage, storages
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
 
 from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
@@ -437,6 +438,9 @@ class Repo(models.Model):
         self.check_commit(author=author, sizes={p: _size(c) for p, c in add.items()})
         for path in [*remove, *remove_folders, *stored]:
             validate_path(path)
+        # Stored before the repository row is locked: sending a large file to the object store
+        # takes a while, and content-addressed blobs are harmless if the commit then fails.
+        blobs = {path: Blob.store(content) for path, content in add.items()}
         with transaction.atomic():
             repo = Repo.objects.select_for_update().get(pk=self.pk)
             head = repo.head
@@ -454,9 +458,7 @@ class Repo(models.Model):
                     raise NothingToRemove(folder, folder=True)
                 for path in inside:
                     del tree[path]
-            for path, content in add.items():
-                tree[path] = Blob.store(content)
-            tree |= repo._stored_blobs(stored)
+            tree |= blobs | repo._stored_blobs(stored)
             now = timezone.now()
             message = message.strip() or "Update files"
             if description.strip():
@@ -560,31 +562,56 @@ class Blob(models.Model):
 
     @classmethod
     def store(cls, content: bytes | IO[bytes]) -> Blob:
-        data = content if isinstance(content, bytes) else _read_all(content)
-        digest = hashlib.sha256(data).hexdigest()
+        """The blob holding ``content``, written to storage only if no blob holds it yet. A
+        file is read in chunks, twice (hash, then copy), so its size does not matter."""
+        if isinstance(content, bytes):
+            file = ContentFile(content)
+        else:
+            file = content if isinstance(content, File) else File(content)
+        digest, size = _sha256(file)
         blob = cls.objects.filter(sha256=digest).first()
         if blob is not None:
             return blob
         name = f"blobs/{digest[:2]}/{digest}"
         if not default_storage.exists(name):
-            name = default_storage.save(name, ContentFile(data))
-        blob, _ = cls.objects.get_or_create(
-            sha256=digest, defaults={"size": len(data), "file": name}
-        )
+            file.seek(0)
+            name = default_storage.save(name, file)
+        blob, _ = cls.objects.get_or_create(sha256=digest, defaults={"size": size, "file": name})
         return blob
 
+    def open(self) -> IO[bytes]:
+        return default_storage.open(self.file.name, "rb")
+
     def read(self) -> bytes:
-        with default_storage.open(self.file.name, "rb") as fh:
+        with self.open() as fh:
             return fh.read()
 
     def read_text(self) -> str:
         return self.read().decode("utf-8", errors="replace")
 
+    def direct_download_url(self, filename: str) -> str | None:
+        """A short-lived URL that downloads the file straight from the object store, for files
+        over S3_REDIRECT_DOWNLOADS_OVER_MB; None where the site serves it itself."""
+        if not getattr(storages["default"], "presigns_downloads", False) or (
+            self.size <= settings.S3_REDIRECT_DOWNLOADS_OVER_MB * 1024 * 1024
+        ):
+            return None
+        return default_storage.url(
+            self.file.name,
+            parameters={
+                "ResponseContentType": "application/octet-stream",
+                "ResponseContentDisposition": content_disposition_header(True, filename),
+            },
+        )
 
-def _read_all(fh: IO[bytes]) -> bytes:
-    if hasattr(fh, "chunks"):
-        return b"".join(fh.chunks())
-    return fh.read()
+
+def _sha256(file: File) -> tuple[str, int]:
+    file.seek(0)
+    digest, size = hashlib.sha256(), 0
+    for chunk in file.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    return digest.hexdigest(), size
 
 
 class RevisionQuerySet(models.QuerySet["Revision"]):

@@ -15,11 +15,10 @@ from django.core.exceptions import (
     TooManyFilesSent,
     ValidationError,
 )
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -260,13 +259,16 @@ def _is_text(head: bytes) -> bool:
 
 @require_GET
 @repo_view
-def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> FileResponse:
+def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> HttpResponse:
     revision = _revision_or_404(repo, rev)
     try:
         entry = revision.files.select_related("blob").get(path=path)
     except RevisionFile.DoesNotExist:
         raise Http404 from None
-    fh = default_storage.open(entry.blob.file.name, "rb")
+    direct = entry.blob.direct_download_url(posixpath.basename(path))
+    if direct is not None:
+        return HttpResponseRedirect(direct)
+    fh = entry.blob.open()
     text = _is_text(fh.read(8192))
     fh.seek(0)
     response = FileResponse(

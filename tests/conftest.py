@@ -13,6 +13,8 @@ from pytest_postgresql import factories
 
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
+pytest_plugins = ["tests.object_store"]
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 ARTIFACTS = BASE_DIR / "test-artifacts"
 USE_SQLITE = os.environ.get("HUB_TEST_DATABASE") == "sqlite"

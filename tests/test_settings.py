@@ -61,9 +61,24 @@ def test_production_refuses_to_start_without(missing, message):
         ("EMAIL_URL", "smtp+tls://x@y", "EMAIL_URL must start with one of"),
         ("REPO_UPLOAD_MAX_MB", "lots", "REPO_UPLOAD_MAX_MB must be a whole number"),
         ("TASKS_BACKEND", "celery", "TASKS_BACKEND must be one of"),
+        ("S3_ADDRESSING_STYLE", "dns", "S3_ADDRESSING_STYLE must be one of path, virtual"),
+        ("S3_ENDPOINT_URL", "s3.example.org", "S3_ENDPOINT_URL must be an absolute http(s) URL"),
     ],
 )
 def test_malformed_values_fail_with_a_clear_message(name, value, message):
     result = manage("check", **{**PRODUCTION, name: value})
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_s3_bucket_puts_repository_files_in_the_object_store():
+    show = (
+        "from django.core.files.storage import storages; s = storages['default']; "
+        "print(type(s).__name__, getattr(s, 'bucket_name', '-'), getattr(s, 'endpoint_url', '-'))"
+    )
+    s3 = {"S3_BUCKET": "hub-files", "S3_ENDPOINT_URL": "https://s3.example.org"}
+
+    local = manage("shell", "--no-imports", "-c", show, **PRODUCTION)
+    assert local.stdout.split() == ["FileSystemStorage", "-", "-"], local.stderr
+    result = manage("shell", "--no-imports", "-c", show, **PRODUCTION, **s3)
+    assert result.stdout.split() == ["ObjectStorage", "hub-files", "https://s3.example.org"]

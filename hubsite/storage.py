@@ -1,0 +1,20 @@
+"""The S3-compatible object store repository files live in when S3_BUCKET is set."""
+
+from __future__ import annotations
+
+from boto3.s3.transfer import TransferConfig
+from storages.backends.s3 import S3Storage
+
+# boto3's default reads up to ten 8 MB parts ahead into memory (80 MB per large file in a web
+# worker); two parts in flight, two read ahead keep it near 16 MB whatever the file's size.
+FLAT_MEMORY_TRANSFER = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+FLAT_MEMORY_TRANSFER.max_in_memory_upload_chunks = 2
+
+
+class ObjectStorage(S3Storage):
+    # Downloads of large files are redirected to a presigned URL of the store (Blob).
+    presigns_downloads = True
+
+    def __init__(self, **settings) -> None:
+        settings.setdefault("transfer_config", FLAT_MEMORY_TRANSFER)
+        super().__init__(**settings)
