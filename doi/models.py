@@ -24,7 +24,7 @@ from doi.metadata import (
     record_defaults,
     validate_attributes,
 )
-from doi.registrars import Registrar, RegistrarError, get_registrar
+from doi.registrars import Registrar, RegistrarError, Usage, get_registrar
 from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, RepoLock, Revision
 
@@ -254,6 +254,28 @@ class DoiQuerySet(models.QuerySet["Doi"]):
     def differing(self) -> DoiQuerySet:
         """DOIs whose record at DataCite differed from the hub's at the last comparison."""
         return self.at_datacite().exclude(remote_differences="")
+
+    def store_usage(self, usage: dict[str, Usage]) -> int:
+        """Keep what DataCite counted (``Registrar.usage``) on the findable DOIs among these; a
+        concept DOI gets the total of its own counts and its findable versions'. Returns how
+        many DOIs DataCite gave counts for."""
+        findable = list(self.findable().only("doi", "kind", "concept_id"))
+        now = timezone.now()
+        counted = {d.pk: usage[d.doi.upper()] for d in findable if d.doi.upper() in usage}
+        totals = dict(counted)
+        for doi in findable:
+            if doi.kind == Doi.Kind.VERSION and doi.concept_id in totals and doi.pk in counted:
+                totals[doi.concept_id] = totals[doi.concept_id] + counted[doi.pk]
+        for doi in findable:
+            counts = totals.get(doi.pk, Usage())
+            doi.citation_count, doi.view_count = counts.citations, counts.views
+            doi.download_count, doi.counted_at = counts.downloads, now
+        Doi.objects.bulk_update(
+            findable,
+            ["citation_count", "view_count", "download_count", "counted_at"],
+            batch_size=1000,
+        )
+        return len(counted)
 
     def in_state(self, state: str) -> DoiQuerySet:
         """The DOIs whose ``state`` is ``state``, one of ``Doi.State``."""
@@ -547,6 +569,14 @@ class Doi(models.Model):
     discarded_at = models.DateTimeField(
         null=True, blank=True, help_text="A DOI that never reached DataCite and was given up."
     )
+    # What DataCite counted (manage.py doi_sync --counts); a concept DOI holds the total of its
+    # own and its versions'.
+    citation_count = models.PositiveIntegerField(default=0)
+    view_count = models.PositiveIntegerField(default=0)
+    download_count = models.PositiveIntegerField(default=0)
+    counted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the counts were last fetched from DataCite."
+    )
 
     objects = DoiQuerySet.as_manager()
 
@@ -662,6 +692,13 @@ class Doi(models.Model):
     def can_retry(self) -> bool:
         """Whether a person may ask for the outstanding change to be pushed again now."""
         return self.discarded_at is None and (self.error_is_permanent or self.waiting_to_retry)
+
+    @property
+    def usage(self) -> Usage | None:
+        """What DataCite counted, once it was asked (a concept: with its versions)."""
+        if self.counted_at is None:
+            return None
+        return Usage(self.citation_count, self.view_count, self.download_count)
 
     @property
     def is_concept(self) -> bool:

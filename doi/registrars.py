@@ -11,6 +11,7 @@ import functools
 import json
 import threading
 import time
+from dataclasses import dataclass
 
 import requests
 from django.conf import settings
@@ -25,6 +26,8 @@ REGISTRARS = {
 MEDIA_TYPE = "application/vnd.api+json"
 # The longest wait a Retry-After can ask for; beyond it the usual back-off applies again.
 RETRY_AFTER_MAX = 24 * 60 * 60
+# DOIs in each page of GET /dois (DataCite's most).
+USAGE_PAGE_SIZE = 1000
 # Connections kept open to DataCite per process: enough for doi_sync's workers side by side.
 POOL_SIZE = 16
 
@@ -49,12 +52,33 @@ class RegistrarError(Exception):
         self.status = status
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What DataCite counted for a DOI: citations (from its event data), views and downloads
+    (from the usage reports repositories send it)."""
+
+    citations: int = 0
+    views: int = 0
+    downloads: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.citations + other.citations,
+            self.views + other.views,
+            self.downloads + other.downloads,
+        )
+
+
 class Registrar:
     """Registers DOIs. ``upsert`` creates or updates and returns the attributes the registrar
-    now holds (at least ``state``); ``get`` returns them, or None for an unknown DOI."""
+    now holds (at least ``state``); ``get`` returns them, or None for an unknown DOI;
+    ``usage`` returns the counts of every DOI of the account, by upper-case DOI."""
 
     is_sandbox = False
     name = ""
+
+    def usage(self) -> dict[str, Usage]:
+        raise NotImplementedError
 
     def upsert(self, doi: str, attributes: dict, event: str | None = None) -> dict:
         raise NotImplementedError
@@ -126,6 +150,9 @@ class LocalRegistrar(Registrar):
     def get(self, doi: str) -> dict | None:
         return None
 
+    def usage(self) -> dict[str, Usage]:
+        return {}
+
 
 class DataCiteRegistrar(Registrar):
     """DataCite's REST API (https://support.datacite.org/reference/put_dois-id)."""
@@ -155,17 +182,51 @@ class DataCiteRegistrar(Registrar):
         if event:
             body_attributes["event"] = event
         body = {"data": {"type": "dois", "attributes": body_attributes}}
-        response = self._request("PUT", doi, data=json.dumps(body))
+        response = self._request("PUT", f"{self.base_url}/dois/{doi}", data=json.dumps(body))
         return self._attributes(response)
 
     def get(self, doi: str) -> dict | None:
-        response = self._request("GET", doi, missing_ok=True)
+        response = self._request("GET", f"{self.base_url}/dois/{doi}", missing_ok=True)
         if response is None:
             return None
         return self._attributes(response)
 
-    def _request(self, method: str, doi: str, *, missing_ok: bool = False, **kwargs):
-        url = f"{self.base_url}/dois/{doi}"
+    def usage(self) -> dict[str, Usage]:
+        """GET /dois?client-id=…, following ``links.next``: a thousand DOIs a request, each
+        paced like any other, with only the three counts in each record."""
+        url: str | None = f"{self.base_url}/dois"
+        params: dict | None = {
+            "client-id": settings.DATACITE_REPOSITORY_ID.lower(),
+            "fields[dois]": "citationCount,viewCount,downloadCount",
+            "page[size]": USAGE_PAGE_SIZE,
+            "page[cursor]": 1,
+        }
+        found: dict[str, Usage] = {}
+        while url:
+            page = self._page(self._request("GET", url, params=params))
+            for item in page["data"]:
+                found[item["id"].upper()] = _usage(item.get("attributes") or {})
+            url, params = page["next"], None
+            if url and not url.startswith(f"{self.base_url}/"):
+                # Only ever to DataCite, whatever a page says.
+                raise RegistrarError("DataCite's next page is not on its API", permanent=False)
+        return found
+
+    def _page(self, response) -> dict:
+        try:
+            document = response.json()
+            data = document["data"]
+            if not isinstance(data, list) or not all(isinstance(i, dict) for i in data):
+                raise TypeError
+            return {"data": data, "next": (document.get("links") or {}).get("next")}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise RegistrarError(
+                "DataCite answered with something the hub could not read",
+                permanent=False,
+                status=response.status_code,
+            ) from None
+
+    def _request(self, method: str, url: str, *, missing_ok: bool = False, **kwargs):
         self.pacer.wait()
         try:
             response = self.session.request(method, url, timeout=self.timeout, **kwargs)
@@ -198,6 +259,16 @@ class DataCiteRegistrar(Registrar):
                 status=response.status_code,
             ) from None
         return attributes
+
+
+def _usage(attributes: dict) -> Usage:
+    """The counts in a DOI's attributes; a missing or unreadable one counts as none."""
+
+    def count(key: str) -> int:
+        value = attributes.get(key)
+        return value if isinstance(value, int) and value >= 0 else 0
+
+    return Usage(count("citationCount"), count("viewCount"), count("downloadCount"))
 
 
 def _error_for(response) -> RegistrarError:

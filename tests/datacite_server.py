@@ -38,7 +38,7 @@ import threading
 import time
 from collections import Counter, deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -193,7 +193,9 @@ class FakeDataCite:
 
     # Behaviour ----------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, headers, body: bytes) -> tuple[int, dict, object]:
+    def handle(
+        self, method: str, path: str, headers, body: bytes, query: str = ""
+    ) -> tuple[int, dict, object]:
         """Returns (status, headers, body); body is a dict (JSON), bytes (raw) or None."""
         doi = unquote(path[len("/dois/") :]) if path.startswith("/dois/") else ""
         with self.lock:
@@ -208,6 +210,7 @@ class FakeDataCite:
                     "doi": doi,
                     "fault": fault,
                     "body": body,
+                    "query": query,
                     "at": time.monotonic(),
                 }
             )
@@ -246,7 +249,7 @@ class FakeDataCite:
             if hold.dropped:
                 return 0, {}, None
         with self.lock:
-            status, answer = self._route(method, path, doi, body)
+            status, answer = self._route(method, path, doi, body, query)
         if hold is not None and hold.after_change:
             hold._stop_here()
         if fault == "timeout":
@@ -289,9 +292,13 @@ class FakeDataCite:
         expected = base64.b64encode(f"{REPOSITORY_ID}:{PASSWORD}".encode()).decode()
         return auth == f"Basic {expected}"
 
-    def _route(self, method: str, path: str, doi: str, body: bytes) -> tuple[int, dict | None]:
+    def _route(
+        self, method: str, path: str, doi: str, body: bytes, query: str = ""
+    ) -> tuple[int, dict | None]:
         if method == "POST" and path == "/dois":
             return self._create(body)
+        if method == "GET" and path == "/dois":
+            return self._list(parse_qs(query))
         if not doi:
             return 404, _error("404", "The resource you are looking for doesn't exist.")
         if method == "PUT":
@@ -309,6 +316,44 @@ class FakeDataCite:
             del self.records[doi.upper()]
             return 204, None
         return 405, _error("405", "Method not allowed.")
+
+    def _list(self, query: dict[str, list[str]]) -> tuple[int, dict]:
+        """GET /dois?client-id=…&page[size]=…&page[cursor]=…&fields[dois]=…: the account's
+        registered and findable DOIs, in pages joined by ``links.next``."""
+        client = query.get("client-id", [""])[0]
+        if client and client != REPOSITORY_ID.lower():
+            return 200, {"data": [], "links": {}}
+        try:
+            size = min(int(query.get("page[size]", ["25"])[0]), 1000)
+            cursor = query.get("page[cursor]", ["1"])[0]
+            start = 0 if cursor == "1" else int(cursor.removeprefix("after-"))
+        except ValueError:
+            return 400, _error("400", "Invalid page parameters")
+        fields = query.get("fields[dois]", [""])[0]
+        listed = sorted(d for d, r in self.records.items() if r["state"] != "draft")
+        data = []
+        for doi in listed[start : start + size]:
+            item = _document(doi, self.records[doi])["data"]
+            if fields:
+                wanted = fields.split(",")
+                item["attributes"] = {k: v for k, v in item["attributes"].items() if k in wanted}
+            data.append(item)
+        links = {}
+        if start + size < len(listed):
+            links["next"] = (
+                f"{self.url}/dois?client-id={client}&page%5Bsize%5D={size}"
+                f"&page%5Bcursor%5D=after-{start + size}"
+                + (f"&fields%5Bdois%5D={fields}" if fields else "")
+            )
+        return 200, {"data": data, "meta": {"total": len(listed)}, "links": links}
+
+    def count(self, doi: str, *, citations: int = 0, views: int = 0, downloads: int = 0) -> None:
+        """What DataCite has counted for ``doi`` (it must exist here)."""
+        self.records[doi.upper()]["usage"] = {
+            "citationCount": citations,
+            "viewCount": views,
+            "downloadCount": downloads,
+        }
 
     def _attributes_from(self, body: bytes) -> dict | tuple[int, dict]:
         try:
@@ -358,7 +403,7 @@ class FakeDataCite:
             ]
             if missing:
                 return 422, {"errors": missing}
-        record = {"state": state, "attributes": merged}
+        record = {"state": state, "attributes": merged, "usage": (existing or {}).get("usage")}
         self.records[doi.upper()] = record
         return (200 if existing else 201), _document(doi, record)
 
@@ -368,7 +413,9 @@ def _error(status: str, title: str) -> dict:
 
 
 def _document(doi: str, record: dict) -> dict:
-    attributes = {**record["attributes"], "doi": doi.lower(), "state": record["state"]}
+    # DataCite adds its counts to every record, 0 until something was counted.
+    usage = record.get("usage") or {"citationCount": 0, "viewCount": 0, "downloadCount": 0}
+    attributes = {**record["attributes"], **usage, "doi": doi.lower(), "state": record["state"]}
     return {"data": {"id": doi.lower(), "type": "dois", "attributes": attributes}}
 
 
@@ -392,11 +439,12 @@ def _handler_for(fake: FakeDataCite) -> type[BaseHTTPRequestHandler]:
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            path = urlsplit(self.path).path
+            url = urlsplit(self.path)
+            path = url.path
             if path == STATS_PATH:
                 self._send(200, {"Content-Type": "application/json"}, fake.stats())
                 return
-            status, headers, answer = fake.handle(self.command, path, self.headers, body)
+            status, headers, answer = fake.handle(self.command, path, self.headers, body, url.query)
             with fake.lock:
                 fake.statuses[status] += 1
             if status == 0:  # drop the connection without an answer

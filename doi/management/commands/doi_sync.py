@@ -90,6 +90,13 @@ class Command(BaseCommand):
             "differs from the hub's (listed on the admin's front page). One request per DOI: "
             "run it daily, not every few minutes.",
         )
+        parser.add_argument(
+            "--counts",
+            action="store_true",
+            help="Also fetch the citation, view and download counts DataCite holds for the "
+            "hub's DOIs (one request per thousand DOIs, paced with the rest), shown on the "
+            "repository pages. Run it daily.",
+        )
 
     def handle(self, *args, every: int | None, **options) -> None:
         if every is None:
@@ -112,12 +119,25 @@ class Command(BaseCommand):
         dry_run: bool,
         quiet: bool,
         compare: bool,
+        counts: bool,
         workers: int,
         **options,
     ) -> None:
         self._push(all=all, now=now, dry_run=dry_run, quiet=quiet, workers=workers)
         if compare and not dry_run:
             self._compare(quiet=quiet)
+        if counts and not dry_run:
+            self._counts(quiet=quiet)
+
+    def _counts(self, *, quiet: bool) -> None:
+        try:
+            usage = get_registrar().usage()
+        except RegistrarError as exc:
+            self.stderr.write(f"Counts not fetched: {exc.message}; the last ones stay shown.")
+            return
+        counted = Doi.objects.store_usage(usage)
+        if not quiet:
+            self.stdout.write(f"Counts fetched from DataCite for {counted} DOI(s).")
 
     def _compare(self, *, quiet: bool) -> None:
         registrar = get_registrar()
