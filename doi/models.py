@@ -822,6 +822,10 @@ class Doi(models.Model):
                 Consent.record(doi, user=user, text=consent_text, text_version=consent_version)
             doi._make_pending()
             doi._queue()
+            if doi.kind == Doi.Kind.VERSION and doi.concept_id and not doi.is_outdated:
+                # The concept DOI takes what it does not hold itself from its latest version.
+                concept = Doi.objects.live().filter(pk=doi.concept_id).queue_link_updates()
+                transaction.on_commit(lambda: _enqueue(concept))
             Event.objects.create(
                 kind=Event.Kind.EDITED,
                 doi=doi,

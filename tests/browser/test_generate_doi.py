@@ -68,9 +68,9 @@ def test_owner_generates_a_doi_then_a_new_one(page: Page, screenshot, owner, dat
     expect(preview).to_contain_text("https://orcid.org/0000-0002-1825-0097")
 
     # Jane first.
-    page.get_by_role("button", name="Move author 2 up").click()
+    page.get_by_role("button", name="Move up author 2").click()
     expect(page.locator(".author-row").first.get_by_label("Full name")).to_have_value("Jane Doe")
-    expect(page.get_by_role("button", name="Move author 1 down")).to_be_focused()
+    expect(page.get_by_role("button", name="Move down author 1")).to_be_focused()
     expect(preview.locator(".creator-list li").first).to_contain_text("Doe, Jane")
     shoot(page, screenshot, "doi-owner-04-authors")
 
@@ -141,7 +141,7 @@ def test_the_form_works_without_javascript(browser, live_server, screenshot, own
         expect(page.get_by_role("heading", name="Generate DOI for alice/plain")).to_be_visible()
         page.get_by_role("button", name="Add author").click()
         page.locator(".author-row").nth(1).get_by_label("Full name").fill("Jane Doe")
-        page.get_by_role("button", name="Move author 2 up").click()
+        page.get_by_role("button", name="Move up author 2").click()
         expect(page.locator("#doi-preview .creator-list li").first).to_contain_text("Doe, Jane")
         screenshot("doi-owner-10-no-js-form-1280", target=page)
         page.get_by_label(re.compile("^I acknowledge")).check()

@@ -295,6 +295,26 @@ def test_later_pushes_keep_the_edit(
     assert any(r["relationType"] == "IsPreviousVersionOf" for r in bodies[-1]["relatedIdentifiers"])
 
 
+def test_editing_the_latest_version_updates_the_concept_that_follows_it(
+    logged_in, minted, datacite, django_capture_on_commit_callbacks
+):
+    concept = minted.concept
+    save(
+        logged_in,
+        minted,
+        JANE,
+        description="Shared words.",
+        ack=True,
+        capture=django_capture_on_commit_callbacks,
+    )
+    sent = put_bodies(datacite, concept)[-1]
+    assert "event" not in sent
+    assert [c["name"] for c in sent["creators"]] == ["Doe, Jane"]
+    assert sent["descriptions"][0]["description"] == "Shared words."
+    concept.refresh_from_db()
+    assert concept.creators == [] and concept.record == {}  # still following the version
+
+
 def test_a_concept_doi_keeps_its_own_authors_and_follows_the_versions_otherwise(
     logged_in, owner, repo, minted, datacite, mint, django_capture_on_commit_callbacks
 ):
