@@ -30,6 +30,8 @@ from django.utils.safestring import SafeString, mark_safe
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer
 
+from hubsite import caching
+
 if TYPE_CHECKING:
     from doi.models import Doi
 
@@ -308,7 +310,13 @@ class Bibliography:
 
 
 def bibliography(doi: Doi, style: str = "apa") -> Bibliography:
-    """The formatted reference (APA by default), as plain text and as HTML with italics."""
+    """The formatted reference (APA by default), as plain text and as HTML with italics;
+    rendered once for each version of the DOI's row."""
+    parts = (style, doi.cache_version)
+    return caching.get_or_render("bibliography", parts, lambda: _bibliography(doi, style))
+
+
+def _bibliography(doi: Doi, style: str) -> Bibliography:
     marked = _render(style, json.dumps(csl(doi), sort_keys=True))
     text = marked.replace(_ITALIC_START, "").replace(_ITALIC_END, "")
     html = escape(marked).replace(_ITALIC_START, "<i>").replace(_ITALIC_END, "</i>")
@@ -539,6 +547,13 @@ class Format:
     def content_type(self) -> str:
         return f"{self.media_type}; charset=utf-8"
 
+    def cached(self, doi: Doi) -> str:
+        """``render(doi)``, rendered once for each version of the DOI's row (and of its concept
+        DOI's row, which CITATION.cff names): see ``hubsite.caching``."""
+        concept = doi.concept if self.name == "cff" and doi.concept_id else None
+        parts = (self.name, doi.cache_version, concept.cache_version if concept else "")
+        return caching.get_or_render("citation", parts, lambda: self.render(doi))
+
 
 FORMATS: dict[str, Format] = {
     f.name: f
@@ -588,7 +603,7 @@ def cite_context(version: Doi | None, concept: Doi | None, shown: Doi) -> dict:
         "cite_shows_all": shown.kind == shown.Kind.CONCEPT,
         "cite_tag_url": tag_url(shown),
         "cite_record": Record.of(shown),
-        "cite_bibtex": bibtex(shown),
+        "cite_bibtex": FORMATS["bibtex"].cached(shown),
         "cite_apa": bibliography(shown),
         "cite_downloads": [
             (fmt, f"{reverse('doi:resolve', args=[shown.doi])}?format={fmt.name}")

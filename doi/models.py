@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -722,6 +723,13 @@ class Doi(models.Model):
     def lock_holder(self) -> str:
         """How this DOI names itself in the repository's locks."""
         return f"doi:{self.doi}"
+
+    @property
+    def cache_version(self) -> str:
+        """Changes whenever anything stored on this row changes (its state, its metadata, …):
+        the key of what is rendered from it, such as its citations (see ``hubsite.caching``)."""
+        values = repr(tuple(getattr(self, f.attname) for f in self._meta.concrete_fields))
+        return hashlib.md5(values.encode(), usedforsecurity=False).hexdigest()
 
     # Minting (the steps of ``Doi.objects.mint``) ---------------------------------------------
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q, Subquery
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from doi import citations, discovery
 from doi.models import Doi
+from hubsite import caching
 from repos.models import Repo, Revision
+from repos.pages import page_key
 
 
 @dataclass(frozen=True)
@@ -76,20 +80,29 @@ class PageDois:
 
 def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     """The ``doi:`` tag of the revision shown, with its state when DataCite has not confirmed
-    it, and the Cite control (opened by ``?cite=version`` or ``?cite=all`` without JavaScript)."""
+    it, and the Cite control (opened by ``?cite=version`` or ``?cite=all`` without JavaScript).
+
+    Rendered once per page, DOI rows and choice (``hubsite.caching``), and without the request:
+    it is the same for everyone who may see the page."""
     dois = PageDois.for_page(request, repo, revision)
     if dois.shown is None:
         return ""
     choice = request.GET.get("cite")
-    shown = dois.concept if choice == "all" and dois.concept else dois.shown
-    context = {
-        "doi": dois.shown,
-        "tag_url": citations.tag_url(dois.shown),
-        "names_other_revision": revision is not None and dois.shown.revision_id != revision.pk,
-        "cite_open": choice in ("version", "all"),
-        **citations.cite_context(dois.shown, dois.concept, shown),
-    }
-    return render_to_string("doi/includes/_header.html", context, request=request)
+    choice = choice if choice in ("version", "all") else ""
+    parts = (page_key(repo, revision), _version(dois.shown), _version(dois.concept), choice)
+
+    def render() -> str:
+        shown = dois.concept if choice == "all" and dois.concept else dois.shown
+        context = {
+            "doi": dois.shown,
+            "tag_url": citations.tag_url(dois.shown),
+            "names_other_revision": revision is not None and dois.shown.revision_id != revision.pk,
+            "cite_open": bool(choice),
+            **citations.cite_context(dois.shown, dois.concept, shown),
+        }
+        return render_to_string("doi/includes/_header.html", context)
+
+    return mark_safe(caching.get_or_render("doi-header", parts, render))  # noqa: S308
 
 
 def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
@@ -106,7 +119,7 @@ def banner(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
         if latest.revision_id == repo.head_id
         else repo.url("tree", latest.revision_oid),
     }
-    return render_to_string("doi/includes/_banner.html", context, request=request)
+    return render_to_string("doi/includes/_banner.html", context)
 
 
 def head(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
@@ -123,4 +136,13 @@ def link(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     doi = PageDois.for_page(request, repo, revision).landing_here(request)
     if doi is None:
         return ""
-    return discovery.Signposts.of(doi, revision).header()
+    # Once per page and DOI row (a revision's files never change), so that a cached page
+    # need not read its files for this header.
+    parts = (page_key(repo, revision), doi.cache_version, settings.SITE_URL)
+    return caching.get_or_render(
+        "doi-link", parts, lambda: discovery.Signposts.of(doi, revision).header()
+    )
+
+
+def _version(doi: Doi | None) -> str:
+    return doi.cache_version if doi is not None else ""

@@ -129,7 +129,7 @@ def _plain(message: str, status: int) -> HttpResponse:
 
 
 def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpResponse:
-    response = HttpResponse(fmt.render(doi), content_type=fmt.content_type)
+    response = HttpResponse(fmt.cached(doi), content_type=fmt.content_type)
     if doi.at_datacite:
         response["Link"] = discovery.Signposts.of(doi).metadata_header()
     if "format" in request.GET:

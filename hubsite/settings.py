@@ -16,6 +16,7 @@ import dj_email_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from hubsite.caching import release_digest
 from hubsite.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -220,13 +221,25 @@ CARD_MAX_KB = env_int("CARD_MAX_KB", 256, minimum=1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Rendered model cards, keyed by the README's content hash; each process keeps its own.
+# Rendered model cards and pieces of pages, each keyed by what it shows (hubsite/caching.py):
+# in each process's memory, or with CACHE_URL in one Redis all processes and machines share.
+_cache_url = env_str("CACHE_URL")
+if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be a Redis URL (redis://host:6379/0, rediss://…, unix://…), "
+        f"not {_cache_url!r}."
+    )
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    }
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 3000},
+        }
+    )
 }
+CACHES["default"]["KEY_PREFIX"] = release_digest(BASE_DIR)
 
 _email = dj_email_url.parse(env_str("EMAIL_URL") or "console://")
 if "EMAIL_BACKEND" not in _email:

@@ -106,6 +106,25 @@ def repo_admin_view(view: Callable) -> Callable:
     return wrapper
 
 
+def page_key(repo: Repo, revision: Revision | None) -> tuple:
+    """What every cached piece of a repository page varies on (see ``hubsite.caching``): the
+    repository as its links and header name it (type, owner, name, visibility), its current
+    revision and the revision shown. A new commit, a rename or move, and a change of visibility
+    each give new keys. A piece that shows more adds it::
+
+        caching.get_or_render("doi-header", (page_key(repo, revision), doi.cache_version), …)
+    """
+    return (
+        repo.pk,
+        repo.type,
+        repo.namespace.name,
+        repo.name,
+        repo.private,
+        repo.head_id,
+        revision.oid if revision else "",
+    )
+
+
 def header_context(request: HttpRequest, repo: Repo, revision: Revision | None, tab: str) -> dict:
     """What the repository header (repos/includes/_header.html, in repos/repo_base.html)
     needs: ``revision`` is the one shown, ``tab`` the current tab (card, files, commits,

@@ -31,7 +31,7 @@ from django.views.decorators.http import (
 
 from accounts.models import Membership, Namespace, Organization
 from hubsite.http import HtmxHttpRequest
-from repos import slots, uploads
+from repos import cards, slots, uploads
 from repos.cards import card_html, size_problem
 from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
 from repos.models import (
@@ -43,7 +43,7 @@ from repos.models import (
     Revision,
     RevisionFile,
 )
-from repos.pages import header_context, repo_admin_view, repo_view, support_request_url
+from repos.pages import header_context, page_key, repo_admin_view, repo_view, support_request_url
 
 LISTING_PAGE_SIZE = 30
 # Listings count their repositories up to here and say "more than" beyond: counting a million
@@ -195,33 +195,63 @@ def create(request: HttpRequest, repo_type: str) -> HttpResponse:
 # Viewing -----------------------------------------------------------------------------------------
 
 
+class RevisionContents:
+    """What the repository page shows of a revision's files: the file list and the card. Read
+    only when the page's cached pieces that show them are missing (their keys name the
+    revision, whose files never change)."""
+
+    def __init__(self, revision: Revision | None) -> None:
+        self.revision = revision
+
+    @cached_property
+    def files(self) -> list[RevisionFile]:
+        if self.revision is None:
+            return []
+        # Prefetched, so that slots listing the files (signposting) cost no query more.
+        prefetch_related_objects(
+            [self.revision], Prefetch("files", RevisionFile.objects.select_related("blob"))
+        )
+        return list(self.revision.files.all())
+
+    @cached_property
+    def total_size(self) -> int:
+        return sum(f.blob.size for f in self.files)
+
+    @cached_property
+    def readme(self) -> RevisionFile | None:
+        return next((f for f in self.files if f.path == README), None)
+
+    @cached_property
+    def _card(self) -> tuple[str, str]:
+        """The card's HTML and the notice shown above it."""
+        notice = self.revision.card_error if self.revision else ""
+        if self.readme is None:
+            return "", notice
+        too_large = size_problem(self.readme.blob.size)
+        if too_large:
+            return "", f"{too_large}: it is not shown here. Download it from the file list."
+        return card_html(self.readme.blob.sha256, self.readme.blob.read_text), notice
+
+    @property
+    def card_html(self) -> str:
+        return self._card[0]
+
+    @property
+    def card_error(self) -> str:
+        return self._card[1]
+
+
 @require_safe  # HEAD too: machines read a landing page's Link header with it
 @repo_view
 def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpResponse:
     revision = repo.head if rev is None else _revision_or_404(repo, rev)
-    files = []
-    if revision is not None:
-        # Prefetched, so that slots listing the files (signposting) cost no query.
-        prefetch_related_objects(
-            [revision], Prefetch("files", RevisionFile.objects.select_related("blob"))
-        )
-        files = list(revision.files.all())
-    readme = next((f for f in files if f.path == README), None)
-    html, notice = "", revision.card_error if revision else ""
-    if readme is not None:
-        too_large = size_problem(readme.blob.size)
-        if too_large:
-            notice = f"{too_large}: it is not shown here. Download it from the file list."
-        else:
-            html = card_html(readme.blob.sha256, readme.blob.read_text)
     context = header_context(request, repo, revision, "card")
     context.update(
-        files=files,
-        total_size=sum(f.blob.size for f in files),
-        readme=readme,
-        card_html=html,
-        card_error=notice,
+        contents=RevisionContents(revision),
         is_old=revision is not None and revision.pk != repo.head_id,
+        # The card and file list are cached per revision, with what their links and buttons
+        # name, and what decides how the card is rendered.
+        card_key=(page_key(repo, revision), settings.CARD_MAX_KB, cards.RENDERER_VERSION),
     )
     response = render(request, "repos/page.html", context)
     link = slots.link_header(request, repo, revision)

@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +63,67 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _isolated_media(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+# Caches ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with nothing cached: ids repeat between tests on SQLite."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> str:
+    """A real redis-server (Debian's package) on 127.0.0.1 and a free port, for the whole run;
+    its URL. Skips where redis-server is not installed (scripts/test installs it)."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder = tmp_path_factory.mktemp("redis")
+    command = [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+    command += ["--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "log")]
+    process = subprocess.Popen(command)
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    else:
+        process.terminate()
+        pytest.fail(f"redis-server did not answer on port {port}")
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def cache_backend(request, settings) -> str:
+    """Run a test with each cache backend the site supports: each process's local memory (the
+    default) and Redis (``CACHE_URL``), against a real redis-server."""
+    if request.param == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": request.getfixturevalue("redis_server"),
+                "KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+            }
+        }
+    from django.core.cache import cache
+
+    cache.clear()
+    return request.param
 
 
 @pytest.fixture

@@ -63,6 +63,7 @@ def test_production_refuses_to_start_without(missing, message):
         ("TASKS_BACKEND", "celery", "TASKS_BACKEND must be one of"),
         ("S3_ADDRESSING_STYLE", "dns", "S3_ADDRESSING_STYLE must be one of path, virtual"),
         ("S3_ENDPOINT_URL", "s3.example.org", "S3_ENDPOINT_URL must be an absolute http(s) URL"),
+        ("CACHE_URL", "memcached://127.0.0.1:11211", "CACHE_URL must be a Redis URL"),
     ],
 )
 def test_malformed_values_fail_with_a_clear_message(name, value, message):
@@ -82,3 +83,19 @@ def test_s3_bucket_puts_repository_files_in_the_object_store():
     assert local.stdout.split() == ["FileSystemStorage", "-", "-"], local.stderr
     result = manage("shell", "--no-imports", "-c", show, **PRODUCTION, **s3)
     assert result.stdout.split() == ["ObjectStorage", "hub-files", "https://s3.example.org"]
+
+
+def test_cache_url_shares_one_redis_between_processes():
+    show = "from django.conf import settings; c = settings.CACHES['default']; "
+    show += "print(c['BACKEND'], c.get('LOCATION', ''))"
+    result = manage("shell", "-c", show, **PRODUCTION, CACHE_URL="redis://127.0.0.1:6379/1")
+    assert result.returncode == 0, result.stderr
+    # The last line: the shell may first say what it imported.
+    assert result.stdout.splitlines()[-1].split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/1",
+    ]
+    result = manage("shell", "-c", show, **PRODUCTION)
+    assert result.stdout.splitlines()[-1].split() == [
+        "django.core.cache.backends.locmem.LocMemCache"
+    ]

@@ -1,0 +1,174 @@
+"""The DOI's cached pieces (the tag and Cite panel, citations at /doi/<doi>): whatever changes a
+DOI's row shows on the next request, with each cache backend the site supports; and what the
+DOI costs the pages in queries, however many versions there are."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from doi.models import Doi
+from repos.models import lock_override
+from tests.doi.test_repo_header import new_revision, page, tag
+
+each_backend = pytest.mark.usefixtures("cache_backend")
+BIBTEX = {"HTTP_ACCEPT": "application/x-bibtex"}
+APA = {"HTTP_ACCEPT": "text/x-bibliography"}
+
+
+@each_backend
+def test_registration_at_datacite_shows_on_the_next_request(client, repo, mint, datacite):
+    datacite.go_down()
+    doi = mint(repo)
+    html = page(client, repo)
+    assert tag(html) == f"{doi.doi} -> /doi/{doi.doi}"
+    assert "registration pending" in html
+    datacite.come_back()
+    Doi.objects.push(doi.pk)  # as doi_sync would, in another process
+    html = page(client, repo)
+    assert tag(html) == f"{doi.doi} -> https://doi.org/{doi.doi}"
+    assert "registration pending" not in html and "Registration with DataCite" not in html
+
+
+@each_backend
+def test_a_failure_stored_by_another_process_shows_on_the_next_request(client, repo, mint):
+    doi = mint(repo)
+    assert "registration failed" not in page(client, repo)
+    Doi.objects.filter(pk=doi.pk).update(remote_state=Doi.RemoteState.NONE, error_is_permanent=True)
+    assert '<span class="badge danger">registration failed</span>' in page(client, repo)
+
+
+@each_backend
+def test_a_new_version_doi_shows_on_the_next_request(client, repo, owner, mint):
+    first = mint(repo)
+    assert tag(page(client, repo)).startswith(f"{first.doi} ->")
+    first_revision = repo.head
+    new_revision(repo, owner, "v2")
+    assert tag(page(client, repo)).startswith(f"{first.doi} ->")  # the head has none yet
+    second = mint(repo)
+    assert tag(page(client, repo)).startswith(f"{second.doi} ->")
+    assert "doi-outdated" in page(client, repo, first_revision)
+
+
+@each_backend
+def test_a_discarded_doi_goes_from_the_page_at_once(client, repo, mint):
+    doi = mint(repo)
+    assert "doi-tag" in page(client, repo)
+    Doi.objects.filter(repo=repo).update(discarded_at=doi.created_at)
+    assert "doi-tag" not in page(client, repo)
+
+
+def renamed_with_new_metadata(repo, staff, django_capture_on_commit_callbacks) -> None:
+    """Staff rename the DOI-locked repository and send its metadata to DataCite again."""
+    with lock_override(actor=staff, reason="test: renamed by staff"):
+        repo.move(namespace=repo.namespace, name="sentiment-v2")
+    with django_capture_on_commit_callbacks(execute=True):
+        for doi in Doi.objects.filter(repo=repo):
+            doi.resend_metadata(actor=staff)
+
+
+@each_backend
+def test_new_metadata_shows_in_the_cite_panel_on_the_next_request(
+    client, repo, staff, mint, django_capture_on_commit_callbacks
+):
+    mint(repo)
+    assert "title = {sentiment-model (Revision" in page(client, repo)
+    renamed_with_new_metadata(repo, staff, django_capture_on_commit_callbacks)
+    html = page(client, repo)
+    assert "title = {sentiment-v2 (Revision" in html and "sentiment-model" not in html
+
+
+@each_backend
+def test_new_metadata_shows_in_negotiated_citations_on_the_next_request(
+    client, repo, staff, mint, django_capture_on_commit_callbacks
+):
+    doi = mint(repo)
+    assert "sentiment-model" in client.get(f"/doi/{doi.doi}", **BIBTEX).text
+    assert "sentiment-model" in client.get(f"/doi/{doi.doi}", **APA).text
+    assert "sentiment-model" in client.get(f"/doi/{doi.doi}?format=cff").text
+    renamed_with_new_metadata(repo, staff, django_capture_on_commit_callbacks)
+    for headers in (BIBTEX, APA):
+        text = client.get(f"/doi/{doi.doi}", **headers).text
+        assert "sentiment-v2" in text and "sentiment-model" not in text
+    assert "title: sentiment-v2" in client.get(f"/doi/{doi.doi}?format=cff").text
+
+
+@each_backend
+def test_a_discarded_concept_leaves_the_citation_file_at_once(client, repo, mint):
+    doi = mint(repo)
+    assert f"value: {doi.concept.doi}" in client.get(f"/doi/{doi.doi}?format=cff").text
+    Doi.objects.filter(pk=doi.concept_id).update(discarded_at=doi.created_at)
+    assert "identifiers" not in client.get(f"/doi/{doi.doi}?format=cff").text
+
+
+@each_backend
+def test_the_redirect_follows_a_rename_on_the_next_request(client, repo, staff, mint):
+    doi = mint(repo)
+    assert client.get(f"/doi/{doi.doi}").url == repo.head.get_absolute_url()
+    with lock_override(actor=staff, reason="test: renamed by staff"):
+        repo.move(namespace=repo.namespace, name="sentiment-v2")
+    assert client.get(f"/doi/{doi.doi}").url.startswith("/alice/sentiment-v2/tree/")
+
+
+@each_backend
+def test_a_visibility_change_shows_at_the_doi_on_the_next_request(client, repo, staff, mint):
+    doi = mint(repo)
+    assert client.get(f"/doi/{doi.doi}").status_code == 302
+    with lock_override(actor=staff, reason="test: made private by staff"):
+        repo.set_private(True)
+    response = client.get(f"/doi/{doi.doi}")
+    assert response.status_code == 200 and "/alice/sentiment-model" not in response.text
+    assert client.get(repo.get_absolute_url()).status_code == 404
+
+
+@each_backend
+def test_each_choice_of_the_panel_is_its_own_piece(client, repo, mint):
+    doi = mint(repo)
+    assert '<details class="cite" id="cite">' in page(client, repo)
+    html = page(client, repo, query="?cite=all")
+    assert '<details class="cite" id="cite" open>' in html
+    assert "title = {sentiment-model}," in html
+    assert f"title = {{sentiment-model (Revision {doi.revision.short_oid})}}," in page(
+        client, repo, query="?cite=version"
+    )
+
+
+# What the DOI costs -------------------------------------------------------------------------
+
+
+def count(client, url: str, **headers) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, **headers).status_code in (200, 302)
+    return len(queries)
+
+
+@pytest.mark.parametrize("versions", [0, 1, 50])
+def test_the_repository_page_costs_the_same_queries_with_any_number_of_dois(
+    client, repo, owner, mint, settings, versions
+):
+    settings.DOI_QUOTA_PER_REPO_PER_DAY = settings.DOI_QUOTA_PER_USER_PER_DAY = 0
+    for n in range(versions):
+        if n:
+            new_revision(repo, owner, f"v{n}")
+        mint(repo)
+    url = repo.get_absolute_url()
+    for member in (False, True):
+        if member:
+            client.force_login(owner)
+        assert ("doi-tag" in page(client, repo)) == bool(versions)
+        # The repository with its owner and head, and the page's DOIs (one query for both
+        # slots); a member adds the session and the user.
+        assert count(client, url) == 2 + 2 * member
+        cache.clear()
+        assert count(client, url) == 3 + 2 * member  # and the files, when not cached
+
+
+def test_the_doi_redirect_and_negotiation_cost_one_query(client, repo, mint):
+    doi = mint(repo)
+    url = f"/doi/{doi.doi}"
+    for headers in ({}, BIBTEX, APA):
+        cache.clear()
+        assert count(client, url, **headers) == 1
+        assert count(client, url, **headers) == 1

@@ -1,0 +1,109 @@
+"""The repository page's cached pieces (card, file list) and what they cost: every change is
+visible on the next request, with each cache backend the site supports."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import Namespace
+from tests.factories import RepoFactory, commit_files
+
+pytestmark = pytest.mark.usefixtures("cache_backend")
+
+
+@pytest.fixture
+def repo(owner):
+    repo = RepoFactory(namespace=owner.namespace, name="bert")
+    commit_files(repo, owner, {"README.md": "# Bert\n\nFirst card.\n", "weights.bin": "abc"})
+    return repo
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.text
+
+
+def test_a_new_commit_shows_on_the_next_request(client, repo, owner):
+    assert "First card." in page(client, "/alice/bert")
+    commit_files(repo, owner, {"README.md": "# Bert\n\nSecond card.\n", "extra.txt": "x"})
+    text = page(client, "/alice/bert")
+    assert "Second card." in text and "First card." not in text
+    assert "/alice/bert/blob/" in text and "extra.txt" in text and "2 files" not in text
+
+
+def test_an_older_revision_keeps_its_own_card_and_files(client, repo, owner):
+    first = repo.head
+    commit_files(repo, owner, {"README.md": "# Bert\n\nSecond card.\n", "extra.txt": "x"})
+    assert "Second card." in page(client, "/alice/bert")
+    text = page(client, first.get_absolute_url())
+    assert "First card." in text and "extra.txt" not in text
+
+
+def test_a_rename_shows_on_the_next_request(client, repo, owner):
+    assert 'href="/alice/bert/blob/' in page(client, "/alice/bert")
+    repo.move(namespace=repo.namespace, name="bert-base")
+    text = page(client, "/alice/bert-base")
+    assert 'href="/alice/bert-base/blob/' in text and 'href="/alice/bert/' not in text
+
+
+def test_a_move_to_an_organization_shows_on_the_next_request(client, repo, org):
+    page(client, "/alice/bert")
+    repo.move(namespace=Namespace.objects.get(name="wonderland"), name="bert")
+    text = page(client, "/wonderland/bert")
+    assert 'href="/wonderland/bert/blob/' in text and 'href="/alice/' not in text
+
+
+def test_a_visibility_change_shows_on_the_next_request(client, repo, owner):
+    page(client, "/alice/bert")
+    repo.set_private(True)
+    assert client.get("/alice/bert").status_code == 404
+    client.force_login(owner)
+    assert '<span class="badge private">Private</span>' in page(client, "/alice/bert")
+    repo.set_private(False)
+    client.logout()
+    assert "First card." in page(client, "/alice/bert")
+
+
+def test_a_visitor_never_gets_the_buttons_a_writer_saw(client, repo, owner):
+    client.force_login(owner)
+    text = page(client, "/alice/bert")
+    assert "Upload files</a>" in text and "Edit model card</a>" in text
+    client.logout()
+    text = page(client, "/alice/bert")
+    assert "Upload files</a>" not in text and "Edit model card</a>" not in text
+    client.force_login(owner)
+    assert "Upload files</a>" in page(client, "/alice/bert")
+
+
+def test_a_smaller_card_limit_hides_a_card_shown_before(client, repo, settings):
+    assert "First card." in page(client, "/alice/bert")
+    settings.CARD_MAX_KB = 0
+    assert "First card." not in page(client, "/alice/bert")
+
+
+# What the page costs -----------------------------------------------------------------------
+
+
+def queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured]
+
+
+def test_a_cached_page_reads_only_the_repository_and_its_dois(client, repo, owner):
+    cold = queries(client, "/alice/bert")
+    warm = queries(client, "/alice/bert")
+    # The repository (with its owner and head), its DOIs; the files only when not cached.
+    assert len(warm) == 2
+    assert len(cold) == 3 and any("repos_revisionfile" in q for q in cold)
+    assert not any("repos_revisionfile" in q for q in warm)
+
+
+def test_a_cached_page_adds_only_the_session_and_user_for_a_member(client, repo, owner):
+    client.force_login(owner)
+    queries(client, "/alice/bert")
+    # The session and the user, then what a visitor costs.
+    assert len(queries(client, "/alice/bert")) == 4
