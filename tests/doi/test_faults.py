@@ -174,10 +174,10 @@ def test_two_workers_never_push_the_same_doi_at_once(repo, owner, alice, datacit
     seen = []
     original = datacite.handle
 
-    def during_the_request(method, path, headers, body):
+    def during_the_request(*request):
         # Meanwhile a second worker tries the same DOI in another connection.
         seen.append(_push_elsewhere(doi.pk))
-        return original(method, path, headers, body)
+        return original(*request)
 
     datacite.handle = during_the_request
     assert Doi.objects.push(doi.pk).outcome == Push.DONE

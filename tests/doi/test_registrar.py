@@ -89,9 +89,9 @@ def test_it_sends_json_api_with_basic_auth(registrar, datacite):
     seen = {}
     original = datacite.handle
 
-    def spy(method, path, headers, body):
+    def spy(method, path, headers, body, *rest):
         seen.update(method=method, path=path, headers=dict(headers), body=json.loads(body))
-        return original(method, path, headers, body)
+        return original(method, path, headers, body, *rest)
 
     datacite.handle = spy
     registrar.upsert(DOI, ATTRIBUTES, "publish")
