@@ -30,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pybtex.database import BibliographyData, Entry, Person
 from pybtex.database.output.bibtex import Writer
 
+from doi import related as related_works
 from hubsite import caching
 
 if TYPE_CHECKING:
@@ -94,6 +95,55 @@ class Author:
 
 
 @dataclass(frozen=True)
+class RelatedWork:
+    """A link to another work, as a reader sees it: "is derived from doi:10.1234/abcd"."""
+
+    relation: str
+    identifier_type: str
+    identifier: str
+
+    @classmethod
+    def from_attribute(cls, attribute: dict) -> RelatedWork:
+        return cls(
+            relation=attribute.get("relationType", ""),
+            identifier_type=attribute.get("relatedIdentifierType", ""),
+            identifier=attribute.get("relatedIdentifier", ""),
+        )
+
+    @property
+    def attribute(self) -> dict:
+        return {
+            "relatedIdentifier": self.identifier,
+            "relatedIdentifierType": self.identifier_type,
+            "relationType": self.relation,
+        }
+
+    @property
+    def relation_label(self) -> str:
+        return related_works.RELATION_TYPES.get(self.relation, self.relation)
+
+    @property
+    def text(self) -> str:
+        return related_works.identifier_text(self.attribute)
+
+    @property
+    def url(self) -> str:
+        return related_works.identifier_url(self.attribute)
+
+
+def _related_of(doi: Doi, attributes: list[dict]) -> tuple[RelatedWork, ...]:
+    """The links to other works among a DOI's related identifiers, without the links between
+    its own versions (the hub computes those): for a version, the links its owner confirmed;
+    for a concept, all but its versions."""
+    if doi.kind == "concept":
+        kept = [a for a in attributes if a.get("relationType") != "HasVersion"]
+    else:
+        confirmed = related_works.related_attributes((doi.record or {}).get("related_works", []))
+        kept = [a for a in attributes if a in confirmed]
+    return tuple(RelatedWork.from_attribute(a) for a in kept)
+
+
+@dataclass(frozen=True)
 class Record:
     """The fields every format shares, taken from a DOI's DataCite attributes."""
 
@@ -110,6 +160,8 @@ class Record:
     rights: tuple[dict, ...]
     subjects: tuple[str, ...]
     abstract: str
+    related: tuple[RelatedWork, ...] = ()
+    funding: tuple[dict, ...] = ()
 
     @classmethod
     def of(cls, doi: Doi) -> Record:
@@ -139,7 +191,13 @@ class Record:
             rights=tuple(m.get("rightsList") or ()),
             subjects=tuple(s["subject"] for s in m.get("subjects") or [] if s.get("subject")),
             abstract=abstract,
+            related=_related_of(doi, m.get("relatedIdentifiers") or []),
+            funding=tuple(m.get("fundingReferences") or ()),
         )
+
+    @property
+    def derived_from(self) -> tuple[RelatedWork, ...]:
+        return tuple(r for r in self.related if r.relation == "IsDerivedFrom")
 
     @property
     def is_dataset(self) -> bool:
@@ -266,6 +324,14 @@ def csl(doi: Doi) -> dict:
         item["keyword"] = ", ".join(r.subjects)
     if r.abstract:
         item["abstract"] = r.abstract
+    # CSL has no variables for these; its "custom" object is the place for data without one.
+    custom = {}
+    if r.related:
+        custom["relatedIdentifiers"] = [w.attribute for w in r.related]
+    if r.funding:
+        custom["fundingReferences"] = list(r.funding)
+    if custom:
+        item["custom"] = custom
     return item
 
 
@@ -317,7 +383,9 @@ def bibliography(doi: Doi, style: str = "apa") -> Bibliography:
 
 
 def _bibliography(doi: Doi, style: str) -> Bibliography:
-    marked = _render(style, json.dumps(csl(doi), sort_keys=True))
+    item = csl(doi)
+    item.pop("custom", None)  # data for other programs; citeproc warns of what it cannot use
+    marked = _render(style, json.dumps(item, sort_keys=True))
     text = marked.replace(_ITALIC_START, "").replace(_ITALIC_END, "")
     html = escape(marked).replace(_ITALIC_START, "<i>").replace(_ITALIC_END, "</i>")
     return Bibliography(text=text, html=mark_safe(html))  # noqa: S308 (escaped above)
@@ -467,7 +535,16 @@ def schema_org(doi: Doi) -> dict:
     if licences:
         data["license"] = licences[0] if len(licences) == 1 else licences
     data |= _schema_org_related(doi)
+    if r.funding:
+        data["funder"] = [_schema_org_funder(f) for f in r.funding]
     return data
+
+
+def _schema_org_funder(reference: dict) -> dict:
+    funder = {"@type": "Organization", "name": reference.get("funderName", "")}
+    if reference.get("funderIdentifier"):
+        funder["@id"] = reference["funderIdentifier"]
+    return funder
 
 
 _JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}

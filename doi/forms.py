@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from doi.metadata import DESCRIPTION_MAX_LENGTH, clean_creator, clean_record
+from doi.related import IDENTIFIER_TYPES, RELATION_TYPES, clean_funder, clean_related
 
 # What the owner agrees to, shown on the form and stored with each DOI (Consent.text and
 # text_version). Change the words only together with the version, so every stored consent names
@@ -43,8 +44,14 @@ def edit_consent_text(names: list[str]) -> str:
 
 
 PERSONAL, ORGANIZATIONAL = "Personal", "Organizational"
-CREATOR_FIELDS = ("type", "name", "given_name", "family_name", "orcid", "affiliation")
+CREATOR_FIELDS = (
+    "type", "name", "given_name", "family_name", "orcid", "affiliation", "affiliation_ror"
+)  # fmt: skip
 MAX_AUTHORS = 50
+RELATED_FIELDS = ("relation_type", "identifier", "identifier_type")
+FUNDING_FIELDS = ("funder_name", "funder_identifier", "award_number", "award_title")
+MAX_RELATED = 50
+MAX_FUNDERS = 20
 
 
 class CreatorForm(forms.Form):
@@ -65,6 +72,12 @@ class CreatorForm(forms.Form):
     affiliation = forms.CharField(
         label="Affiliation", max_length=200, required=False, help_text="Optional."
     )
+    affiliation_ror = forms.CharField(
+        label="ROR id",
+        max_length=60,
+        required=False,
+        help_text="Optional, e.g. https://ror.org/02mhbdp94 (look it up at ror.org).",
+    )
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
@@ -83,6 +96,116 @@ class CreatorForm(forms.Form):
             for name, errors in exc.error_dict.items():
                 self.add_error(name if name in self.fields else None, errors)
             return data
+
+
+class _RowForm(forms.Form):
+    """A row of a list the owner edits (related works, funders): blank rows are left out, and
+    ``clean_row`` checks a filled one, putting its errors next to the fields."""
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return not any(data.get(f) for f in self.meaningful)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors or self.is_blank():
+            return data
+        try:
+            return type(self).clean_row({f: data.get(f, "") for f in self.fields})
+        except ValidationError as exc:
+            for name, errors in exc.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+            return data
+
+
+class RelatedWorkForm(_RowForm):
+    """A link to another work: how this one relates to it, and its identifier."""
+
+    relation_type = forms.ChoiceField(
+        label="This work", choices=list(RELATION_TYPES.items()), initial="IsDerivedFrom"
+    )
+    identifier = forms.CharField(
+        label="Identifier",
+        max_length=500,
+        required=False,
+        help_text="A DOI, URL, arXiv id or other identifier.",
+    )
+    identifier_type = forms.ChoiceField(
+        label="Identifier type",
+        required=False,
+        choices=[("", "Detect automatically"), *((k, v[0]) for k, v in IDENTIFIER_TYPES.items())],
+    )
+    meaningful = ("identifier",)
+    clean_row = staticmethod(clean_related)
+
+
+class FunderForm(_RowForm):
+    """A funding reference: the funder, its identifier, and the award."""
+
+    funder_name = forms.CharField(label="Funder", max_length=500, required=False)
+    funder_identifier = forms.CharField(
+        label="Funder's ROR id or Crossref Funder ID",
+        max_length=200,
+        required=False,
+        help_text="Optional, e.g. https://ror.org/00k4n6c32 or 10.13039/501100000780.",
+    )
+    award_number = forms.CharField(label="Award number", max_length=500, required=False)
+    award_title = forms.CharField(label="Award title", max_length=500, required=False)
+    meaningful = FUNDING_FIELDS
+    clean_row = staticmethod(clean_funder)
+
+
+class BaseRowFormSet(forms.BaseFormSet):
+    """Rows of related works or funders; ``what`` names a row in messages ("Related work 2")."""
+
+    what = "Row"
+
+    @property
+    def rows(self) -> list[dict]:
+        """The rows in order, blank ones left out (valid formsets only)."""
+        return [form.cleaned_data for form in self.forms if not form.is_blank()]
+
+    def problems(self) -> list[str]:
+        found = [str(e) for e in self.non_form_errors()]
+        for number, form in enumerate(self.forms, start=1):
+            for name, errors in form.errors.items():
+                label = form.fields[name].label if name in form.fields else ""
+                where = f"{self.what} {number}" + (f" ({label})" if label else "")
+                found += [f"{where}: {e}" for e in errors]
+        return found
+
+
+class BaseRelatedFormSet(BaseRowFormSet):
+    what = "Related work"
+
+
+class BaseFundingFormSet(BaseRowFormSet):
+    what = "Funder"
+
+
+RelatedFormSet = forms.formset_factory(
+    RelatedWorkForm,
+    formset=BaseRelatedFormSet,
+    extra=0,
+    max_num=MAX_RELATED,
+    validate_max=True,
+    absolute_max=MAX_RELATED,
+)
+FundingFormSet = forms.formset_factory(
+    FunderForm,
+    formset=BaseFundingFormSet,
+    extra=0,
+    max_num=MAX_FUNDERS,
+    validate_max=True,
+    absolute_max=MAX_FUNDERS,
+)
+RELATED_PREFIX = "related"
+FUNDING_PREFIX = "funding"
+# The record's lists of rows (``Doi.record`` key → its form prefix, fields, most rows, formset).
+RECORD_LISTS = {
+    "related_works": (RELATED_PREFIX, RELATED_FIELDS, MAX_RELATED, RelatedFormSet),
+    "funding": (FUNDING_PREFIX, FUNDING_FIELDS, MAX_FUNDERS, FundingFormSet),
+}
 
 
 class BaseCreatorFormSet(forms.BaseFormSet):
@@ -173,12 +296,24 @@ class RecordForms:
         else:
             self.authors = CreatorFormSet(data, prefix=AUTHORS_PREFIX)
             self.record_form = DoiRecordForm(data, initial=record)
+        # The record's lists (related works, funders), each a formset of its own.
+        self.lists = {}
+        for key, (prefix, fields, _, formset) in RECORD_LISTS.items():
+            kept = record.get(key, [])
+            if data is None:
+                self.lists[key] = formset(initial=kept, prefix=prefix)
+            elif f"{prefix}-TOTAL_FORMS" in data:
+                self.lists[key] = formset(data, prefix=prefix)
+            else:  # a request that leaves the list out keeps the record's
+                self.lists[key] = formset(rows_as_data(kept, prefix, fields), prefix=prefix)
 
     @classmethod
     def checked(cls, rows: list[dict], record: dict) -> RecordForms:
         """``rows`` and ``record`` bound as a browser would submit them, to validate them."""
         data = QueryDict(mutable=True)
         data.update(rows_as_data(rows))
+        for key, (prefix, fields, _, _) in RECORD_LISTS.items():
+            data.update(rows_as_data(record.get(key, []), prefix, fields))
         return cls(data, rows=rows, record=record)
 
     @property
@@ -186,7 +321,8 @@ class RecordForms:
         return self.authors.is_bound
 
     def is_valid(self) -> bool:
-        return all([self.authors.is_valid(), self.record_form.is_valid()])
+        lists = [formset.is_valid() for formset in self.lists.values()]
+        return all([self.authors.is_valid(), self.record_form.is_valid(), *lists])
 
     @property
     def creators(self) -> list[dict]:
@@ -194,7 +330,15 @@ class RecordForms:
 
     @property
     def record(self) -> dict:
-        return self.record_form.record
+        return self.record_form.record | {k: f.rows for k, f in self.lists.items()}
+
+    @property
+    def related(self):
+        return self.lists["related_works"]
+
+    @property
+    def funding(self):
+        return self.lists["funding"]
 
     def problems(self) -> list[str]:
         """Every error, one sentence each, naming the author row or the field it is about."""
@@ -202,6 +346,9 @@ class RecordForms:
         for name, errors in self.record_form.errors.items():
             label = self.record_form.fields[name].label if name in self.record_form.fields else ""
             found += [f"{label}: {e}" if label else str(e) for e in errors]
+        for formset in self.lists.values():
+            if formset.is_bound:
+                found += formset.problems()
         return found
 
 
@@ -220,21 +367,25 @@ class EditAcknowledgeForm(AcknowledgeForm):
         self.fields["acknowledge"].label = edit_consent_text(names)
 
 
-def rows_as_data(rows: list[dict]) -> dict[str, str]:
-    """Author rows as the form data a browser would submit for them."""
-    data = {
-        f"{AUTHORS_PREFIX}-TOTAL_FORMS": str(len(rows)),
-        f"{AUTHORS_PREFIX}-INITIAL_FORMS": "0",
-    }
+def rows_as_data(
+    rows: list[dict], prefix: str = AUTHORS_PREFIX, fields=CREATOR_FIELDS
+) -> dict[str, str]:
+    """Rows (authors by default) as the form data a browser would submit for them."""
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0"}
     for i, row in enumerate(rows):
-        for f in CREATOR_FIELDS:
-            data[f"{AUTHORS_PREFIX}-{i}-{f}"] = row.get(f) or ("Personal" if f == "type" else "")
+        for f in fields:
+            default = "Personal" if f == "type" else ""
+            data[f"{prefix}-{i}-{f}"] = row.get(f) or default
     return data
 
 
 def submitted_record(data: QueryDict, record: dict) -> dict:
     """The record fields as submitted, without validating them; those left out as in ``record``."""
-    return {name: data.get(name, value) for name, value in record.items()}
+    out = {name: data.get(name, value) for name, value in record.items()}
+    for key, (prefix, fields, most, _) in RECORD_LISTS.items():
+        if f"{prefix}-TOTAL_FORMS" in data:
+            out[key] = author_rows(data, prefix, fields, most)
+    return out
 
 
 def _row_number(text: str) -> int | None:
@@ -246,13 +397,59 @@ def _row_number(text: str) -> int | None:
     return None
 
 
-def author_rows(data: QueryDict) -> list[dict]:
-    """The author rows as submitted, in order, without validating them."""
-    total = _row_number(data.get(f"{AUTHORS_PREFIX}-TOTAL_FORMS", "")) or 0
+def author_rows(
+    data: QueryDict, prefix: str = AUTHORS_PREFIX, fields=CREATOR_FIELDS, most=MAX_AUTHORS
+) -> list[dict]:
+    """The rows (authors by default) as submitted, in order, without validating them."""
+    total = _row_number(data.get(f"{prefix}-TOTAL_FORMS", "")) or 0
     return [
-        {f: data.get(f"{AUTHORS_PREFIX}-{i}-{f}", "").strip() for f in CREATOR_FIELDS}
-        for i in range(min(total, MAX_AUTHORS))
+        {f: data.get(f"{prefix}-{i}-{f}", "").strip() for f in fields}
+        for i in range(min(total, most))
     ]
+
+
+def _record_list(action: str) -> tuple[str, str, int | None]:
+    """For a row button of the related works or funders (``related-add``,
+    ``related-remove:<i>``, ``funding-add``, ``funding-remove:<i>``): the record's key, the
+    verb and the row; ("", …) for any other action."""
+    verb, _, index = action.partition(":")
+    prefix, _, verb = verb.rpartition("-")
+    key = next((k for k, spec in RECORD_LISTS.items() if spec[0] == prefix), "")
+    return key, verb, _row_number(index)
+
+
+def is_record_row_action(action: str) -> bool:
+    return bool(_record_list(action)[0])
+
+
+def edit_record_rows(record: dict, action: str) -> dict:
+    """``record`` with a related-work or funder row button applied; unknown rows change
+    nothing."""
+    key, verb, i = _record_list(action)
+    if not key:
+        return record
+    rows = list(record.get(key, []))
+    if verb == "add" and len(rows) < RECORD_LISTS[key][2]:
+        rows.append({"relation_type": "IsDerivedFrom"} if key == "related_works" else {})
+    elif verb == "remove" and i is not None and i < len(rows):
+        del rows[i]
+    return record | {key: rows}
+
+
+def record_focus(record: dict, action: str) -> str:
+    """The element to focus after a related-work or funder row button: the new row's first
+    text field, or after a removal the next row's (the list's Add button when none is left)."""
+    key, verb, i = _record_list(action)
+    if not key:
+        return ""
+    prefix = RECORD_LISTS[key][0]
+    field = "identifier" if key == "related_works" else "funder_name"
+    rows = record.get(key, [])
+    if verb == "add":
+        return f"id_{prefix}-{len(rows) - 1}-{field}"
+    if verb == "remove" and i is not None:
+        return f"id_{prefix}-{min(i, len(rows) - 1)}-{field}" if rows else f"{prefix}-add"
+    return ""
 
 
 def edit_author_rows(rows: list[dict], action: str, *, organization: str = "") -> list[dict]:

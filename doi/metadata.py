@@ -24,6 +24,14 @@ from django.core.exceptions import ValidationError
 from jsonschema.exceptions import best_match
 from markdown_it import MarkdownIt
 
+from doi.related import (
+    clean_funding,
+    clean_related_works,
+    clean_ror,
+    from_card,
+    funding_attributes,
+    related_attributes,
+)
 from repos.cards import as_list, parse_card
 from repos.models import README
 
@@ -109,8 +117,9 @@ class DoiMetadataError(Exception):
 def clean_creator(data: dict) -> dict:
     """Validate and normalise one author as the owner entered it.
 
-    Returns ``{"type", "name", "given_name", "family_name", "orcid", "affiliation"}`` with a
-    bare ORCID id; raises ``ValidationError`` keyed by those field names.
+    Returns ``{"type", "name", "given_name", "family_name", "orcid", "affiliation",
+    "affiliation_ror"}`` with a bare ORCID id and the ROR id as its URL; raises
+    ``ValidationError`` keyed by those field names.
     """
     kind = str(data.get("type") or "Personal").strip()
     if kind not in ("Personal", "Organizational"):
@@ -126,6 +135,14 @@ def clean_creator(data: dict) -> dict:
         if refused is not None:
             raise ValidationError({field: f"Remove the invisible character {_describe(refused)}."})
     orcid = _clean_orcid(str(data.get("orcid") or ""))
+    try:
+        affiliation_ror = clean_ror(str(data.get("affiliation_ror") or ""))
+    except ValueError as exc:
+        raise ValidationError({"affiliation_ror": str(exc)}) from None
+    if affiliation_ror and not affiliation:
+        raise ValidationError(
+            {"affiliation": "Enter the affiliation's name too: DataCite needs it with the ROR id."}
+        )
 
     if kind == "Organizational":
         if orcid:
@@ -153,6 +170,7 @@ def clean_creator(data: dict) -> dict:
         "family_name": family,
         "orcid": orcid,
         "affiliation": affiliation,
+        "affiliation_ror": affiliation_ror,
     }
 
 
@@ -229,7 +247,14 @@ def creator_attributes(creator: dict) -> dict:
                 }
             ]
     if creator["affiliation"]:
-        out["affiliation"] = [{"name": creator["affiliation"]}]
+        affiliation = {"name": creator["affiliation"]}
+        if creator.get("affiliation_ror"):
+            affiliation |= {
+                "affiliationIdentifier": creator["affiliation_ror"],
+                "affiliationIdentifierScheme": "ROR",
+                "schemeUri": "https://ror.org",
+            }
+        out["affiliation"] = [affiliation]
     return out
 
 
@@ -249,7 +274,13 @@ def clean_description(value) -> str:
 
 
 # Each record field's cleaner, by the name it has in ``Doi.record`` and in the forms.
-RECORD_FIELDS = {"description": clean_description}
+RECORD_FIELDS = {
+    "description": clean_description,
+    "related_works": clean_related_works,
+    "funding": clean_funding,
+}
+# How a field's error is introduced; the lists' errors name their row themselves.
+RECORD_LABELS = {"description": "Description"}
 
 
 def clean_record(record: dict) -> dict:
@@ -323,7 +354,11 @@ def record_defaults(doi: Doi) -> dict:
         versions = _live_versions(doi)
         source = versions[-1] if versions else doi
     descriptions = _content(source).get("descriptions", [])
-    defaults = {"description": descriptions[0]["description"] if descriptions else ""}
+    defaults = {
+        "description": descriptions[0]["description"] if descriptions else "",
+        "related_works": from_card(doi.repo, source.revision),
+        "funding": [],
+    }
     return defaults | _own_record(doi)
 
 
@@ -383,7 +418,8 @@ def build_attributes(doi: Doi) -> dict:
     if not creator_list:
         raise DoiMetadataError("creators", "Add at least one author.")
     content = _content(source or doi)
-    related += [r for r in content.get("derived", []) if r not in related]
+    own = _own_record(doi)
+    related += [r for r in related_attributes(own.get("related_works", [])) if r not in related]
 
     attributes = {
         "doi": doi.doi,
@@ -402,10 +438,11 @@ def build_attributes(doi: Doi) -> dict:
         "subjects": content.get("subjects", []),
         "descriptions": content.get("descriptions", []),
         "relatedIdentifiers": related,
+        "fundingReferences": funding_attributes(own.get("funding", [])),
         "url": landing_url(doi.doi),
         "schemaVersion": SCHEMA_VERSION,
     }
-    attributes |= record_attributes(_own_record(doi))
+    attributes |= record_attributes(own)
     return attributes
 
 
@@ -436,7 +473,7 @@ def _relation(identifier: str, relation: str) -> dict:
 
 
 def _content(doi: Doi) -> dict:
-    """Rights, subjects, abstract and derivations from the card of the DOI's revision.
+    """Rights, subjects and abstract from the card of the DOI's revision.
 
     Once a repository's files are removed (a tombstone), what was last sent is kept."""
     if doi.pk and doi.revision_id is None and doi.metadata:
@@ -445,11 +482,6 @@ def _content(doi: Doi) -> dict:
             "rights": stored.get("rightsList", []),
             "subjects": stored.get("subjects", []),
             "descriptions": stored.get("descriptions", []),
-            "derived": [
-                r
-                for r in stored.get("relatedIdentifiers", [])
-                if r["relationType"] == "IsDerivedFrom"
-            ],
         }
     revision = doi.revision
     card = revision.card_metadata if revision else {}
@@ -460,7 +492,6 @@ def _content(doi: Doi) -> dict:
         "descriptions": [{"description": abstract, "descriptionType": "Abstract"}]
         if abstract
         else [],
-        "derived": derived_from(card, doi),
     }
 
 
@@ -482,35 +513,6 @@ def rights(licence) -> list[dict]:
             "schemeUri": "https://spdx.org/licenses/",
         }
     ]
-
-
-def derived_from(card: dict, doi: Doi) -> list[dict]:
-    """``IsDerivedFrom`` for the card's base models and datasets that have DOIs on this hub."""
-    model = type(doi)
-    out = []
-    for repo_type, key in (("model", "base_model"), ("dataset", "datasets")):
-        for ref in as_list(card.get(key)):
-            owner, _, name = ref.strip().partition("/")
-            if not owner or not name:
-                continue
-            target = (
-                model.objects.live()
-                .versions()
-                .filter(
-                    repo__type=repo_type,
-                    repo__private=False,
-                    repo__namespace__name__iexact=owner,
-                    repo__name__iexact=name,
-                )
-                .exclude(repo_id=doi.repo_id)
-                .order_by("-number")
-                .first()
-            )
-            if target is not None:
-                relation = _relation(target.doi, "IsDerivedFrom")
-                if relation not in out:
-                    out.append(relation)
-    return out
 
 
 def _readme_body(revision) -> str:

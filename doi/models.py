@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from doi.metadata import (
+    RECORD_LABELS,
     DoiMetadataError,
     build_attributes,
     clean_creator,
@@ -26,6 +27,7 @@ from doi.metadata import (
     validate_attributes,
 )
 from doi.registrars import Registrar, RegistrarError, Usage, get_registrar
+from doi.related import from_card
 from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, RepoLock, Revision
 
@@ -176,7 +178,9 @@ def _clean_record(record: dict | None) -> dict:
         return clean_record(record or {})
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise DoiMetadataError(field, f"{field.capitalize()}: {' '.join(messages)}") from None
+        label = RECORD_LABELS.get(field)
+        message = " ".join(messages)
+        raise DoiMetadataError(field, f"{label}: {message}" if label else message) from None
 
 
 class DoiQuerySet(models.QuerySet["Doi"]):
@@ -321,7 +325,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
     ) -> Doi:
         """Create the version DOI for the repository's current revision (and the concept DOI
         the first time) with the owner's record (``creators``, and ``record`` for the other
-        fields, as in ``Doi.record``), record the consent, and queue the registration.
+        fields, as in ``Doi.record``: the description, related works and funders), record the
+        consent, and queue the registration.
 
         Everything is checked under a lock on the repository row, so simultaneous requests
         produce one DOI. Raises DoiNotAllowed or DoiMetadataError; then nothing is created."""
@@ -392,7 +397,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             revision_oid=head.oid,
             concept=concept,
             creators=creators,
-            record=record,
+            # Without the owner's list, the links the card proposes, kept as they are now.
+            record={"related_works": from_card(repo, head)} | record,
             **fields,
         )
         return [*drafts, version]

@@ -27,12 +27,16 @@ from doi.forms import (
     author_rows,
     edit_author_rows,
     edit_consent_text,
+    edit_record_rows,
     focus_after,
+    is_record_row_action,
+    record_focus,
     submitted_record,
 )
 from doi.metadata import DoiMetadataError
 from doi.models import Doi, DoiNotAllowed, Event
 from doi.registrars import DataCiteRegistrar, get_registrar
+from doi.related import describe
 from hubsite.http import HtmxHttpRequest
 from repos.models import Repo, Revision
 from repos.pages import header_context, repo_admin_view
@@ -165,8 +169,8 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
     acknowledged = bool(request.POST.get("acknowledge"))
     if action not in ("generate", "preview"):
         # A row button (add, remove, move): the form again, with the rows edited.
-        rows, focus = _edit_rows(request, repo, action)
-        forms = RecordForms(None, rows=rows, record=submitted_record(request.POST, record))
+        rows, submitted, focus = _edit_rows(request, repo, action, record)
+        forms = RecordForms(None, rows=rows, record=submitted)
         return _render_form(request, panel, forms, acknowledged=acknowledged, focus=focus)
     forms = RecordForms(request.POST, rows=[], record=record)
     ack = AcknowledgeForm(request.POST) if action == "generate" else None
@@ -207,8 +211,8 @@ def edit(request: HtmxHttpRequest, repo: Repo, pk: int) -> HttpResponse:
     action = request.POST.get("action", "save")
     acknowledged = bool(request.POST.get("acknowledge"))
     if action not in ("save", "preview"):
-        rows, focus = _edit_rows(request, repo, action)
-        forms = RecordForms(None, rows=rows, record=submitted_record(request.POST, record))
+        rows, submitted, focus = _edit_rows(request, repo, action, record)
+        forms = RecordForms(None, rows=rows, record=submitted)
         return _render_edit(request, doi, forms, acknowledged=acknowledged, focus=focus)
     forms = RecordForms(request.POST, rows=[], record=record)
     new_people = doi.new_people(forms.creators) if forms.is_valid() else []
@@ -281,11 +285,18 @@ def _render_edit(
     return _render_page(request, repo, EDIT_TEMPLATE, context)
 
 
-def _edit_rows(request: HttpRequest, repo: Repo, action: str) -> tuple[list[dict], str]:
-    """The author rows with a row button's ``action`` applied, and the element to focus."""
-    organization = _organization_name(repo)
-    rows = edit_author_rows(author_rows(request.POST), action, organization=organization)
-    return rows, focus_after(action, rows)
+def _edit_rows(
+    request: HttpRequest, repo: Repo, action: str, record: dict
+) -> tuple[list[dict], dict, str]:
+    """The author rows and the record as submitted, with a row button's ``action`` applied (to
+    the authors, or to the related works or funders), and the element to focus."""
+    rows = author_rows(request.POST)
+    submitted = submitted_record(request.POST, record)
+    if is_record_row_action(action):
+        submitted = edit_record_rows(submitted, action)
+        return rows, submitted, record_focus(submitted, action)
+    rows = edit_author_rows(rows, action, organization=_organization_name(repo))
+    return rows, submitted, focus_after(action, rows)
 
 
 def _explanation(panel: Panel) -> str:
@@ -379,11 +390,18 @@ def _record_form_context(repo: Repo, forms: RecordForms, build, *, focus: str) -
         for form in forms.authors:
             if focus == form["name"].auto_id:
                 form.fields["name"].widget.attrs["autofocus"] = True
+        for formset in forms.lists.values():
+            for form in formset:
+                for field in form:
+                    if focus and focus == field.auto_id:
+                        field.field.widget.attrs["autofocus"] = True
     return {
         "forms": forms,
         "checked": checked,
         "formset": forms.authors,
         "record_form": forms.record_form,
+        "related_formset": forms.related,
+        "funding_formset": forms.funding,
         "focus": focus,
         "preview": _preview(checked, build),
         "organization": _organization_name(repo),
@@ -415,6 +433,8 @@ def summarize(attributes: dict) -> list[tuple[str, object]]:
     rights = attributes.get("rightsList") or []
     subjects = attributes.get("subjects") or []
     descriptions = attributes.get("descriptions") or []
+    related = attributes.get("relatedIdentifiers") or []
+    funding = attributes.get("fundingReferences") or []
     return [
         ("DOI", attributes.get("doi", "")),
         ("Title", titles[0].get("title", "") if titles else ""),
@@ -431,4 +451,12 @@ def summarize(attributes: dict) -> list[tuple[str, object]]:
         ("Description", descriptions[0].get("description", "") if descriptions else ""),
         ("Licence", ", ".join(r.get("rights", "") for r in rights) or "None given in the card"),
         ("Subjects", ", ".join(s.get("subject", "") for s in subjects)),
+        ("Related works", "; ".join(describe(r) for r in related)),
+        (
+            "Funding",
+            "; ".join(
+                ", ".join(v for v in (f.get("funderName"), f.get("awardNumber")) if v)
+                for f in funding
+            ),
+        ),
     ]

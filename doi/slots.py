@@ -95,6 +95,7 @@ def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
         shown = dois.concept if choice == "all" and dois.concept else dois.shown
         context = {
             "doi": dois.shown,
+            "record": citations.Record.of(dois.shown),
             "tag_url": citations.tag_url(dois.shown),
             "names_other_revision": revision is not None and dois.shown.revision_id != revision.pk,
             "cite_open": bool(choice),

@@ -3,14 +3,15 @@
 Each value of the corpus goes, as one person would type or send it, into every user-controlled
 field: user, organization and repository names, full names, e-mail addresses, the organization's
 description, the model card and its front matter, file and folder names, commit messages, DOI
-author rows (name, ORCID, affiliation), a support request's reason, a staff note and the search
-boxes. A field may refuse the value, but only with a message on the form (never a server error);
-where it refuses, a plain value stands in so that the rest of the way is still walked. Then
-every output is read back and checked: HTML pages (owner, public, staff admin) must carry the
-value inert, every citation format must parse back (BibTeX with pybtex, RIS line by line, JSON,
-DataCite XML with an XML parser and its attributes with DataCite's schema), FAIR Signposting
-Link headers and linksets must parse into signposts whose targets are each one absolute URI,
-and e-mails must have one-line subjects and plain (unescaped) text.
+author rows (name, ORCID, affiliation and its ROR id), the DOI's related works (identifier) and
+funders (name, identifier, award number and title), a support request's reason, a staff note and
+the search boxes. A field may refuse the value, but only with a message on the form (never a server
+error); where it refuses, a plain value stands in so that the rest of the way is still walked. Then
+every output is read back and checked: HTML pages (owner, public, staff admin) must carry the value
+inert, every citation format must parse back (BibTeX with pybtex, RIS line by line, JSON, DataCite
+XML with an XML parser and its attributes with DataCite's schema), FAIR Signposting Link headers
+and linksets must parse into signposts whose targets are each one absolute URI, and e-mails must
+have one-line subjects and plain (unescaped) text.
 """
 
 from __future__ import annotations
@@ -345,25 +346,41 @@ def walk(key: str, value: str | bytes, staff, capture) -> Walk:
 
     # A DOI with the value in the author rows; refused parts fall back to plain ones.
     generate = reverse("doi-owner:model-generate", args=[org.name, repo.name])
+    # Its related works and funders too: the value as an identifier (of a detected type, and
+    # inside a URL), as the funder, its identifier and the award.
     attempts = [
-        {"name": value, "given_name": value, "family_name": value, "orcid": value,
-         "affiliation": value},
-        {"name": value, "affiliation": value},
-        {"name": value},
-        {"name": "Plain Author", "affiliation": value},
-        {"name": "Plain Author"},
+        ({"name": value, "given_name": value, "family_name": value, "orcid": value,
+          "affiliation": value, "affiliation_ror": value},
+         [{"identifier": value}, {"identifier": f"https://example.org/{text}",
+                                  "identifier_type": "URL"}],
+         {"funder_name": value, "funder_identifier": value, "award_number": value,
+          "award_title": value}),
+        ({"name": value, "affiliation": value},
+         [{"identifier": f"https://example.org/{text}", "identifier_type": "URL"}],
+         {"funder_name": value, "award_number": value, "award_title": value}),
+        ({"name": value}, [], {"funder_name": value}),
+        ({"name": "Plain Author", "affiliation": value}, [], {}),
+        ({"name": "Plain Author"}, [], {}),
     ]  # fmt: skip
-    for number, row in enumerate(attempts, start=1):
+    for number, (row, links, funder) in enumerate(attempts, start=1):
         rows = {
             "authors-TOTAL_FORMS": "2",
             "authors-INITIAL_FORMS": "0",
             "authors-0-type": "Personal",
             "authors-1-type": "Organizational",
             "authors-1-name": row["name"],
+            "related-TOTAL_FORMS": str(len(links)),
+            "related-INITIAL_FORMS": "0",
+            "funding-TOTAL_FORMS": "1" if funder else "0",
+            "funding-INITIAL_FORMS": "0",
             "acknowledge": "on",
             "action": "generate",
         }
         rows |= {f"authors-0-{f}": v for f, v in row.items()}
+        for i, link in enumerate(links):
+            rows |= {f"related-{i}-relation_type": "References"}
+            rows |= {f"related-{i}-{f}": v for f, v in link.items()}
+        rows |= {f"funding-0-{f}": v for f, v in funder.items()}
         with capture(execute=True):
             response = w.submit(f"DOI author row (attempt {number})", generate, rows)
         if response.status_code == 302:

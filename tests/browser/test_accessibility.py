@@ -25,10 +25,29 @@ CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Sentiment\
 AUTHORS = [{"type": "Personal", "name": "Alice Liddell", "orcid": "0000-0002-1825-0097"}]
 
 
-def _reserve(repo, owner) -> Doi:
+def _reserve(repo, owner, **record) -> Doi:
     return Doi.objects.mint(
-        repo=repo, user=owner, creators=AUTHORS, consent_text="Consent", consent_version="t"
+        repo=repo,
+        user=owner,
+        creators=AUTHORS,
+        consent_text="Consent",
+        consent_version="t",
+        record=record,
     )
+
+
+# Links to other works and a funder, for the pages that show them.
+RECORD = {
+    "related_works": [
+        {"identifier": "10.1234/base", "identifier_type": "DOI", "relation_type": "IsDerivedFrom"},
+        {"identifier": "arXiv:2106.09685", "identifier_type": "arXiv",
+         "relation_type": "IsSupplementTo"},
+        {"identifier": "978-3-16-148410-0", "identifier_type": "ISBN",
+         "relation_type": "IsDocumentedBy"},
+    ],
+    "funding": [{"funder_name": "European Commission",
+                 "funder_identifier": "10.13039/501100000780", "award_number": "101000001"}],
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -43,7 +62,7 @@ def hub(owner, org, writer, staff, settings):
     commit_files(model, owner, {"README.md": CARD, "config.json": '{"layers": 2}'})
     first = _reserve(model, owner)
     commit_files(model, owner, {"weights.bin": b"\x00\x01"}, message="Retrain")
-    _reserve(model, owner)
+    _reserve(model, owner, **RECORD)
     broken = RepoFactory(namespace=owner.namespace, name="broken-model")
     commit_files(broken, owner, {"README.md": CARD})
     failed = _reserve(broken, owner)
@@ -53,14 +72,15 @@ def hub(owner, org, writer, staff, settings):
         last_error="DataCite rejected the metadata (url — Can't be blank)",
     )
     fresh = RepoFactory(namespace=owner.namespace, name="fresh-model")
-    commit_files(fresh, owner, {"README.md": CARD})
+    # Its card names a base model: the Generate DOI form proposes the link.
+    commit_files(fresh, owner, {"README.md": "---\nbase_model: alice/sentiment-model\n---\n"})
     secret = RepoFactory(namespace=owner.namespace, name="secret-model", private=True)
     commit_files(secret, owner, {"README.md": CARD})
     dataset = RepoFactory(namespace=org.namespace, name="reviews", type=RepoType.DATASET)
     commit_files(dataset, writer, {"README.md": "# Reviews\n", "train.csv": "text,label\n"})
     gone = RepoFactory(namespace=owner.namespace, name="gone-model")
     commit_files(gone, owner, {"README.md": CARD})
-    gone_doi = _reserve(gone, owner)
+    gone_doi = _reserve(gone, owner, **RECORD)
     with lock_override(actor=staff, reason="Test: a removed repository's tombstone."):
         gone.remove(reason="Withdrawn at the owner's request.")
     SupportRequest.file(repo=model, requester=owner, action="delete", reason="Wrong licence.")
@@ -142,6 +162,9 @@ def test_the_cite_panel_and_the_acknowledgement_form(page: Page, hub):
     page.goto(hub["fresh"].url("settings"))
     page.get_by_role("link", name="Generate DOI").click()
     expect(page.get_by_role("heading", name="What will be sent to DataCite")).to_be_visible()
+    page.get_by_role("button", name="Add funder").click()
+    expect(page.locator("#funding .author-row")).to_have_count(1)
+    expect(page.locator("#related-works .author-row")).to_have_count(1)
     found += audit(page, "acknowledgement form")
     # Edit metadata, with someone new among the authors: the acknowledgement joins the preview.
     page.goto(hub["model"].url("settings"))

@@ -44,6 +44,7 @@ def test_clean_creator_normalises_a_person():
         "family_name": "Liddell",
         "orcid": "0000-0002-1825-0097",
         "affiliation": "",
+        "affiliation_ror": "",
     }
 
 
@@ -287,11 +288,13 @@ def test_the_lists_are_sent_even_when_empty(owner, alice, settings):
     repo = RepoFactory(namespace=owner.namespace, name="bare")
     commit_files(repo, owner, {"model.bin": "x"})
     meta = Doi.objects.preview(repo=repo, user=owner, creators=[alice])
-    for key in ("rightsList", "subjects", "descriptions", "relatedIdentifiers"):
+    for key in (
+        "rightsList", "subjects", "descriptions", "relatedIdentifiers", "fundingReferences"
+    ):  # fmt: skip
         assert meta[key] == []
 
 
-def test_derived_from_base_models_and_datasets_with_dois_here(owner, alice, mint):
+def test_the_card_links_base_models_and_datasets_with_dois_here(owner, alice, mint):
     base = RepoFactory(namespace=owner.namespace, name="bert", type=RepoType.MODEL)
     data = RepoFactory(namespace=owner.namespace, name="reviews", type=RepoType.DATASET)
     for r in (base, data):
@@ -301,15 +304,15 @@ def test_derived_from_base_models_and_datasets_with_dois_here(owner, alice, mint
     card = "---\nbase_model: Alice/BERT\ndatasets:\n  - alice/reviews\n  - elsewhere/none\n---\n"
     commit_files(tuned, owner, {"README.md": card})
     meta = Doi.objects.preview(repo=tuned, user=owner, creators=[alice])
-    derived = [
-        r["relatedIdentifier"]
+    links = [
+        (r["relationType"], r["relatedIdentifier"])
         for r in meta["relatedIdentifiers"]
-        if r["relationType"] == "IsDerivedFrom"
+        if r["relationType"] != "IsVersionOf"
     ]
-    assert derived == [base_doi.doi, data_doi.doi]
+    assert links == [("IsDerivedFrom", base_doi.doi), ("References", data_doi.doi)]
 
 
-def test_derived_from_ignores_private_repos(owner, alice, mint, staff):
+def test_the_card_links_no_private_repos(owner, alice, mint, staff):
     base = RepoFactory(namespace=owner.namespace, name="bert")
     commit_files(base, owner, {"README.md": "# x"})
     mint(base)
