@@ -522,18 +522,23 @@ def _readme_body(revision) -> str:
 
 def summary(card: dict, body: str) -> str:
     """Plain text for the abstract: the card's ``summary``/``description``, else the README's
-    first paragraph of text (headings, badges and HTML skipped)."""
+    first paragraph of text (headings, badges and HTML skipped). Characters a citation cannot
+    carry are left out, so what the hub proposes is always a description it accepts."""
     for key in ("summary", "description"):
         value = card.get(key)
-        if isinstance(value, str) and value.strip():
-            return _trim(" ".join(value.split()))
+        if isinstance(value, str) and _citable(value).strip():
+            return _trim(" ".join(_citable(value).split()))
     tokens = _markdown.parse(body)
     for previous, token in itertools.pairwise(tokens):
         if token.type == "inline" and previous.type == "paragraph_open":
-            text = " ".join(_inline_text(token).split())
+            text = " ".join(_citable(_inline_text(token)).split())
             if text:
                 return _trim(text)
     return ""
+
+
+def _citable(text: str) -> str:
+    return "".join(c for c in text if not _refused_in_names(c))
 
 
 def _inline_text(token) -> str:

@@ -376,3 +376,10 @@ def test_validation_refuses_doi_names_datacite_refuses(version):
     with pytest.raises(DoiMetadataError) as caught:
         validate_attributes({**version.metadata, "doi": "10.5072/hub 1"})
     assert caught.value.field == "doi"
+
+
+def test_the_proposed_abstract_leaves_out_what_a_citation_cannot_carry():
+    # A right-to-left override in the card would be refused as the DOI's description; the
+    # proposal drops it, so the owner is not stopped by a character they cannot see.
+    assert summary({"summary": "Happy \u202egnorw or sad"}, "") == "Happy gnorw or sad"
+    assert summary({}, "# Title\n\nTells\u2066 happy\u0007 from sad.\n") == "Tells happy from sad."
