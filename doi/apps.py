@@ -11,6 +11,7 @@ class DoiConfig(AppConfig):
             slots,
         )
         from doi.owner_views import settings_slot
+        from repos import signals
         from repos import slots as repo_slots
 
         repo_slots.register("header", slots.header)
@@ -18,3 +19,30 @@ class DoiConfig(AppConfig):
         repo_slots.register("settings", settings_slot)
         repo_slots.register("head", slots.head)
         repo_slots.register("link", slots.link)
+
+        signals.made_public.connect(_publish_drafts, dispatch_uid="doi-publish-drafts")
+        signals.deleting.connect(_keep_drafts, dispatch_uid="doi-keep-drafts")
+        signals.removed.connect(_delete_drafts, dispatch_uid="doi-delete-drafts")
+
+
+def _publish_drafts(sender, *, repo, **kwargs) -> None:
+    from doi.models import Doi
+
+    Doi.objects.publish_drafts(repo)
+
+
+def _keep_drafts(sender, *, repo, **kwargs) -> str:
+    """A repository with draft DOIs stays as a tombstone while DataCite deletes them."""
+    from doi.models import Doi
+
+    drafts = Doi.objects.drafts().filter(repo=repo).order_by("number")
+    names = ", ".join(d.doi for d in drafts)
+    if not names:
+        return ""
+    return f"Its reserved DOI draft(s) {names} are deleted at DataCite; they never resolved."
+
+
+def _delete_drafts(sender, *, repo, **kwargs) -> None:
+    from doi.models import Doi
+
+    Doi.objects.delete_drafts(repo)

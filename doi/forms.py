@@ -31,6 +31,29 @@ ACKNOWLEDGEMENT_LABEL = (
 CONSENT_TEXT = "\n".join(
     [*(f"- {lead} {rest}" for lead, rest in CONSENT_POINTS), "", ACKNOWLEDGEMENT_LABEL]
 )
+# What the owner agrees to before Reserve DOI (a private repository's draft): the same, said
+# as it happens for a draft.
+RESERVE_CONSENT_POINTS = (
+    (
+        "The DOI is a draft: it does not resolve yet.",
+        "DataCite holds it as reserved, so you can put it in a paper under review; nobody can "
+        "look it up, and this repository stays private and unlocked until you make it public.",
+    ),
+    (
+        "Making the repository public publishes the DOI",
+        "at once, with the record below, and locks the repository from then on: deleting, "
+        "renaming or moving it, and changing its visibility, will need a support request. "
+        "Deleting the repository before that deletes the draft.",
+    ),
+    (
+        "The authors' full names will be transferred to DataCite",
+        "now, and published with the DOI when the repository goes public, together with the "
+        "ORCID iDs, affiliations and other details shown in the preview.",
+    ),
+)
+RESERVE_CONSENT_TEXT = "\n".join(
+    [*(f"- {lead} {rest}" for lead, rest in RESERVE_CONSENT_POINTS), "", ACKNOWLEDGEMENT_LABEL]
+)
 # What the owner agrees to when an edit adds people to a DOI's record (Consent, as above).
 EDIT_CONSENT_VERSION = "2026-12-01"
 

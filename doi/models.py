@@ -109,16 +109,21 @@ class DoiCounter(models.Model):
             yield number, doi_name(number)
 
 
-def _check_can_mint(repo: Repo, user) -> Revision:
-    """The revision a new version DOI would name, or DoiNotAllowed saying why there is none."""
+def _check_can_mint(repo: Repo, user, *, draft: bool = False) -> Revision:
+    """The revision a new version DOI would name, or DoiNotAllowed saying why there is none.
+    A ``draft`` (Reserve DOI) is for private repositories only; any other DOI for public ones."""
     if not repo.can_admin(user):
         raise DoiNotAllowed(
             "Only the repository's owner or an organization admin can generate a DOI."
         )
-    if repo.private:
+    if repo.private and not draft:
         raise DoiNotAllowed(
-            "A private repository cannot get a DOI: a DOI promises that anyone can reach what it "
-            "names. Make the repository public first."
+            "A private repository cannot get a registered DOI: a DOI promises that anyone can "
+            "reach what it names. Reserve one instead, or make the repository public first."
+        )
+    if draft and not repo.private:
+        raise DoiNotAllowed(
+            "Only a private repository's DOI is reserved as a draft; generate this one."
         )
     if repo.head_id is None:
         raise DoiNotAllowed(
@@ -240,6 +245,17 @@ class DoiQuerySet(models.QuerySet["Doi"]):
     def pending(self) -> DoiQuerySet:
         return self.live().filter(remote_state=Doi.RemoteState.NONE, error_is_permanent=False)
 
+    def reserved(self) -> DoiQuerySet:
+        return self.live().filter(remote_state=Doi.RemoteState.DRAFT)
+
+    def drafts(self) -> DoiQuerySet:
+        """Live DOIs meant to be drafts at DataCite (reserved, or their reservation still to
+        be confirmed): what making the repository public publishes, or deleting it deletes."""
+        return self.live().filter(
+            Q(remote_state=Doi.RemoteState.DRAFT)
+            | Q(remote_state=Doi.RemoteState.NONE, pending_action=Doi.Action.RESERVE)
+        )
+
     def findable(self) -> DoiQuerySet:
         return self.live().filter(remote_state=Doi.RemoteState.FINDABLE)
 
@@ -253,7 +269,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         return self.filter(discarded_at__isnull=False)
 
     def at_datacite(self) -> DoiQuerySet:
-        """Live DOIs DataCite holds (findable or hidden)."""
+        """Live DOIs DataCite holds (findable, hidden or drafts)."""
         return self.live().exclude(remote_state=Doi.RemoteState.NONE)
 
     def differing(self) -> DoiQuerySet:
@@ -286,6 +302,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         """The DOIs whose ``state`` is ``state``, one of ``Doi.State``."""
         return {
             Doi.State.PENDING: self.pending,
+            Doi.State.RESERVED: self.reserved,
             Doi.State.FINDABLE: self.findable,
             Doi.State.HIDDEN: self.hidden,
             Doi.State.FAILED: self.failed,
@@ -293,19 +310,27 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         }[state]()
 
     def preview(
-        self, *, repo: Repo, user, creators: list[dict], record: dict | None = None
+        self,
+        *,
+        repo: Repo,
+        user,
+        creators: list[dict],
+        record: dict | None = None,
+        draft: bool = False,
     ) -> dict:
         """The attributes ``mint`` would send for the repository's current revision.
 
         Allocates nothing: the DOI shown is the next likely name. Raises like ``mint``."""
-        head = _check_can_mint(repo, user)
+        head = _check_can_mint(repo, user, draft=draft)
         _check_quota(repo, user)
         cleaned = _clean_creators(creators)
         numbers = DoiCounter.upcoming()
         record = _clean_record(record)
-        *_, version = self._drafts(repo, head, user, cleaned, record, numbers=numbers)
+        *_, version = self._drafts(repo, head, user, cleaned, record, numbers=numbers, draft=draft)
         attributes = build_attributes(version)
         validate_attributes(attributes)
+        if draft:
+            attributes.pop("url", None)  # a draft resolves nowhere yet (see Doi.sent_attributes)
         return attributes
 
     def new_record(self, repo: Repo) -> dict:
@@ -322,11 +347,16 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         consent_text: str,
         consent_version: str,
         record: dict | None = None,
+        draft: bool = False,
     ) -> Doi:
         """Create the version DOI for the repository's current revision (and the concept DOI
         the first time) with the owner's record (``creators``, and ``record`` for the other
         fields, as in ``Doi.record``: the description, related works and funders), record the
         consent, and queue the registration.
+
+        With ``draft`` (Reserve DOI, private repositories only) DataCite gets the DOIs as drafts:
+        they resolve nowhere and do not lock the repository; making it public publishes them
+        (``publish_drafts``) and deleting it deletes them (``delete_drafts``).
 
         Everything is checked under a lock on the repository row, so simultaneous requests
         produce one DOI. Raises DoiNotAllowed or DoiMetadataError; then nothing is created."""
@@ -336,11 +366,11 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             # NO KEY: a push inserting an Event that references the repository must not wait
             # for this lock while this transaction waits for that push (a deadlock).
             repo = Repo.objects.select_for_update(no_key=True).get(pk=repo.pk)
-            head = _check_can_mint(repo, user)
+            head = _check_can_mint(repo, user, draft=draft)
             _check_quota(repo, user)
             earlier = list(self.live().versions().filter(repo=repo).order_by("number"))
             numbers = DoiCounter.allocations()
-            new = self._drafts(repo, head, user, cleaned, record, numbers=numbers)
+            new = self._drafts(repo, head, user, cleaned, record, numbers=numbers, draft=draft)
             _save_and_link(new, earlier)
             for doi in new:
                 doi._store_metadata()
@@ -370,6 +400,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         record: dict,
         *,
         numbers: Iterator[tuple[int, str]],
+        draft: bool = False,
     ) -> list[Doi]:
         """The DOIs a mint creates, unsaved, in order: the concept DOI if the repository gets
         its first (or a new) one, then the version DOI. ``numbers`` hands out the (number, name)
@@ -379,7 +410,7 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             "repo": repo,
             "created_by": user,
             "created_at": now,
-            "pending_action": Doi.Action.PUBLISH,
+            "pending_action": Doi.Action.RESERVE if draft else Doi.Action.PUBLISH,
             "next_attempt_at": now + WORKER_GRACE,
         }
         drafts = []
@@ -418,6 +449,23 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             pending_action=Doi.Action.UPDATE, next_attempt_at=timezone.now() + WORKER_GRACE
         )
         return [d.pk for d in locked]
+
+    def publish_drafts(self, repo: Repo) -> None:
+        """The repository went public: publish its drafts (their consent was given when they
+        were reserved), which locks it from then on, as any DOI does."""
+        with transaction.atomic():
+            for doi in self.drafts().filter(repo=repo).select_for_update(no_key=True):
+                doi.pending_action = Doi.Action.PUBLISH
+                doi._lock()
+                doi._queue()
+
+    def delete_drafts(self, repo: Repo) -> None:
+        """The repository was deleted: delete its drafts at DataCite (the only DOIs DataCite
+        lets go). One whose reservation was never confirmed is deleted too, in case it came."""
+        with transaction.atomic():
+            for doi in self.drafts().filter(repo=repo).select_for_update(no_key=True):
+                doi.pending_action = Doi.Action.DELETE
+                doi._queue()
 
     def push(self, pk: int, *, registrar: Registrar | None = None, force: bool = False) -> Push:
         """Push the DOI's pending action to the registrar, and store what happened.
@@ -507,12 +555,15 @@ class Doi(models.Model):
 
     class RemoteState(models.TextChoices):
         NONE = "none", "Not at DataCite yet"
+        DRAFT = "draft", "Draft (reserved, does not resolve)"
         FINDABLE = "findable", "Findable"
         REGISTERED = "registered", "Registered (hidden)"
 
     class Action(models.TextChoices):
         NONE = "", "Nothing to do"
         PUBLISH = "publish", "Publish"
+        RESERVE = "reserve", "Reserve as a draft"
+        DELETE = "delete", "Delete the draft"
         UPDATE = "update", "Update metadata"
         HIDE = "hide", "Hide"
 
@@ -520,6 +571,7 @@ class Doi(models.Model):
         """Where the DOI stands (``Doi.state``); ``DoiQuerySet`` filters each one."""
 
         PENDING = "pending", "Registration in progress"
+        RESERVED = "reserved", "Reserved (draft: does not resolve yet)"
         FINDABLE = "findable", "Findable"
         HIDDEN = "hidden", "Hidden"
         FAILED = "failed", "Registration failed"
@@ -624,6 +676,8 @@ class Doi(models.Model):
             return self.State.FINDABLE
         if self.remote_state == self.RemoteState.REGISTERED:
             return self.State.HIDDEN
+        if self.remote_state == self.RemoteState.DRAFT:
+            return self.State.RESERVED
         return self.State.FAILED if self.error_is_permanent else self.State.PENDING
 
     @property
@@ -746,9 +800,10 @@ class Doi(models.Model):
         self.save(update_fields=["metadata"])
 
     def _reserve(self, *, actor) -> None:
-        """A promised DOI holds the repository as it is, even before DataCite has it; the
-        trail records who reserved it."""
-        RepoLock.objects.create(repo=self.repo, reason=LOCK_REASON, holder=self.lock_holder)
+        """A promised DOI holds the repository as it is, even before DataCite has it (a draft
+        promises nothing yet: it locks once published); the trail records who reserved it."""
+        if self.pending_action != self.Action.RESERVE:
+            self._lock()
         Event.objects.create(
             kind=Event.Kind.RESERVED,
             doi=self,
@@ -757,6 +812,9 @@ class Doi(models.Model):
             created_at=self.created_at,
             message="" if self.is_concept else f"Revision {self.revision.short_oid}",
         )
+
+    def _lock(self) -> None:
+        RepoLock.objects.create(repo=self.repo, reason=LOCK_REASON, holder=self.lock_holder)
 
     # The owner's record, edited after minting -----------------------------------------------
 
@@ -995,36 +1053,78 @@ class Doi(models.Model):
 
     def _push(self, registrar: Registrar) -> Push:
         action = self.pending_action
+        if action == self.Action.DELETE:
+            return self._delete_draft(registrar)
+        event = self._event_for(action)
         try:
-            attributes = build_attributes(self)
-            validate_attributes(attributes)
+            attributes = self.sent_attributes(event)
         except DoiMetadataError as exc:
             return self._failed(
                 RegistrarError(
                     f"The DOI's details are not valid ({exc.message.rstrip('.')})", permanent=True
                 )
             )
-        event = self._event_for(action)
         try:
             answer = registrar.upsert(self.doi, attributes, event)
         except RegistrarError as exc:
             return self._failed(exc)
-        state = answer.get("state") or self.remote_state
-        findable, registered = self.RemoteState.FINDABLE, self.RemoteState.REGISTERED
-        expected = {"publish": findable, "register": registered, "hide": registered}
-        if state not in (findable, registered) or (event and state != expected[event]):
+        # A registrar that does not say (the sandbox) leaves the state as it was; a DOI created
+        # without an event is a draft.
+        none, draft = self.RemoteState.NONE, self.RemoteState.DRAFT
+        state = answer.get("state") or (draft if self.remote_state == none else self.remote_state)
+        wanted = self._states_after(event)
+        if state not in wanted:
             return self._failed(
                 RegistrarError(
-                    f"DataCite answered, but the DOI is “{state}” there instead of "
-                    f"“{expected.get(event, findable)}”",
+                    f"DataCite answered, but the DOI is “{state}” there instead of “{wanted[0]}”",
                     permanent=False,
                 )
             )
         return self._succeeded(action, state, attributes, registrar)
 
+    def sent_attributes(self, event: str | None) -> dict:
+        """The attributes a push with ``event`` sends, built from current data and checked. A
+        draft gets no URL: it resolves nowhere until it is published."""
+        attributes = build_attributes(self)
+        validate_attributes(attributes)
+        if event is None and self.remote_state in (self.RemoteState.NONE, self.RemoteState.DRAFT):
+            attributes.pop("url", None)
+        return attributes
+
+    def _states_after(self, event: str | None) -> tuple[str, ...]:
+        """The states DataCite may answer with after a push with ``event``."""
+        findable, registered = self.RemoteState.FINDABLE, self.RemoteState.REGISTERED
+        if event:
+            return ({"publish": findable, "register": registered, "hide": registered}[event],)
+        if self.remote_state in (self.RemoteState.NONE, self.RemoteState.DRAFT):
+            return (self.RemoteState.DRAFT,)
+        return (findable, registered)
+
+    def _delete_draft(self, registrar: Registrar) -> Push:
+        """DELETE the draft at DataCite (gone already counts as done), then discard it here."""
+        try:
+            registrar.delete(self.doi)
+        except RegistrarError as exc:
+            return self._failed(exc)
+        self.remote_state = self.RemoteState.NONE
+        self.discarded_at = timezone.now()
+        self.pending_action = self.Action.NONE
+        self.attempts, self.last_error, self.error_is_permanent = 0, "", False
+        self.next_attempt_at = None
+        self.save()
+        Event.objects.create(
+            kind=Event.Kind.DELETED,
+            doi=self,
+            repo_id=self.repo_id,
+            message=f"{registrar.name}: the draft was deleted with the repository.",
+        )
+        return Push(Push.DONE)
+
     def _event_for(self, action: str) -> str | None:
         """The DataCite event that brings the DOI where ``action`` wants it."""
         remote = self.remote_state
+        if action == self.Action.RESERVE:
+            return None  # no event: DataCite keeps it a draft
         if action == self.Action.HIDE:
             if remote == self.RemoteState.REGISTERED:
                 return None
@@ -1039,7 +1139,9 @@ class Doi(models.Model):
         before = self.remote_state
         if action == self.Action.HIDE:
             kind = Event.Kind.HIDDEN
-        elif before == self.RemoteState.NONE:
+        elif state == self.RemoteState.DRAFT:
+            kind = Event.Kind.DRAFTED if before == self.RemoteState.NONE else Event.Kind.UPDATED
+        elif before in (self.RemoteState.NONE, self.RemoteState.DRAFT):
             kind = Event.Kind.MINTED
         elif before == self.RemoteState.REGISTERED and state == self.RemoteState.FINDABLE:
             kind = Event.Kind.SHOWN
@@ -1052,7 +1154,8 @@ class Doi(models.Model):
         self.last_error = ""
         self.error_is_permanent = False
         self.next_attempt_at = None
-        self.registered_at = self.registered_at or now
+        if state != self.RemoteState.DRAFT:
+            self.registered_at = self.registered_at or now
         self.last_synced_at = now
         self.remote_differences, self.differs_since = "", None  # DataCite has ours now
         self.save()
@@ -1151,6 +1254,7 @@ class Event(models.Model):
 
     class Kind(models.TextChoices):
         RESERVED = "reserved", "Reserved"
+        DRAFTED = "drafted", "Reserved at DataCite as a draft"
         MINTED = "minted", "Registered at DataCite"
         EDITED = "edited", "Metadata edited"
         UPDATED = "updated", "Metadata updated at DataCite"
@@ -1160,6 +1264,7 @@ class Event(models.Model):
         HIDDEN = "hidden", "Hidden at DataCite"
         SHOWN = "shown", "Shown again at DataCite"
         DISCARDED = "discarded", "Discarded"
+        DELETED = "deleted", "Draft deleted at DataCite"
 
     kind = models.CharField(max_length=24, choices=Kind)
     doi = models.ForeignKey(

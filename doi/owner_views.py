@@ -21,6 +21,8 @@ from doi.forms import (
     CONSENT_VERSION,
     EDIT_CONSENT_VERSION,
     PERSONAL,
+    RESERVE_CONSENT_POINTS,
+    RESERVE_CONSENT_TEXT,
     AcknowledgeForm,
     EditAcknowledgeForm,
     RecordForms,
@@ -59,7 +61,7 @@ class Panel:
     versions: list[Doi]
     concept: Doi | None
     latest: Doi | None
-    offer: str  # generate | generate-new | current | private | empty
+    offer: str  # generate | generate-new | reserve | current | empty
     polling: bool
 
     @classmethod
@@ -70,26 +72,32 @@ class Panel:
         versions = [d for d in dois if d.kind == Doi.Kind.VERSION]
         concept = next((d for d in dois if d.kind == Doi.Kind.CONCEPT), None)
         latest = versions[0] if versions else None
-        if repo.private:
-            offer = "private"
-        elif repo.head_id is None:
+        if repo.head_id is None:
             offer = "empty"
+        elif latest is not None and latest.revision_id == repo.head_id:
+            offer = "current"
+        elif repo.private:
+            offer = "reserve"  # a draft: it resolves once the repository is public
         elif latest is None:
             offer = "generate"
-        elif latest.revision_id != repo.head_id:
-            offer = "generate-new"
         else:
-            offer = "current"
+            offer = "generate-new"
         polling = any(d.state == Doi.State.PENDING or d.update_pending for d in dois)
         return cls(repo, versions, concept, latest, offer, polling)
 
     @property
     def can_generate(self) -> bool:
-        return self.offer in ("generate", "generate-new")
+        return self.offer in ("generate", "generate-new", "reserve")
+
+    @property
+    def draft(self) -> bool:
+        return self.offer == "reserve"
 
     @property
     def button_label(self) -> str:
-        return "Generate new DOI" if self.offer == "generate-new" else "Generate DOI"
+        return {"generate-new": "Generate new DOI", "reserve": "Reserve DOI"}.get(
+            self.offer, "Generate DOI"
+        )
 
 
 def sandbox_note() -> str:
@@ -181,12 +189,15 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
                 user=request.user,
                 creators=forms.creators,
                 record=forms.record,
-                consent_text=CONSENT_TEXT,
+                consent_text=RESERVE_CONSENT_TEXT if panel.draft else CONSENT_TEXT,
                 consent_version=CONSENT_VERSION,
+                draft=panel.draft,
             )
         except (DoiNotAllowed, DoiMetadataError) as exc:
             return _render_form(request, panel, forms, ack=ack, error=exc.message)
         doi.refresh_from_db()  # the registration may have run already, after the commit
+        if panel.draft:
+            return _back_to_section(request, repo, notice=_reserved_notice(doi))
         notice = _state_notice(doi, "is reserved; its registration is under way")
         messages.info(request, f"{notice} {LOCKED_NOTE}")
         # The whole settings page changes (rename, visibility and delete are locked now), so
@@ -302,9 +313,17 @@ def _edit_rows(
 def _explanation(panel: Panel) -> str:
     return {
         "current": "The current revision already has a DOI.",
-        "private": "DOIs are only for public repositories.",
         "empty": "Add files first: a DOI names a revision, and this repository has none yet.",
     }[panel.offer]
+
+
+def _reserved_notice(doi: Doi) -> str:
+    if doi.problem:
+        return f"{doi.doi} is not reserved at DataCite yet: {doi.problem}"
+    return (
+        f"{doi.doi} is reserved as a draft: cite it in your paper, but it does not resolve "
+        "yet. Making the repository public publishes it."
+    )
 
 
 def _state_notice(doi: Doi, pending: str) -> str:
@@ -348,7 +367,11 @@ def _render_form(
 
     def preview(checked: RecordForms) -> dict:
         return Doi.objects.preview(
-            repo=repo, user=request.user, creators=checked.creators, record=checked.record
+            repo=repo,
+            user=request.user,
+            creators=checked.creators,
+            record=checked.record,
+            draft=panel.draft,
         )
 
     context = _record_form_context(repo, forms, preview, focus=focus) | {
@@ -356,7 +379,7 @@ def _render_form(
         "panel": panel,
         "ack": ack or AcknowledgeForm(initial={"acknowledge": acknowledged}),
         "error": error,
-        "consent_points": CONSENT_POINTS,
+        "consent_points": RESERVE_CONSENT_POINTS if panel.draft else CONSENT_POINTS,
         "missing_full_name": not request.user.full_name.strip(),
         "sandbox": sandbox_note(),
         "settings_url": repo.url("settings"),

@@ -86,6 +86,10 @@ class Registrar:
     def get(self, doi: str) -> dict | None:
         raise NotImplementedError
 
+    def delete(self, doi: str) -> None:
+        """Delete a draft (DataCite refuses others); one it does not have counts as deleted."""
+        raise NotImplementedError
+
 
 def get_registrar() -> Registrar:
     """The process's registrar: one per process, so that its connections to DataCite are kept
@@ -153,6 +157,9 @@ class LocalRegistrar(Registrar):
     def usage(self) -> dict[str, Usage]:
         return {}
 
+    def delete(self, doi: str) -> None:
+        return None
+
 
 class DataCiteRegistrar(Registrar):
     """DataCite's REST API (https://support.datacite.org/reference/put_dois-id)."""
@@ -190,6 +197,10 @@ class DataCiteRegistrar(Registrar):
         if response is None:
             return None
         return self._attributes(response)
+
+    def delete(self, doi: str) -> None:
+        """DELETE /dois/{doi}: 204 for a draft; 405 for any other (a DOI that must stay)."""
+        self._request("DELETE", f"{self.base_url}/dois/{doi}", missing_ok=True)
 
     def usage(self) -> dict[str, Usage]:
         """GET /dois?client-id=…, following ``links.next``: a thousand DOIs a request, each

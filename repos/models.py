@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 
 from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
-from repos import uploads
+from repos import signals, uploads
 from repos.cards import as_list, parse_card
 from repos.paths import normalize, shown, validate_path
 
@@ -279,9 +279,17 @@ class Repo(models.Model):
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
+        """Delete the repository, or, when another app has records that must outlive it (it
+        answers ``signals.deleting`` with what happens to them), remove it to a tombstone
+        whose reason says so."""
         if not _locks_overridden() and self.lock_reasons:
             raise RepoLocked(self.full_name, "deleted", self.lock_reasons)
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            kept = [answer for _, answer in signals.deleting.send(sender=Repo, repo=self) if answer]
+            if kept:
+                self.remove(reason=f"Deleted by its owner. {' '.join(kept)}")
+                return 0, {}
+            return super().delete(*args, **kwargs)
 
     # Access -----------------------------------------------------------------------------------
 
@@ -384,13 +392,17 @@ class Repo(models.Model):
             self.revisions.all().delete()
             self.removed_at, self.removal_reason, self.head = timezone.now(), reason, None
             self.save(update_fields=["removed_at", "removal_reason", "head"])
+            signals.removed.send(sender=Repo, repo=self)
 
     def set_private(self, private: bool) -> None:
         was_private = self.private
         self.private = private
         try:
             self.updated_at = timezone.now()
-            self.save(update_fields=["private", "updated_at"])
+            with transaction.atomic():
+                self.save(update_fields=["private", "updated_at"])
+                if was_private and not private:
+                    signals.made_public.send(sender=Repo, repo=self)
         except Exception:
             self.private = was_private
             raise

@@ -494,7 +494,11 @@ def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
                 "still refer to it. Write to support to have it removed.",
             )
         else:
-            messages.success(request, f"Deleted {name}.")
+            # A tombstone's reason says what became of the records kept (a draft DOI, say).
+            after = (
+                repo.removal_reason.removeprefix("Deleted by its owner.") if repo.is_removed else ""
+            )
+            messages.success(request, f"Deleted {name}.{after}")
             return redirect(namespace.get_absolute_url())
     return _render_settings(request, repo, delete_form=form)
 

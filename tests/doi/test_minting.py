@@ -89,7 +89,7 @@ def test_it_refuses_users_who_cannot_admin_the_repo(request, org, owner, alice, 
 
 def test_it_refuses_private_repos(repo, owner, alice):
     Repo.objects.filter(pk=repo.pk).update(private=True)
-    with pytest.raises(DoiNotAllowed, match="private repository cannot get a DOI"):
+    with pytest.raises(DoiNotAllowed, match="private repository cannot get a registered DOI"):
         Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
     assert not Doi.objects.exists()
 
@@ -365,7 +365,7 @@ def test_display_properties(repo, mint):
 
 
 def test_each_state_filter_follows_the_state_property(owner, alice):
-    for i in range(4):
+    for i in range(5):
         other = RepoFactory(namespace=owner.namespace, name=f"model-{i}")
         commit_files(other, owner, {"README.md": "# x"})
         Doi.objects.mint(repo=other, user=owner, creators=[alice], **CONSENT)
@@ -378,6 +378,8 @@ def test_each_state_filter_follows_the_state_property(owner, alice):
         {"remote_state": Doi.RemoteState.REGISTERED, "error_is_permanent": True},
         {"discarded_at": timezone.now()},
         {"discarded_at": timezone.now(), "error_is_permanent": True},
+        {"remote_state": Doi.RemoteState.DRAFT},
+        {"remote_state": Doi.RemoteState.DRAFT, "error_is_permanent": True},
     ]
     for doi, fields in zip(Doi.objects.order_by("number"), changes, strict=True):
         Doi.objects.filter(pk=doi.pk).update(**fields)

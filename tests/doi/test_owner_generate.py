@@ -377,11 +377,12 @@ def test_org_members_below_admin_get_403(client, request, owner, org, member):
     assert Doi.objects.count() == 0
 
 
-def test_a_private_repo_gets_the_explanation_not_the_form(logged_in, repo):
+def test_a_private_repo_gets_the_reserve_form_and_a_draft(logged_in, repo):
     repo.set_private(True)
-    response = logged_in.post(url(repo), form_data({"name": "Jane Doe"}), follow=True)
-    assert "DOIs are only for public repositories" in response.content.decode()
-    assert Doi.objects.count() == 0
+    assert ">Reserve DOI</button>" in logged_in.get(url(repo)).content.decode()
+    logged_in.post(url(repo), form_data({"name": "Jane Doe"}))
+    assert Doi.objects.get().pending_action in ("reserve", "")
+    assert Doi.objects.drafts().count() == 1
 
 
 def test_datasets_have_their_own_urls(client, owner):

@@ -89,10 +89,10 @@ def test_it_marks_older_versions_outdated_and_lists_the_concept_doi(client, owne
     assert "All versions" in html
 
 
-def test_it_explains_instead_of_offering_for_a_private_repo(client, owner, repo):
+def test_it_offers_reserve_instead_of_generate_for_a_private_repo(client, owner, repo):
     repo.set_private(True)
     html = section(client, owner, repo)
-    assert "DOIs are only for public repositories" in html
+    assert "Reserve DOI</a>" in html and "does not resolve yet" in html
     assert "Generate DOI</a>" not in html
 
 

@@ -1,0 +1,17 @@
+"""What other apps may act on when a repository changes, without `repos` knowing them (``doi``
+publishes a private repository's draft DOIs when it goes public, deletes them when it goes).
+
+- ``made_public(sender=Repo, repo=repo)``: sent inside the transaction that made it public.
+- ``deleting(sender=Repo, repo=repo)``: sent before an owner's delete; a receiver whose records
+  must outlive the repository answers with a sentence saying what happens to them, and the
+  repository is then removed to a tombstone (``Repo.remove``) with that reason instead.
+- ``removed(sender=Repo, repo=repo)``: sent inside the transaction that deleted its files.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+deleting = Signal()
+made_public = Signal()
+removed = Signal()
