@@ -215,6 +215,10 @@ STORAGES = {
 
 # Largest upload accepted in one commit (all files together), in megabytes.
 REPO_UPLOAD_MAX_MB = env_int("REPO_UPLOAD_MAX_MB", 50, minimum=1)
+# With an object store, the API client sends files of LFS_THRESHOLD_MB or more straight to it.
+LFS_THRESHOLD_MB = env_int("LFS_THRESHOLD_MB", 10, minimum=1)
+LFS_MAX_FILE_MB = env_int("LFS_MAX_FILE_MB", 50 * 1024, minimum=1)
+LFS_REPO_QUOTA_MB = env_int("LFS_REPO_QUOTA_MB", 500 * 1024, minimum=1)
 # Largest README.md used as a model card, in kilobytes: a bigger one stays a file of the
 # repository but is not rendered, and its metadata is ignored.
 CARD_MAX_KB = env_int("CARD_MAX_KB", 256, minimum=1)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     # Before repos.urls: the DOI settings live under a repository's settings URL.
     path("", include("doi.owner_urls")),
+    path("", include("hubapi.lfs_urls")),
     path("", include("repos.urls")),
     # After repos.urls, whose stored_path converter its addresses use.
     path("", include("hubapi.file_urls")),

@@ -498,7 +498,14 @@ class Repo(models.Model):
         if not stored:
             return {}
         mine = RevisionFile.objects.filter(revision__repo=self, blob__sha256__in=stored.values())
-        blobs = {blob.sha256: blob for blob in Blob.objects.filter(pk__in=mine.values("blob"))}
+        uploaded = LfsUpload.objects.filter(repo=self, blob__isnull=False)
+        blobs = {
+            blob.sha256: blob
+            for blob in Blob.objects.filter(
+                Q(pk__in=mine.values("blob")) | Q(pk__in=uploaded.values("blob")),
+                sha256__in=stored.values(),
+            )
+        }
         for path, sha256 in stored.items():
             if sha256 not in blobs:
                 raise NotStoredHere(path, sha256)
@@ -615,6 +622,66 @@ class Blob(models.Model):
                 "ResponseContentDisposition": content_disposition_header(True, filename),
             },
         )
+
+
+class LfsUpload(models.Model):
+    """A large file the client announced for ``repo`` through the LFS batch API: sent straight
+    to the object store under a staging key, and usable in this repository's commits (by its
+    SHA-256) only once ``verify`` found the content it was announced as, then ``blob``."""
+
+    repo = models.ForeignKey(Repo, on_delete=models.CASCADE, related_name="lfs_uploads")
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["repo", "sha256"], name="one_lfs_upload_per_object")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.repo_id}:{self.sha256}"
+
+    @property
+    def staging_name(self) -> str:
+        return f"lfs-staging/{self.repo_id}/{self.sha256}"
+
+    def verify(self) -> Blob:
+        """The blob of this upload, once the staged object's size and SHA-256 are the announced
+        ones: read back from the store in chunks (memory stays flat), then copied inside the
+        store to the blob's content-addressed key. A mismatch deletes the staged object."""
+        if self.blob is not None:
+            return self.blob
+        existing = Blob.objects.filter(sha256=self.sha256).first()
+        if existing is None:
+            if not default_storage.exists(self.staging_name):
+                raise UploadNotVerified(
+                    f"No object {self.sha256} was uploaded: send it to the upload URL the batch "
+                    "answer gave, then verify."
+                )
+            with default_storage.open(self.staging_name, "rb") as fh:
+                digest, size = _sha256(File(fh))
+            if (digest, size) != (self.sha256, self.size):
+                default_storage.delete(self.staging_name)
+                raise UploadNotVerified(
+                    f"The uploaded object has {size} bytes and SHA-256 {digest}, not the "
+                    f"announced {self.size} bytes and {self.sha256}: it was discarded; upload "
+                    "the file again."
+                )
+            name = f"blobs/{self.sha256[:2]}/{self.sha256}"
+            default_storage.copy(self.staging_name, name)
+            default_storage.delete(self.staging_name)
+            existing, _ = Blob.objects.get_or_create(
+                sha256=self.sha256, defaults={"size": self.size, "file": name}
+            )
+        self.blob = existing
+        self.save(update_fields=["blob"])
+        return existing
+
+
+class UploadNotVerified(Exception):
+    """An LFS object whose content is missing or not what the client announced."""
 
 
 def _sha256(file: File) -> tuple[str, int]:

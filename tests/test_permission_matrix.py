@@ -666,6 +666,14 @@ def _api(attr: str, page: str) -> Url:
     return url
 
 
+def _lfs(attr: str, page: str) -> Url:
+    def url(w: World) -> str:
+        repo = getattr(w, attr)
+        return reverse(f"hubapi-lfs:{repo.type}-{page}", args=[repo.namespace.name, repo.name])
+
+    return url
+
+
 def _commit_body(w: World, user) -> bytes:
     lines = [
         {"key": "header", "value": {"summary": "From code", "description": ""}},
@@ -705,7 +713,28 @@ def _api_write_rows() -> list[Row]:
                 attr,
             ),
         ]
-    for attr in ("croquet", "cards"):
+    for attr, kind in (("croquet", "model"), ("cards", "dataset")):
+        rows += [
+            api_get(f"hubapi-lfs:{kind}-{page}", _lfs(attr, page), everyone(NOT_ALLOWED), attr)
+            for page in ("batch", "verify")
+        ] + [
+            # Without an object store (the tests' default), the batch API says large files
+            # need one; verify knows no announced object.
+            api_post(
+                f"hubapi-lfs:{kind}-batch",
+                _lfs(attr, "batch"),
+                api_needs(attr, 2, Expect(501)),
+                lambda w, u: {"operation": "upload", "objects": []},
+                attr,
+            ),
+            api_post(
+                f"hubapi-lfs:{kind}-verify",
+                _lfs(attr, "verify"),
+                api_needs(attr, 2, NOT_FOUND),
+                lambda w, u: {"oid": "0" * 64, "size": 1},
+                attr,
+            ),
+        ]
         rows += [
             api_get("hubapi:paths-info", _api(attr, "paths-info"), everyone(NOT_ALLOWED), attr),
             api_post(

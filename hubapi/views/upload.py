@@ -3,9 +3,9 @@
 the ``paths-info`` it asks before copying a file.
 
 Everything lands in ``Repo.commit``, the method the site's upload form and card editor use, so
-paths, sizes, cards and permissions follow one set of rules. Every file is a regular upload: its
-bytes come inside the commit, base64-encoded. ``upload_mode`` is where large files will be
-sent to object storage instead ("lfs"), once the hub has some.
+paths, sizes, cards and permissions follow one set of rules. A regular file's bytes come inside
+the commit, base64-encoded; with an object store, files of LFS_THRESHOLD_MB or more are "lfs":
+the client sends them straight to the store (hubapi.views.lfs) and the commit names them.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from hubapi.access import DEFAULT_BRANCH, repo_for_reader, repo_for_writer, revi
 from hubapi.auth import ApiRequest, endpoint
 from hubapi.errors import ApiError, EntryNotFound, RevisionNotFound
 from hubapi.payloads import payload, site_url
+from hubapi.views import lfs
 from repos import uploads
 from repos.cards import parse_card
 from repos.models import (
@@ -31,15 +32,15 @@ from repos.models import (
     NotStoredHere,
     ParentMoved,
 )
-from repos.paths import normalize
+from repos.paths import normalize, validate_path
 
 # base64 makes 3 bytes 4; the lines around each file add a little.
 _BODY_ALLOWANCE = uploads.FORM_ALLOWANCE
 
 
 def upload_mode(path: str, size: int) -> str:
-    """How the client sends a file: "regular" (inside the commit) for every file for now."""
-    return "regular"
+    """How the client sends a file: "lfs" (to the object store) if large, else "regular"."""
+    return "lfs" if lfs.is_lfs(size) else "regular"
 
 
 def _branch(revision: str) -> None:
@@ -86,8 +87,13 @@ def preupload(
         raise ApiError("“files” must be a list of {path, size, sample}.")
     sizes: dict[str, int] = {}
     for f in files:
+        if lfs.is_lfs(f["size"]):
+            continue
         sizes[normalize(f["path"])] = sizes.get(normalize(f["path"]), 0) + max(f["size"], 0)
     try:
+        for f in files:
+            if lfs.is_lfs(f["size"]):
+                validate_path(normalize(f["path"]))  # its size is checked at the batch request
         repo.check_commit(author=request.user, sizes=sizes)
     except (ValidationError, CommitRefused) as exc:
         raise _refused(exc) from None
