@@ -1285,3 +1285,24 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class DoiUsageDay(models.Model):
+    """The hub's own COUNTER counts of one DOI on one day (``doi.usage``): investigations are
+    the DOI's page answered to a person, requests are downloads of its data. Aggregates only:
+    nothing about who asked is kept."""
+
+    doi = models.ForeignKey(Doi, on_delete=models.CASCADE, related_name="usage_days")
+    day = models.DateField()
+    total_investigations = models.PositiveIntegerField(default=0)
+    unique_investigations = models.PositiveIntegerField(default=0)
+    total_requests = models.PositiveIntegerField(default=0)
+    unique_requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["doi", "day"], name="doi_usage_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doi} on {self.day}"

@@ -20,7 +20,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from doi import badges, citations, discovery, history
+from doi import badges, citations, discovery, history, usage
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.models import Doi
 from hubsite.http import HtmxHttpRequest
@@ -116,6 +116,8 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         return _plain("The Accept header is too long to read: send a shorter one.", 400)
     if fmt is not None:
         return _citation_response(request, doi, fmt)
+    if doi.at_datacite:
+        usage.count(request, doi)
     reason = discovery.own_page_reason(doi)
     if reason:
         # A removed repository's page is the tombstone: the DOI is permanent, the repository
