@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('doi', '0007_doi_usage_counts'),
+        ('doi', '0008_record_related_works'),
     ]
 
     operations = [
