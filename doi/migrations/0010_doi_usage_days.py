@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('doi', '0008_record_related_works'),
+        ('doi', '0009_drafts'),
     ]
 
     operations = [
