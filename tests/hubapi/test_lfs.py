@@ -148,7 +148,9 @@ def test_an_upload_interrupted_before_verify_is_done_again_by_the_client(
     assert repo.head.files.get(path="w.bin").blob.read() == content
 
 
-def test_a_large_lfs_file_downloads_through_the_client_streamed_by_the_site(api, repo, store, tmp_path):
+def test_a_large_lfs_file_downloads_through_the_client_streamed_by_the_site(
+    api, repo, store, tmp_path
+):
     content = os.urandom(2 * 1024 * 1024)
     api.upload_file(path_or_fileobj=content, path_in_repo="w.bin", repo_id=repo.full_name)
 
