@@ -381,8 +381,8 @@ def test_a_private_repo_gets_the_reserve_form_and_a_draft(logged_in, repo):
     repo.set_private(True)
     assert ">Reserve DOI</button>" in logged_in.get(url(repo)).content.decode()
     logged_in.post(url(repo), form_data({"name": "Jane Doe"}))
-    assert Doi.objects.get().pending_action in ("reserve", "")
-    assert Doi.objects.drafts().count() == 1
+    assert Doi.objects.versions().get().pending_action in ("reserve", "")
+    assert Doi.objects.drafts().versions().count() == 1
 
 
 def test_datasets_have_their_own_urls(client, owner):
