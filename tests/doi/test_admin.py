@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from doi.models import Doi, Event
+from doi.models import Doi, DoiCounter, Event
 
 
 @pytest.fixture
@@ -16,7 +16,11 @@ def staff_client(client, staff):
 
 @pytest.fixture
 def failed(repo, mint, datacite):
-    datacite.fail("422")  # the version (pushed first) is refused, the concept registers
+    # The version is refused, the concept registers (outside a test transaction the two are
+    # pushed side by side, so the fault names the version: the second DOI handed out).
+    upcoming = DoiCounter.upcoming()
+    next(upcoming)
+    datacite.fail("422", doi=next(upcoming)[1])
     version = mint(repo)
     version.refresh_from_db()
     return version
