@@ -24,11 +24,11 @@ from django.core.exceptions import ValidationError
 from jsonschema.exceptions import best_match
 from markdown_it import MarkdownIt
 
+from doi.citation_file import proposed_related_works
 from doi.related import (
     clean_funding,
     clean_related_works,
     clean_ror,
-    from_card,
     funding_attributes,
     related_attributes,
 )
@@ -356,7 +356,7 @@ def record_defaults(doi: Doi) -> dict:
     descriptions = _content(source).get("descriptions", [])
     defaults = {
         "description": descriptions[0]["description"] if descriptions else "",
-        "related_works": from_card(doi.repo, source.revision),
+        "related_works": proposed_related_works(doi.repo, source.revision),
         "funding": [],
     }
     return defaults | _own_record(doi)

@@ -16,6 +16,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from doi.citation_file import proposed_related_works
 from doi.metadata import (
     RECORD_LABELS,
     DoiMetadataError,
@@ -27,7 +28,6 @@ from doi.metadata import (
     validate_attributes,
 )
 from doi.registrars import Registrar, RegistrarError, Usage, get_registrar
-from doi.related import from_card
 from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, RepoLock, Revision
 
@@ -428,8 +428,9 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             revision_oid=head.oid,
             concept=concept,
             creators=creators,
-            # Without the owner's list, the links the card proposes, kept as they are now.
-            record={"related_works": from_card(repo, head)} | record,
+            # Without the owner's list, the links the card and CITATION.cff propose, kept as
+            # they are now.
+            record={"related_works": proposed_related_works(repo, head)} | record,
             **fields,
         )
         return [*drafts, version]

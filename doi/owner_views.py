@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from doi import citation_file
 from doi.forms import (
     CONSENT_POINTS,
     CONSENT_TEXT,
@@ -171,7 +172,11 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
         return _back_to_section(request, repo, notice=_explanation(panel))
     record = Doi.objects.new_record(repo)
     if request.method == "GET":
-        forms = RecordForms(None, rows=_default_rows(request.user), record=record)
+        cff = citation_file.read(repo, repo.head)
+        # The repository's own CITATION.cff names its authors better than a guess from the
+        # person pressing the button.
+        rows = cff.authors if cff and cff.authors else _default_rows(request.user)
+        forms = RecordForms(None, rows=rows, record=record)
         return _render_form(request, panel, forms)
     action = request.POST.get("action", "generate")
     acknowledged = bool(request.POST.get("acknowledge"))
@@ -386,6 +391,8 @@ def _render_form(
         "section_url": repo.url("doi-owner:section"),
         "form_url": repo.url("doi-owner:generate"),
         "next_name": True,
+        # What the repository's CITATION.cff proposed, or why it could not.
+        "citation_file": citation_file.read(repo, repo.head),
     }
     return _render_page(request, repo, FORM_TEMPLATE, context)
 

@@ -39,10 +39,12 @@ LINK_REL = "nofollow noopener noreferrer"
 RENDERER_VERSION = f"2-{version('markdown-it-py')}-{version('nh3')}"
 # Deeper nesting than any real card needs; far below what would exhaust Python's stack.
 MAX_DEPTH = 20
+_FRONT_MATTER_NAME = "The metadata block at the top of README.md"
 
 
 class CardRefused(ValueError):
-    """A README this hub will not process: too large, or front matter with aliases or too deep."""
+    """YAML this hub will not process (a card's front matter, a CITATION.cff): too large, or
+    with aliases or nesting too deep."""
 
 
 @dataclass
@@ -69,23 +71,26 @@ def size_problem(size: int) -> str:
     )
 
 
-class _CardLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing aliases and nesting deeper than MAX_DEPTH."""
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing aliases and nesting deeper than MAX_DEPTH. ``what`` names
+    the text in messages, and ``first_line`` is the number of its first line in its file."""
 
     _depth = 0
+    what = "The YAML"
+    first_line = 1
 
     def compose_node(self, parent, index):
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             raise CardRefused(
-                f"The metadata block at the top of README.md uses the YAML alias "
-                f"“*{event.anchor[:40]}” (line {event.start_mark.line + 2}); aliases are not "
+                f"{self.what} uses the YAML alias “*{event.anchor[:40]}” "
+                f"(line {event.start_mark.line + self.first_line}); aliases are not "
                 "accepted: write the value out in full"
             )
         if self._depth >= MAX_DEPTH:
             raise CardRefused(
-                f"The metadata block at the top of README.md nests deeper than {MAX_DEPTH} "
-                f"levels (line {event.start_mark.line + 2})"
+                f"{self.what} nests deeper than {MAX_DEPTH} levels "
+                f"(line {event.start_mark.line + self.first_line})"
             )
         self._depth += 1
         try:
@@ -94,22 +99,30 @@ class _CardLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+def load_yaml(text: str, *, what: str, first_line: int = 1) -> tuple[object, yaml.Node | None]:
+    """``text`` read as the card's front matter is (safe, no aliases, at most MAX_DEPTH deep),
+    with its node tree, whose marks say on which line each value stands. Raises CardRefused
+    naming ``what`` and the line (counted from ``first_line``), or yaml.YAMLError."""
+    loader = _SafeLoader(text)
+    loader.what, loader.first_line = what, first_line
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    except ValueError as exc:
+        if isinstance(exc, CardRefused):
+            raise
+        # E.g. an integer of more digits than Python converts; report it like bad YAML.
+        raise yaml.YAMLError(str(exc)) from None
+    finally:
+        loader.dispose()
+
+
 def split_front_matter(text: str) -> tuple[str | None, str]:
     """The YAML between the leading ``---`` lines (None without one), and the Markdown body."""
     match = _FRONT_MATTER.match(text)
     if not match:
         return None, text
     return match.group(1), text[match.end() :]
-
-
-def _load(front_matter: str):
-    try:
-        return yaml.load(front_matter, Loader=_CardLoader)  # noqa: S506 - a SafeLoader subclass
-    except ValueError as exc:
-        if isinstance(exc, CardRefused):
-            raise
-        # E.g. an integer of more digits than Python converts; report it like bad YAML.
-        raise yaml.YAMLError(str(exc)) from None
 
 
 def parse_card(text: str) -> Card:
@@ -124,7 +137,7 @@ def parse_card(text: str) -> Card:
     if front_matter is None:
         return Card(body=text)
     try:
-        metadata = _load(front_matter)
+        metadata, _ = load_yaml(front_matter, what=_FRONT_MATTER_NAME, first_line=2)
     except CardRefused as exc:
         return Card(body=body, error=f"{exc}. The metadata was ignored.", refused=f"{exc}.")
     except yaml.YAMLError as exc:
@@ -143,16 +156,16 @@ def parse_card(text: str) -> Card:
             error="The metadata block at the top of README.md must be a set "
             "of “key: value” lines; it was ignored.",
         )
-    return Card(metadata=_json_safe(metadata), body=body)
+    return Card(metadata=json_safe(metadata), body=body)
 
 
-def _json_safe(value):
+def json_safe(value):
     """YAML can produce dates, infinities and control characters that JSONField (and what is
     built from the metadata) cannot store."""
     if isinstance(value, dict):
-        return {_json_safe_str(str(k)): _json_safe(v) for k, v in value.items()}
+        return {_json_safe_str(str(k)): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if value is None or isinstance(value, bool | int | float):

@@ -1,20 +1,20 @@
 """/doi/<doi>?format=cff: CITATION.cff, read back with PyYAML and checked against the Citation
-File Format 1.2.0 schema (tests/doi/cff-1.2.0.schema.json, the schema as cffconvert 2.0.0 ships
+File Format 1.2.0 schema (doi/data/cff-1.2.0.schema.json, the schema as cffconvert 2.0.0 ships
 it; cffconvert itself pins jsonschema below 4, which the datacite package cannot use)."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
 from django.urls import reverse
 
+from doi.citation_file import SCHEMA_FILE
 from doi.models import Doi
 
-SCHEMA = json.loads((Path(__file__).parent / "cff-1.2.0.schema.json").read_text())
+SCHEMA = json.loads(SCHEMA_FILE.read_text())
 
 
 @pytest.fixture
