@@ -14,6 +14,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -624,16 +625,62 @@ class Blob(models.Model):
         )
 
 
+class LfsQuotaExceeded(Exception):
+    """Large files over ``LFS_MAX_FILE_MB`` each or ``LFS_REPO_QUOTA_MB`` for one repository;
+    the message names the limit and says that nothing was uploaded."""
+
+
+_MB = 1024 * 1024
+
+
+class LfsUploadQuerySet(models.QuerySet["LfsUpload"]):
+    def check_quota(self, repo: Repo, sizes: Mapping[str, int]) -> None:
+        """Refuse, before any byte is sent, large files of ``sizes`` (SHA-256 → bytes) that pass
+        the per-file limit, or that would take ``repo`` past its quota of large files (content
+        it was announced before counts once)."""
+        for size in sizes.values():
+            if size > settings.LFS_MAX_FILE_MB * _MB:
+                raise LfsQuotaExceeded(
+                    f"A file of {filesizeformat(size)} is over the limit of "
+                    f"{settings.LFS_MAX_FILE_MB} MB per file (LFS_MAX_FILE_MB). "
+                    "Nothing was uploaded."
+                )
+        announced = self.filter(repo=repo)
+        known = set(announced.values_list("sha256", flat=True))
+        used = announced.aggregate(total=models.Sum("size"))["total"] or 0
+        new = sum(size for sha256, size in sizes.items() if sha256 not in known)
+        if used + new > settings.LFS_REPO_QUOTA_MB * _MB:
+            raise LfsQuotaExceeded(
+                f"{repo.full_name} holds {filesizeformat(used)} of large files; "
+                f"{filesizeformat(new)} more would pass its quota of "
+                f"{settings.LFS_REPO_QUOTA_MB} MB (LFS_REPO_QUOTA_MB). Nothing was uploaded."
+            )
+
+    def announce(self, repo: Repo, sha256: str, size: int) -> LfsUpload:
+        """The upload of ``sha256`` for ``repo``, found or made, with the size last announced.
+        Content the hub holds already is taken at once (``blob`` set): never written twice."""
+        upload, _ = self.get_or_create(repo=repo, sha256=sha256, defaults={"size": size})
+        if upload.blob is None and upload.size != size:
+            upload.size = size
+            upload.save(update_fields=["size"])
+        if upload.blob is None and Blob.objects.filter(sha256=sha256).exists():
+            upload.verify()
+        return upload
+
+
 class LfsUpload(models.Model):
-    """A large file the client announced for ``repo`` through the LFS batch API: sent straight
-    to the object store under a staging key, and usable in this repository's commits (by its
-    SHA-256) only once ``verify`` found the content it was announced as, then ``blob``."""
+    """A large file announced for ``repo`` (by the client's LFS batch API or the site's upload
+    page): sent straight to the object store under a staging key, and usable in this
+    repository's commits (by its SHA-256) only once ``verify`` found the content it was
+    announced as, then ``blob``."""
 
     repo = models.ForeignKey(Repo, on_delete=models.CASCADE, related_name="lfs_uploads")
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True)
+
+    objects = LfsUploadQuerySet.as_manager()
 
     class Meta:
         constraints = [

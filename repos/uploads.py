@@ -4,12 +4,24 @@ the limit is written anywhere: the size check of the form comes only after the w
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 
 # Room in a body for what surrounds the files: the form's text fields, the multipart framing.
 FORM_ALLOWANCE = 256 * 1024
+
+
+def direct_uploads_offered() -> bool:
+    """Whether the storage takes uploads straight from clients (an object store)."""
+    return hasattr(default_storage, "upload_url")
+
+
+def goes_to_store(size: int) -> bool:
+    """Whether a file of ``size`` bytes is sent straight to the object store (the client's LFS
+    protocol, the upload page's direct upload) instead of inside its commit."""
+    return direct_uploads_offered() and size >= settings.LFS_THRESHOLD_MB * 1024 * 1024
 
 
 def limit_bytes() -> int:

@@ -9,29 +9,21 @@ inside the commit, through the site, under REPO_UPLOAD_MAX_MB.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db.models import Sum
 from django.http import HttpResponse, JsonResponse
-from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 
 from hubapi.access import repo_for_writer
 from hubapi.auth import ApiRequest, endpoint
 from hubapi.errors import ApiError
 from hubapi.payloads import payload
-from repos.models import Blob, LfsUpload, Repo, UploadNotVerified
+from repos import uploads
+from repos.models import LfsQuotaExceeded, LfsUpload, Repo, UploadNotVerified
 
-_MB = 1024 * 1024
-
-
-def offered() -> bool:
-    """Whether the storage takes uploads straight from clients (an object store)."""
-    return hasattr(default_storage, "upload_url")
-
-
-def is_lfs(size: int) -> bool:
-    return offered() and size >= settings.LFS_THRESHOLD_MB * _MB
+# The same rules as the site's upload page (repos.uploads): whether the storage takes uploads
+# straight from clients (an object store), and which files go there.
+offered = uploads.direct_uploads_offered
+is_lfs = uploads.goes_to_store
 
 
 def _objects(request: ApiRequest) -> list[dict]:
@@ -52,23 +44,10 @@ def _objects(request: ApiRequest) -> list[dict]:
 
 
 def _check_quota(repo: Repo, objects: list[dict]) -> None:
-    for o in objects:
-        if o["size"] > settings.LFS_MAX_FILE_MB * _MB:
-            raise ApiError(
-                f"A file of {filesizeformat(o['size'])} is over the limit of "
-                f"{settings.LFS_MAX_FILE_MB} MB per file (LFS_MAX_FILE_MB). Nothing was uploaded.",
-                status=413,
-            )
-    known = set(repo.lfs_uploads.values_list("sha256", flat=True))
-    used = repo.lfs_uploads.aggregate(total=Sum("size"))["total"] or 0
-    new = sum(o["size"] for o in {o["oid"]: o for o in objects if o["oid"] not in known}.values())
-    if used + new > settings.LFS_REPO_QUOTA_MB * _MB:
-        raise ApiError(
-            f"{repo.full_name} holds {filesizeformat(used)} of large files; "
-            f"{filesizeformat(new)} more would pass its quota of {settings.LFS_REPO_QUOTA_MB} MB "
-            "(LFS_REPO_QUOTA_MB). Nothing was uploaded.",
-            status=413,
-        )
+    try:
+        LfsUpload.objects.check_quota(repo, {o["oid"].lower(): o["size"] for o in objects})
+    except LfsQuotaExceeded as exc:
+        raise ApiError(str(exc), status=413) from None
 
 
 @endpoint(("POST",), scope="write")
@@ -84,15 +63,9 @@ def batch(request: ApiRequest, repo_type: str, owner: str, name: str) -> HttpRes
     _check_quota(repo, objects)
     answers = []
     for o in objects:
-        upload, _ = LfsUpload.objects.get_or_create(
-            repo=repo, sha256=o["oid"].lower(), defaults={"size": o["size"]}
-        )
+        upload = LfsUpload.objects.announce(repo, o["oid"].lower(), o["size"])
         answer = {"oid": o["oid"], "size": o["size"], "authenticated": True}
-        if upload.blob is None and Blob.objects.filter(sha256=upload.sha256).exists():
-            upload.verify()  # content the hub holds already: never written twice
         if upload.blob is None:
-            if upload.size != o["size"]:
-                LfsUpload.objects.filter(pk=upload.pk).update(size=o["size"])
             verify_url = reverse(
                 f"hubapi-lfs:{repo_type}-verify", kwargs={"owner": owner, "name": name}
             )
