@@ -179,7 +179,8 @@ class FunderForm(_RowForm):
 
 
 class BaseRowFormSet(forms.BaseFormSet):
-    """Rows of related works or funders; ``what`` names a row in messages ("Related work 2")."""
+    """Rows of a record list (authors, related works, funders); ``what`` names a row in messages
+    ("Related work 2")."""
 
     what = "Row"
 
@@ -189,6 +190,7 @@ class BaseRowFormSet(forms.BaseFormSet):
         return [form.cleaned_data for form in self.forms if not form.is_blank()]
 
     def problems(self) -> list[str]:
+        """Every error, one sentence each, naming the row it is about."""
         found = [str(e) for e in self.non_form_errors()]
         for number, form in enumerate(self.forms, start=1):
             for name, errors in form.errors.items():
@@ -206,22 +208,14 @@ class BaseFundingFormSet(BaseRowFormSet):
     what = "Funder"
 
 
-RelatedFormSet = forms.formset_factory(
-    RelatedWorkForm,
-    formset=BaseRelatedFormSet,
-    extra=0,
-    max_num=MAX_RELATED,
-    validate_max=True,
-    absolute_max=MAX_RELATED,
-)
-FundingFormSet = forms.formset_factory(
-    FunderForm,
-    formset=BaseFundingFormSet,
-    extra=0,
-    max_num=MAX_FUNDERS,
-    validate_max=True,
-    absolute_max=MAX_FUNDERS,
-)
+def _rows_formset(form: type[forms.Form], formset: type[BaseRowFormSet], most: int):
+    return forms.formset_factory(
+        form, formset=formset, extra=0, max_num=most, validate_max=True, absolute_max=most
+    )
+
+
+RelatedFormSet = _rows_formset(RelatedWorkForm, BaseRelatedFormSet, MAX_RELATED)
+FundingFormSet = _rows_formset(FunderForm, BaseFundingFormSet, MAX_FUNDERS)
 RELATED_PREFIX = "related"
 FUNDING_PREFIX = "funding"
 # The record's lists of rows (``Doi.record`` key → its form prefix, fields, most rows, formset).
@@ -231,7 +225,9 @@ RECORD_LISTS = {
 }
 
 
-class BaseCreatorFormSet(forms.BaseFormSet):
+class BaseCreatorFormSet(BaseRowFormSet):
+    what = "Author"
+
     def clean(self) -> None:
         if any(self.errors):
             return
@@ -241,17 +237,7 @@ class BaseCreatorFormSet(forms.BaseFormSet):
     @property
     def creators(self) -> list[dict]:
         """The authors in order, blank rows left out (valid formsets only)."""
-        return [form.cleaned_data for form in self.forms if not form.is_blank()]
-
-    def problems(self) -> list[str]:
-        """Every error, one sentence each, naming the author row it is about."""
-        found = [str(e) for e in self.non_form_errors()]
-        for number, form in enumerate(self.forms, start=1):
-            for name, errors in form.errors.items():
-                label = form.fields[name].label if name in form.fields else ""
-                where = f"Author {number}" + (f" ({label})" if label else "")
-                found += [f"{where}: {e}" for e in errors]
-        return found
+        return self.rows
 
 
 CreatorFormSet = forms.formset_factory(
