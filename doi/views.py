@@ -53,12 +53,14 @@ def find_doi(value: str) -> Doi | None:
     name = normalize(value)
     if name is None:
         return None
-    return (
+    # Names are unique (case-insensitively), so no ordering: the first row is the one.
+    rows = (
         Doi.objects.live()
+        .named(name)
         .select_related("repo__namespace", "revision", "concept")
-        .filter(doi__iexact=name)
-        .first()
+        .order_by()[:1]
     )
+    return next(iter(rows), None)
 
 
 def _requested_format(request: HttpRequest) -> Format | None:
