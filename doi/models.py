@@ -9,13 +9,14 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Exists, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Upper
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from accounts.models import Namespace
 from doi.citation_file import proposed_related_works
 from doi.metadata import (
     RECORD_LABELS,
@@ -109,6 +110,64 @@ class DoiCounter(models.Model):
             yield number, doi_name(number)
 
 
+class _LeadingTo:
+    """The SQL of ``DoiQuerySet.leading_to``, made by the ORM on first use and kept, and the
+    rows it reads made into a DOI with its repository and owner (the other fields deferred)."""
+
+    NAME = "\x00name"  # stands for the name in the parameters (no DOI name holds a NUL)
+    DOI: ClassVar = ["id", "doi", "kind", "revision_id", "revision_oid", "remote_state",
+                     "error_is_permanent", "discarded_at", "repo_id"]  # fmt: skip
+    REPO: ClassVar = ["type", "name", "private", "removed_at", "namespace_id"]
+    NAMESPACE: ClassVar = ["name"]
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple[str, tuple]] = {}
+
+    def _compile(self) -> tuple[str, tuple]:
+        if connection.alias not in self._compiled:
+            columns = [
+                *self.DOI,
+                *(f"repo__{c}" for c in self.REPO),
+                *(f"repo__namespace__{c}" for c in self.NAMESPACE),
+            ]
+            query = Doi.objects.live().named(self.NAME).order_by().values_list(*columns).query
+            self._compiled[connection.alias] = query.sql_with_params()
+        return self._compiled[connection.alias]
+
+    def sql(self) -> str:
+        return self._compile()[0]
+
+    def params(self, name: str) -> list:
+        return [name if p == self.NAME else p for p in self._compile()[1]]
+
+    def build(self, row: tuple) -> Doi:
+        doi_values = row[: len(self.DOI)]
+        repo_values = (doi_values[-1], *row[len(self.DOI) : len(self.DOI) + len(self.REPO)])
+        namespace_values = (repo_values[-1], *row[len(self.DOI) + len(self.REPO) :])
+        namespace = _from_db(Namespace, ["id", *self.NAMESPACE], namespace_values)
+        repo = _from_db(Repo, ["id", *self.REPO], repo_values)
+        repo.namespace = namespace
+        doi = _from_db(Doi, self.DOI, doi_values)
+        doi.repo = repo
+        return doi
+
+
+def _from_db[M: models.Model](model: type[M], names: list[str], values: tuple) -> M:
+    """A ``model`` instance as the ORM loads it, from raw ``values`` of the fields ``names``
+    (converted as the ORM would: SQLite gives booleans as integers and datetimes as text)."""
+    given = {model._meta.get_field(n).attname: (model._meta.get_field(n), v)
+             for n, v in zip(names, values, strict=True)}  # fmt: skip
+    # from_db takes the values in the order of the model's fields.
+    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in given]
+    converted = [
+        None if given[a][1] is None else given[a][0].to_python(given[a][1]) for a in ordered
+    ]
+    return model.from_db(connection.alias, ordered, converted)
+
+
+_LEADING_TO = _LeadingTo()
+
+
 def _check_can_mint(repo: Repo, user, *, draft: bool = False) -> Revision:
     """The revision a new version DOI would name, or DoiNotAllowed saying why there is none.
     A ``draft`` (Reserve DOI) is for private repositories only; any other DOI for public ones."""
@@ -193,6 +252,20 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         """The DOI called ``name``, in any case: on the index of ``doi_unique_ci`` (UPPER(doi)),
         on SQLite too, where ``doi__iexact`` would be a LIKE that reads the whole table."""
         return self.alias(doi_upper=Upper("doi")).filter(doi_upper=Upper(Value(name)))
+
+    def leading_to(self, name: str) -> Doi | None:
+        """The live DOI called ``name`` (in any case), with only what decides where
+        ``/doi/<doi>`` leads: its name, kind, revision and state, and its repository's type,
+        owner, name, visibility and removal (see ``doi.discovery.landing_path``). Anything
+        else it is asked for is read on access. One query on ``doi_unique_ci``, compiled once per
+        process: the ORM's compiling and building of a full row costs a redirect more than all
+        the rest of its answer."""
+        with connection.cursor() as cursor:
+            cursor.execute(_LEADING_TO.sql(), _LEADING_TO.params(name))
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return _LEADING_TO.build(row)
 
     def live(self) -> DoiQuerySet:
         """DOIs that were not discarded (a discarded one never reached DataCite)."""

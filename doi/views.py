@@ -99,23 +99,32 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
     """``/doi/<doi>``: the DOI's repository (version → its revision, concept → the current
     page), a citation by content negotiation or ``?format=``, or the DOI's own page when the
     repository is no longer public."""
-    doi = find_doi(value)
+    try:
+        fmt, refusal = _requested_format(request), None
+    except (Http404, NotAcceptable, UnreadableAccept) as exc:
+        fmt, refusal = None, exc
+    # A citation is made of the whole row; a redirect needs only where the DOI leads.
+    name = normalize(value)
+    if fmt is not None:
+        doi = find_doi(value)
+    else:
+        doi = Doi.objects.leading_to(name) if name is not None else None
     if doi is None:
-        context = {"value": value, "looks_like_doi": normalize(value) is not None}
+        context = {"value": value, "looks_like_doi": name is not None}
         return render(request, "doi/not_found.html", context, status=404)
     if value != doi.doi:
         # The canonical form of a DOI never changes, so the redirect is permanent.
         target = reverse("doi:resolve", args=[doi.doi])
         query = request.META.get("QUERY_STRING")
         return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
-    try:
-        fmt = _requested_format(request)
-    except NotAcceptable:
+    if isinstance(refusal, NotAcceptable):
         return _plain(
             "Only the APA style is available: ask for text/x-bibliography; style=apa.", 406
         )
-    except UnreadableAccept:
+    if isinstance(refusal, UnreadableAccept):
         return _plain("The Accept header is too long to read: send a shorter one.", 400)
+    if refusal is not None:
+        raise refusal
     if fmt is not None:
         return _citation_response(request, doi, fmt)
     if doi.at_datacite:
@@ -123,7 +132,8 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
     reason = discovery.own_page_reason(doi)
     if reason:
         # A removed repository's page is the tombstone: the DOI is permanent, the repository
-        # is gone for good.
+        # is gone for good. The page shows the whole row.
+        doi = find_doi(value)
         return _landing(request, doi, status=410 if reason == "removed" else 200, reason=reason)
     return redirect(discovery.landing_path(doi))
 

@@ -71,6 +71,41 @@ def test_other_forms_of_the_doi_redirect_to_the_canonical_url(client, version, f
     assert response["Location"] == "/doi/10.5072/hub/0002?format=bibtex"
 
 
+def test_the_redirect_and_each_citation_cost_one_query(client, version, django_assert_num_queries):
+    for accept in ("text/html", "application/x-bibtex", "text/x-bibliography"):
+        with django_assert_num_queries(1):
+            assert client.get(url(version), headers={"Accept": accept}).status_code in (200, 302)
+
+
+def test_where_a_doi_leads_is_read_with_its_repository_in_one_query(
+    repo, version, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        doi = Doi.objects.leading_to("10.5072/HUB/0002")
+        assert (doi.pk, doi.doi, doi.kind, doi.state, doi.revision_oid) == (
+            version.pk,
+            "10.5072/hub/0002",
+            Doi.Kind.VERSION,
+            Doi.State.FINDABLE,
+            repo.head.oid,
+        )
+        assert (doi.repo.pk, doi.repo.full_name, doi.repo.private, doi.repo.is_removed) == (
+            repo.pk,
+            "alice/sentiment-model",
+            False,
+            False,
+        )
+    # The rest of the row is read when asked for, not left at a default.
+    assert doi.concept_id == version.concept_id is not None
+    assert Doi.objects.leading_to("10.5072/hub/9999") is None
+
+
+def test_where_a_doi_leads_follows_a_removal_on_the_next_request(client, repo, version):
+    assert client.get(url(version)).status_code == 302
+    type(repo).objects.filter(pk=repo.pk).update(removed_at=timezone.now(), head=None)
+    assert client.get(url(version)).status_code == 410
+
+
 def test_it_answers_only_get_and_head(client, version):
     assert client.post(url(version)).status_code == 405
     assert client.post(reverse("doi:cite", args=[version.doi])).status_code == 405
