@@ -29,6 +29,7 @@ from doi.metadata import (
     validate_attributes,
 )
 from doi.registrars import Registrar, RegistrarError, Usage, get_registrar
+from hubsite.queries import STAND_IN_TEXT, Prepared
 from hubsite.quotas import DAY, full_until, try_again
 from repos.models import Repo, RepoLock, Revision
 
@@ -111,44 +112,36 @@ class DoiCounter(models.Model):
 
 
 class _LeadingTo:
-    """The SQL of ``DoiQuerySet.leading_to``, made by the ORM on first use and kept, and the
-    rows it reads made into a DOI with its repository and owner (the other fields deferred)."""
+    """The query of ``DoiQuerySet.leading_to``, and the rows it reads made into a DOI with its
+    repository and owner (the other fields deferred)."""
 
-    NAME = "\x00name"  # stands for the name in the parameters (no DOI name holds a NUL)
     DOI: ClassVar = ["id", "doi", "kind", "revision_id", "revision_oid", "remote_state",
                      "error_is_permanent", "discarded_at", "repo_id"]  # fmt: skip
     REPO: ClassVar = ["type", "name", "private", "removed_at", "namespace_id"]
     NAMESPACE: ClassVar = ["name"]
 
-    def __init__(self) -> None:
-        self._compiled: dict[str, tuple[str, tuple]] = {}
+    query = Prepared(
+        lambda name: (
+            Doi.objects.live()
+            .named(name)
+            .order_by()
+            .values_list(
+                *_LeadingTo.DOI,
+                *(f"repo__{c}" for c in _LeadingTo.REPO),
+                *(f"repo__namespace__{c}" for c in _LeadingTo.NAMESPACE),
+            )
+        ),
+        name=STAND_IN_TEXT,
+    )
 
-    def _compile(self) -> tuple[str, tuple]:
-        if connection.alias not in self._compiled:
-            columns = [
-                *self.DOI,
-                *(f"repo__{c}" for c in self.REPO),
-                *(f"repo__namespace__{c}" for c in self.NAMESPACE),
-            ]
-            query = Doi.objects.live().named(self.NAME).order_by().values_list(*columns).query
-            self._compiled[connection.alias] = query.sql_with_params()
-        return self._compiled[connection.alias]
-
-    def sql(self) -> str:
-        return self._compile()[0]
-
-    def params(self, name: str) -> list:
-        return [name if p == self.NAME else p for p in self._compile()[1]]
-
-    def build(self, row: tuple) -> Doi:
-        doi_values = row[: len(self.DOI)]
-        repo_values = (doi_values[-1], *row[len(self.DOI) : len(self.DOI) + len(self.REPO)])
-        namespace_values = (repo_values[-1], *row[len(self.DOI) + len(self.REPO) :])
-        namespace = _from_db(Namespace, ["id", *self.NAMESPACE], namespace_values)
-        repo = _from_db(Repo, ["id", *self.REPO], repo_values)
-        repo.namespace = namespace
-        doi = _from_db(Doi, self.DOI, doi_values)
-        doi.repo = repo
+    @classmethod
+    def build(cls, row: tuple) -> Doi:
+        doi_end, repo_end = len(cls.DOI), len(cls.DOI) + len(cls.REPO)
+        doi = _from_db(Doi, cls.DOI, row[:doi_end])
+        doi.repo = _from_db(Repo, ["id", *cls.REPO], (doi.repo_id, *row[doi_end:repo_end]))
+        doi.repo.namespace = _from_db(
+            Namespace, ["id", *cls.NAMESPACE], (doi.repo.namespace_id, *row[repo_end:])
+        )
         return doi
 
 
@@ -163,9 +156,6 @@ def _from_db[M: models.Model](model: type[M], names: list[str], values: tuple) -
         None if given[a][1] is None else given[a][0].to_python(given[a][1]) for a in ordered
     ]
     return model.from_db(connection.alias, ordered, converted)
-
-
-_LEADING_TO = _LeadingTo()
 
 
 def _check_can_mint(repo: Repo, user, *, draft: bool = False) -> Revision:
@@ -261,11 +251,11 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         process: the ORM's compiling and building of a full row costs a redirect more than all
         the rest of its answer."""
         with connection.cursor() as cursor:
-            cursor.execute(_LEADING_TO.sql(), _LEADING_TO.params(name))
+            cursor.execute(*_LeadingTo.query.sql(name=name))
             row = cursor.fetchone()
         if row is None:
             return None
-        return _LEADING_TO.build(row)
+        return _LeadingTo.build(row)
 
     def live(self) -> DoiQuerySet:
         """DOIs that were not discarded (a discarded one never reached DataCite)."""

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from doi import citations, discovery
 from doi.models import Doi
 from hubsite import caching
+from hubsite.queries import STAND_IN_ID, Prepared
 from repos.models import Repo, Revision
 from repos.pages import page_key
 
@@ -39,12 +40,8 @@ class PageDois:
     def load(cls, repo: Repo, revision: Revision | None) -> PageDois:
         if revision is None:
             return cls(None, None, None)
-        live = Doi.objects.live().filter(repo=repo)
-        latest_pk = live.filter(kind=Doi.Kind.VERSION).order_by("-number").values("pk")[:1]
-        wanted = Q(kind=Doi.Kind.CONCEPT) | Q(pk=Subquery(latest_pk))
-        if revision.pk != repo.head_id:
-            wanted |= Q(kind=Doi.Kind.VERSION, revision=revision)
-        rows = list(live.filter(wanted))
+        query = _PAGE_DOIS if revision.pk == repo.head_id else _PAGE_DOIS_OLD_REVISION
+        rows = list(Doi.objects.raw(*query.sql(repo=repo.pk, revision=revision.pk)))
         for row in rows:
             row.repo = repo  # the page's own, already loaded
         concept = next((d for d in rows if d.kind == Doi.Kind.CONCEPT), None)
@@ -76,6 +73,31 @@ class PageDois:
             ),
             None,
         )
+
+
+def _page_dois(repo: int, revision: int, *, old_revision: bool):
+    """The query of ``PageDois.load``: the concept DOI and the latest version, and on an older
+    revision that revision's."""
+    live = Doi.objects.live().filter(repo_id=repo)
+    latest_pk = live.filter(kind=Doi.Kind.VERSION).order_by("-number").values("pk")[:1]
+    wanted = Q(kind=Doi.Kind.CONCEPT) | Q(pk=Subquery(latest_pk))
+    if old_revision:
+        wanted |= Q(kind=Doi.Kind.VERSION, revision_id=revision)
+    return live.filter(wanted)
+
+
+# Compiled once per process (see hubsite.queries): the ORM's compiling cost a page more than
+# running the query on the repository's index.
+_PAGE_DOIS = Prepared(
+    lambda repo, revision: _page_dois(repo, revision, old_revision=False),
+    repo=STAND_IN_ID,
+    revision=STAND_IN_ID + 1,
+)
+_PAGE_DOIS_OLD_REVISION = Prepared(
+    lambda repo, revision: _page_dois(repo, revision, old_revision=True),
+    repo=STAND_IN_ID,
+    revision=STAND_IN_ID + 1,
+)
 
 
 def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:

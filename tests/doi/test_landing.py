@@ -71,12 +71,6 @@ def test_other_forms_of_the_doi_redirect_to_the_canonical_url(client, version, f
     assert response["Location"] == "/doi/10.5072/hub/0002?format=bibtex"
 
 
-def test_the_redirect_and_each_citation_cost_one_query(client, version, django_assert_num_queries):
-    for accept in ("text/html", "application/x-bibtex", "text/x-bibliography"):
-        with django_assert_num_queries(1):
-            assert client.get(url(version), headers={"Accept": accept}).status_code in (200, 302)
-
-
 def test_where_a_doi_leads_is_read_with_its_repository_in_one_query(
     repo, version, django_assert_num_queries
 ):
