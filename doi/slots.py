@@ -150,7 +150,14 @@ def head(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     doi = PageDois.for_page(request, repo, revision).landing_here(request)
     if doi is None:
         return ""
-    return render_to_string("doi/includes/_head.html", discovery.head_context(doi))
+    # Once per page and DOI row, like the Link header: made of the row's stored record.
+    parts = (page_key(repo, revision), doi.cache_version, settings.SITE_URL)
+    html = caching.get_or_render(
+        "doi-head",
+        parts,
+        lambda: render_to_string("doi/includes/_head.html", discovery.head_context(doi)),
+    )
+    return mark_safe(html)  # noqa: S308 (rendered by the template, escaped there)
 
 
 def link(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:

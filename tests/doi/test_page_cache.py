@@ -96,6 +96,17 @@ def test_new_metadata_shows_in_negotiated_citations_on_the_next_request(
 
 
 @each_backend
+def test_a_new_record_shows_in_the_page_head_on_the_next_request(client, repo, mint):
+    concept = mint(repo).concept
+    assert '<meta name="citation_title" content="sentiment-model">' in page(client, repo)
+    metadata = {**concept.metadata, "titles": [{"title": "A better title"}]}
+    Doi.objects.filter(pk=concept.pk).update(metadata=metadata)  # as another process would
+    html = page(client, repo)
+    assert '<meta name="citation_title" content="A better title">' in html
+    assert '<meta name="citation_title" content="sentiment-model">' not in html
+
+
+@each_backend
 def test_a_discarded_concept_leaves_the_citation_file_at_once(client, repo, mint):
     doi = mint(repo)
     assert f"value: {doi.concept.doi}" in client.get(f"/doi/{doi.doi}?format=cff").text
