@@ -188,6 +188,8 @@ STORAGES = {
             "BACKEND": "hubsite.storage.ObjectStorage",
             "OPTIONS": {
                 "bucket_name": S3_BUCKET,
+                # A folder of the bucket, so that hubs (or a test and staging) can share one.
+                "location": env_str("S3_LOCATION").strip("/"),
                 "endpoint_url": env_url("S3_ENDPOINT_URL", "")
                 if env_str("S3_ENDPOINT_URL")
                 else None,

@@ -25,7 +25,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
+from tests import processes  # noqa: E402
+from tests.processes import free_port, http_ok, wait_for  # noqa: E402 (for the benchmarks too)
+
 PHASES = ("crash", "load-postgres", "load-sqlite")
 CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# {name}\n\nA small model.\n"
 AUTHOR = {"type": "Personal", "name": "Ada Lovelace"}
@@ -44,12 +46,6 @@ AUTHOR = {"type": "Personal", "name": "Ada Lovelace"}
 
 def log(message: str) -> None:
     print(f"==> {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # The whole run: PostgreSQL, then each phase in a process of its own ----------------------------
@@ -227,38 +223,21 @@ class Phase:
     # Processes ----------------------------------------------------------------------------------
 
     def spawn(self, name: str, command: list[str], **env: str) -> subprocess.Popen:
-        logfile = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen(
-            command, cwd=BASE_DIR, env={**os.environ, **env}, stdout=logfile, stderr=logfile
-        )
+        process = processes.spawn(command, {**os.environ, **env}, self.var / f"{name}.log")
         self.processes.append(process)
         return process
 
     def gunicorn(self, port: int, *, workers: int, **env: str) -> subprocess.Popen:
-        command = [sys.executable, "-m", "gunicorn", "hubsite.wsgi", "--no-control-socket"]
-        command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
+        command = processes.gunicorn_command(port, workers=workers)
         process = self.spawn(f"gunicorn-{port}", command, **env)
-        try:
-            wait_for(lambda: http_ok(f"http://127.0.0.1:{port}/"), 120, "gunicorn to answer 200")
-        except TimeoutError:
-            tail = (self.var / f"gunicorn-{port}.log").read_text(errors="replace")[-2000:]
-            log(f"gunicorn-{port}.log ends:\n{tail}")
-            raise
+        processes.wait_until_serving(port, self.var / f"gunicorn-{port}.log")
         return process
 
     def db_worker(self) -> subprocess.Popen:
-        command = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"]
-        return self.spawn("db_worker", [*command, "--interval", "0.2"], TASKS_BACKEND="database")
+        return self.spawn("db_worker", processes.DB_WORKER_COMMAND, TASKS_BACKEND="database")
 
     def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes.stop(self.processes)
 
     # Data -------------------------------------------------------------------------------------
 
@@ -330,24 +309,6 @@ def session_for(user) -> str:
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.create()
     return store.session_key
-
-
-def wait_for(condition, timeout: float, what: str, interval: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise TimeoutError(f"Gave up waiting {timeout:g} s for {what}")
-
-
-def http_ok(url: str) -> bool:
-    import requests
-
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def run_phase(args) -> int:
