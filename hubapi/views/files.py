@@ -1,14 +1,18 @@
 """Downloads as the client makes them (``hf_hub_download``, ``snapshot_download``):
 ``/<owner>/<name>/resolve/<revision>/<path>`` and ``/datasets/…``. HEAD tells the client the
 revision (``X-Repo-Commit``), the content's SHA-256 (``ETag``, ``X-Linked-Etag``) and its size;
-GET sends the bytes."""
+GET sends the bytes. A large file in an object store is answered, as the Hub answers its LFS
+files, with a redirect (302) to a short-lived presigned URL of the store, to HEAD and GET alike:
+the client takes the metadata from the redirect and fetches the bytes from ``Location``, so no
+web worker carries them."""
 
 from __future__ import annotations
 
 import posixpath
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.utils.cache import add_never_cache_headers
 
 from hubapi.access import repo_for_reader, revision_at
 from hubapi.auth import ApiRequest, endpoint
@@ -20,6 +24,7 @@ from repos.models import RevisionFile
 def resolve(
     request: ApiRequest, repo_type: str, owner: str, name: str, revision: str, path: str
 ) -> HttpResponse:
+    # The access check comes first: a presigned URL is only made for a caller who may read.
     repo = repo_for_reader(request, repo_type, owner, name)
     at = revision_at(repo, revision)
     try:
@@ -27,8 +32,14 @@ def resolve(
     except RevisionFile.DoesNotExist:
         raise EntryNotFound(f"{repo.full_name} has no file {path!r} at {at.short_oid}.") from None
     blob = entry.blob
-    if request.method == "HEAD":
+    direct = blob.direct_download_url(posixpath.basename(path))
+    if direct is not None:
+        response = HttpResponseRedirect(direct)
+        # The address expires and may open a private file: no cache keeps it.
+        add_never_cache_headers(response)
+    elif request.method == "HEAD":
         response = HttpResponse(content_type="application/octet-stream")
+        response["Content-Length"] = str(blob.size)
     else:
         response = FileResponse(
             default_storage.open(blob.file.name, "rb"),
@@ -36,7 +47,9 @@ def resolve(
             filename=posixpath.basename(path),
             content_type="application/octet-stream",
         )
-    response["Content-Length"] = str(blob.size)
+        response["Content-Length"] = str(blob.size)
+    # On a redirect the size is only in X-Linked-Size: a Content-Length there would promise a
+    # body the redirect does not have, and a client reading it would wait for it.
     response["ETag"] = f'"{blob.sha256}"'
     response["X-Linked-Etag"] = f'"{blob.sha256}"'
     response["X-Linked-Size"] = str(blob.size)

@@ -7,11 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from pathlib import Path
 
 import pytest
 import requests
-from huggingface_hub import hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError
 
 from repos.models import Blob, LfsUpload
@@ -146,17 +144,6 @@ def test_an_upload_interrupted_before_verify_is_done_again_by_the_client(
 
     repo.refresh_from_db()
     assert repo.head.files.get(path="w.bin").blob.read() == content
-
-
-def test_a_large_lfs_file_downloads_through_the_client_streamed_by_the_site(
-    api, repo, store, tmp_path
-):
-    content = os.urandom(2 * 1024 * 1024)
-    api.upload_file(path_or_fileobj=content, path_in_repo="w.bin", repo_id=repo.full_name)
-
-    path = hf_hub_download(repo.full_name, "w.bin", local_dir=tmp_path)
-
-    assert Path(path).read_bytes() == content
 
 
 def test_a_file_over_the_per_file_limit_is_refused_at_the_batch_request(api, repo, store, settings):
