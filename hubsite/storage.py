@@ -9,6 +9,10 @@ from storages.backends.s3 import S3Storage
 # worker); two parts in flight, two read ahead keep it near 16 MB whatever the file's size.
 FLAT_MEMORY_TRANSFER = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
 FLAT_MEMORY_TRANSFER.max_in_memory_upload_chunks = 2
+# Opening an object downloads it into a SpooledTemporaryFile of this size, which django-storages
+# (max_memory_size 0) never lets roll over to disk: a 1 GB object read back at LFS verify sat in
+# the web worker's memory whole. Past 8 MB it goes to a temporary file instead.
+READ_IN_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 class ObjectStorage(S3Storage):
@@ -17,6 +21,7 @@ class ObjectStorage(S3Storage):
 
     def __init__(self, **settings) -> None:
         settings.setdefault("transfer_config", FLAT_MEMORY_TRANSFER)
+        settings.setdefault("max_memory_size", READ_IN_MEMORY_BYTES)
         super().__init__(**settings)
 
     def copy(self, source: str, target: str) -> None:

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from django.core.files import File
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from repos.models import Blob
@@ -126,6 +127,28 @@ def test_a_presigned_url_does_not_open_a_private_repository(backend, client, own
     response = client.get(f"/alice/secret/blob/{revision.oid}/weights.bin")
 
     assert response.status_code == 404
+
+
+def test_reading_a_large_file_back_keeps_memory_flat(backend, db):
+    Blob.store(b"warm up")
+    blobs = {
+        size: Blob.store(SimpleUploadedFile("x", bytes([size]) * size * MB)) for size in (32, 96)
+    }
+    peaks = {}
+    for size, blob in blobs.items():
+        tracemalloc.start()
+        try:
+            with blob.open() as fh:
+                read = sum(len(chunk) for chunk in File(fh).chunks())
+            peaks[size] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert read == size * MB
+
+    # What LFS verify does with a staged object: the whole file was once held in memory.
+    print(f"peak memory reading 32 MB: {peaks[32] / MB:.1f} MB, 96 MB: {peaks[96] / MB:.1f} MB")
+    assert peaks[96] < 40 * MB
+    assert peaks[96] < peaks[32] + 8 * MB
 
 
 def _peak_while_storing(path: Path) -> tuple[Blob, int]:
