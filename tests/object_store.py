@@ -82,7 +82,11 @@ class ObjectStore:
         }
 
 
-def start_seaweedfs(data_dir: Path) -> tuple[subprocess.Popen, ObjectStore]:
+def start_seaweedfs(
+    data_dir: Path, *, volume_size_mb: int = 64, volumes: int = 50
+) -> tuple[subprocess.Popen, ObjectStore]:
+    """SeaweedFS on free ports of 127.0.0.1, with the bucket made; it holds about
+    ``volume_size_mb * volumes`` (scripts/bench_storage.py asks for room for gigabytes)."""
     weed = shutil.which("weed")
     if weed is None:
         raise RuntimeError("SeaweedFS's `weed` is missing: run the tests through scripts/test.")
@@ -109,7 +113,7 @@ def start_seaweedfs(data_dir: Path) -> tuple[subprocess.Popen, ObjectStore]:
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={config}",
         "-s3.port.iceberg=0", "-s3.port.lance=0",
-        "-master.volumeSizeLimitMB=64", "-volume.max=50",
+        f"-master.volumeSizeLimitMB={volume_size_mb}", f"-volume.max={volumes}",
     ]  # fmt: skip
     log = (data_dir / "weed.log").open("wb")
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
