@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from boto3.s3.transfer import TransferConfig
 from storages.backends.s3 import S3Storage
 
@@ -39,3 +41,10 @@ class ObjectStorage(S3Storage):
             Params={"Bucket": self.bucket_name, "Key": self._normalize_name(name)},
             ExpiresIn=self.querystring_expire,
         )
+
+    @property
+    def upload_origin(self) -> str:
+        """The origin (scheme://host[:port]) browsers PUT to: what the upload page's
+        Content-Security-Policy lets its script connect to, and the bucket's CORS rule serves."""
+        url = urlsplit(self.upload_url("origin"))
+        return f"{url.scheme}://{url.netloc}"

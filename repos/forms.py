@@ -68,12 +68,31 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
+class StoredFilesField(forms.Field):
+    """Files the upload page sent straight to the object store, each named "<SHA-256> <name>"."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[tuple[str, str]]:
+        entries = []
+        for entry in value or []:
+            sha256, _, name = str(entry).partition(" ")
+            if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256) or not name:
+                raise ValidationError(
+                    "A file sent to the object store is named by its SHA-256 and name; this "
+                    "one is not. Choose the file again. Nothing was committed."
+                )
+            entries.append((sha256, name))
+        return entries
+
+
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label="Files",
+        required=False,
         help_text="Choose one or more files. Files with the same name replace the current ones.",
-        error_messages={"required": "Choose at least one file to upload."},
     )
+    stored = StoredFilesField(required=False)
     folder = forms.CharField(
         label="Folder",
         required=False,
@@ -91,18 +110,37 @@ class UploadForm(forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         folder = cleaned.get("folder", "")
-        paths = {}
-        for upload in cleaned.get("files", []):
-            name = normalize(upload.name)
+        paths, stored = {}, {}
+        named = [(upload.name, upload) for upload in cleaned.get("files", [])]
+        named += [(name, sha256) for sha256, name in cleaned.get("stored", [])]
+        if self.has_error("stored"):
+            # A hidden field: its error is shown above the form.
+            self.add_error(None, self.errors.pop("stored"))
+        elif not named:
+            self.add_error("files", "Choose at least one file to upload.")
+        for name, content in named:
+            name = normalize(name)
             path = f"{folder}/{name}" if folder else name
             try:
                 validate_path(path)
             except ValidationError as exc:
                 self.add_error("files", exc)
                 continue
-            paths[path] = upload
-        cleaned["paths"] = paths
+            if isinstance(content, str):
+                stored[path] = content
+            else:
+                paths[path] = content
+        # "paths": what comes inside the commit; "stored": path → SHA-256 of what was sent to
+        # the object store.
+        cleaned["paths"], cleaned["stored_paths"] = paths, stored
         return cleaned
+
+
+class LargeFileForm(forms.Form):
+    """A large file the upload page is about to send straight to the object store."""
+
+    sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", max_length=64)
+    size = forms.IntegerField(min_value=0)
 
 
 class CardForm(forms.Form):

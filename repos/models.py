@@ -667,6 +667,19 @@ class LfsUploadQuerySet(models.QuerySet["LfsUpload"]):
             upload.verify()
         return upload
 
+    def verify_all(self, repo: Repo, sha256s: Iterable[str]) -> None:
+        """``verify`` each upload of ``sha256s`` announced for ``repo``, before a commit names
+        them; ``UploadNotVerified`` for the first one not announced or not its content."""
+        sha256s = list(sha256s)
+        announced = {u.sha256: u for u in self.filter(repo=repo, sha256__in=sha256s)}
+        for sha256 in sha256s:
+            if sha256 not in announced:
+                raise UploadNotVerified(
+                    f"No large file {sha256} was announced for {repo.full_name}: choose the "
+                    "file again. Nothing was committed."
+                )
+            announced[sha256].verify()
+
 
 class LfsUpload(models.Model):
     """A large file announced for ``repo`` (by the client's LFS batch API or the site's upload

@@ -29,6 +29,7 @@ urlpatterns = [
         ("commits", views.commits, "commits"),
         ("commit/<str:rev>", views.commit, "commit"),
         ("upload", views.upload, "upload"),
+        ("upload/large", views.upload_large, "upload-large"),
         ("edit-card", views.edit_card, "edit-card"),
         ("blob/<str:rev>/<stored_path:path>", views.blob, "blob"),
         ("settings", views.settings_page, "settings"),

@@ -15,12 +15,21 @@ from django.core.exceptions import (
     TooManyFilesSent,
     ValidationError,
 )
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, ProtectedError, prefetch_related_objects
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
+from django.utils.csp import CSP
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import (
     require_GET,
@@ -33,15 +42,25 @@ from accounts.models import Membership, Namespace, Organization
 from hubsite.http import HtmxHttpRequest
 from repos import cards, slots, uploads
 from repos.cards import card_html, size_problem
-from repos.forms import CardForm, DeleteForm, RenameForm, RepoCreateForm, UploadForm
+from repos.forms import (
+    CardForm,
+    DeleteForm,
+    LargeFileForm,
+    RenameForm,
+    RepoCreateForm,
+    UploadForm,
+)
 from repos.models import (
     README,
     CommitTooLarge,
+    LfsQuotaExceeded,
+    LfsUpload,
     Repo,
     RepoLocked,
     RepoType,
     Revision,
     RevisionFile,
+    UploadNotVerified,
 )
 from repos.pages import header_context, page_key, repo_admin_view, repo_view, support_request_url
 
@@ -328,17 +347,23 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
         is_post = request.method == "POST"
         form = UploadForm(request.POST, request.FILES) if is_post else UploadForm()
         if is_post and form.is_valid():
+            stored = form.cleaned_data["stored_paths"]
             try:
+                LfsUpload.objects.verify_all(repo, stored.values())
                 revision = repo.commit(
                     author=request.user,
                     message=form.cleaned_data["message"],
                     add=form.cleaned_data["paths"],
+                    stored=stored,
                 )
             except CommitTooLarge as exc:
                 form.add_error("files", str(exc))
                 status = 413
+            except UploadNotVerified as exc:
+                form.add_error("files", str(exc))
+                status = 422
             else:
-                count = len(form.cleaned_data["paths"])
+                count = len(form.cleaned_data["paths"]) + len(stored)
                 messages.success(
                     request,
                     f"Committed {count} file{'s' if count != 1 else ''} as revision "
@@ -347,7 +372,49 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
                 return redirect(repo.url("page"))
     context = header_context(request, repo, repo.head, "files")
     context.update(form=form, body_error=body_error, limit_mb=settings.REPO_UPLOAD_MAX_MB)
-    return render(request, "repos/upload.html", context, status=status)
+    direct = uploads.direct_uploads_offered()
+    if direct:
+        context.update(
+            threshold_bytes=settings.LFS_THRESHOLD_MB * 1024 * 1024,
+            file_max_bytes=settings.LFS_MAX_FILE_MB * 1024 * 1024,
+            repo_quota_bytes=settings.LFS_REPO_QUOTA_MB * 1024 * 1024,
+        )
+    response = render(request, "repos/upload.html", context | {"direct": direct}, status=status)
+    if direct:
+        # The page's script hashes files with WebAssembly (hash-wasm) and PUTs them to the store.
+        policy = dict(settings.SECURE_CSP)
+        policy["script-src"] = [*policy["script-src"], "'wasm-unsafe-eval'"]
+        policy["connect-src"] = [CSP.SELF, default_storage.upload_origin]
+        response._csp_config = policy
+    return response
+
+
+@login_required
+@require_POST
+@repo_view
+def upload_large(request: HttpRequest, repo: Repo) -> JsonResponse:
+    """Where the upload page's script asks to send a large file straight to the object store:
+    the answer is a presigned URL to PUT it to, or ``stored`` when the hub holds it already.
+    The quotas are the LFS batch API's (``LfsUpload``); the commit form then names the file."""
+    _require_write(request, repo)
+    if not uploads.direct_uploads_offered():
+        message = "This hub has no object store: files come inside the commit."
+        return JsonResponse({"error": message}, status=501)
+    form = LargeFileForm(request.POST)
+    if not form.is_valid():
+        message = "Send the file's SHA-256 (64 hex digits, lower case) and size in bytes."
+        return JsonResponse({"error": message}, status=400)
+    sha256, size = form.cleaned_data["sha256"], form.cleaned_data["size"]
+    try:
+        LfsUpload.objects.check_quota(repo, {sha256: size})
+    except LfsQuotaExceeded as exc:
+        return JsonResponse({"error": str(exc)}, status=413)
+    announced = LfsUpload.objects.announce(repo, sha256, size)
+    if announced.blob is not None:
+        return JsonResponse({"stored": True})
+    return JsonResponse(
+        {"stored": False, "url": default_storage.upload_url(announced.staging_name)}
+    )
 
 
 def _current_readme(repo: Repo) -> tuple[str, str]:

@@ -62,6 +62,24 @@ class ObjectStore:
             item["Key"].removeprefix(f"{folder}/") for item in listing.get("Contents", [])
         )
 
+    def allow_browser_uploads(self, origin: str) -> None:
+        """Let pages of ``origin`` PUT to the bucket (the upload page's direct upload), as the
+        README's production notes set it: SeaweedFS answers CORS by the bucket's rules."""
+        self.client().put_bucket_cors(
+            Bucket=BUCKET,
+            CORSConfiguration={
+                "CORSRules": [
+                    {
+                        "AllowedOrigins": [origin],
+                        "AllowedMethods": ["PUT"],
+                        "AllowedHeaders": ["*"],
+                        "ExposeHeaders": ["ETag"],
+                        "MaxAgeSeconds": 3600,
+                    }
+                ]
+            },
+        )
+
     def storage_settings(self, folder: str) -> dict:
         """The STORAGES["default"] entry hubsite/settings.py builds from S3_*, with the files
         under ``folder`` of the session's bucket."""

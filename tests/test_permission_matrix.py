@@ -408,6 +408,14 @@ def _repo_rows(kind: str, attr: str) -> list[Row]:
         get(f"{at}-blob", url("blob", head, lambda w: "README.md"), repo_view(attr)),
         get(f"{at}-upload", url("upload"), repo_needs(attr, 2, OK)),
         post(f"{at}-upload", url("upload"), repo_needs(attr, 2, done()), _upload),
+        get(f"{at}-upload-large", url("upload-large"), logged_in(NOT_ALLOWED)),
+        # Without an object store (the tests' default) writers are told there is none.
+        post(
+            f"{at}-upload-large",
+            url("upload-large"),
+            repo_needs(attr, 2, Expect(501)),
+            lambda w, u: {"sha256": "0" * 64, "size": "1"},
+        ),
         get(f"{at}-edit-card", url("edit-card"), repo_needs(attr, 2, OK)),
         post(f"{at}-edit-card", url("edit-card"), repo_needs(attr, 2, done()), _card),
         get(f"{at}-settings", url("settings"), repo_needs(attr, 3, OK)),
