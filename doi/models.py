@@ -3,7 +3,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
 
@@ -237,6 +237,18 @@ def _clean_record(record: dict | None) -> dict:
         raise DoiMetadataError(field, f"{label}: {message}" if label else message) from None
 
 
+# How a citing work relates to the DOI, by the relation of its event (DataCite's ids; the
+# "is-…-by" ones are said from the cited DOI's side).
+CITING_HOW = {
+    "cites": "cites it",
+    "is-cited-by": "cites it",
+    "references": "references it",
+    "is-referenced-by": "references it",
+    "is-supplement-to": "is a supplement to it",
+    "is-supplemented-by": "is a supplement to it",
+}
+
+
 class DoiQuerySet(models.QuerySet["Doi"]):
     def named(self, name: str) -> DoiQuerySet:
         """The DOI called ``name``, in any case: on the index of ``doi_unique_ci`` (UPPER(doi)),
@@ -365,6 +377,38 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             batch_size=1000,
         )
         return len(counted)
+
+    def store_citing_works(
+        self, registrar: Registrar, usage: dict[str, Usage]
+    ) -> tuple[int, list[str]]:
+        """Fetch the works citing each findable DOI among these that DataCite counted citations
+        of (``usage``; the others have none, and cost no request), and keep them; a concept DOI
+        lists its own and its versions'. A DOI whose fetch failed keeps its last list. Returns
+        how many were fetched, and what failed, one "doi: reason" each."""
+        findable = list(self.findable().only("doi", "kind", "concept_id", "citing_works"))
+        own: dict[int, list[dict]] = {}
+        fetched, failed = 0, []
+        for doi in findable:
+            if usage.get(doi.doi.upper(), Usage()).citations == 0:
+                own[doi.pk] = []
+                continue
+            try:
+                own[doi.pk] = [asdict(w) for w in registrar.citing_works(doi.doi)]
+                fetched += 1
+            except RegistrarError as exc:
+                own[doi.pk] = doi.citing_works
+                failed.append(f"{doi.doi}: {exc.message}")
+        totals = {pk: list(works) for pk, works in own.items()}
+        for doi in findable:
+            if doi.kind == Doi.Kind.VERSION and doi.concept_id in totals:
+                known = {w["identifier"].upper() for w in totals[doi.concept_id]}
+                totals[doi.concept_id] += [
+                    w for w in own[doi.pk] if w["identifier"].upper() not in known
+                ]
+        for doi in findable:
+            doi.citing_works = totals[doi.pk]
+        Doi.objects.bulk_update(findable, ["citing_works"], batch_size=1000)
+        return fetched, failed
 
     def in_state(self, state: str) -> DoiQuerySet:
         """The DOIs whose ``state`` is ``state``, one of ``Doi.State``."""
@@ -705,6 +749,9 @@ class Doi(models.Model):
     counted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the counts were last fetched from DataCite."
     )
+    # The works DataCite's event data says cite this DOI (a concept: or any of its versions),
+    # as ``doi.registrars.CitingWork`` fields: identifier (a DOI or URL), relation, occurred_at.
+    citing_works = models.JSONField(default=list, blank=True)
 
     objects = DoiQuerySet.as_manager()
 
@@ -833,6 +880,24 @@ class Doi(models.Model):
         if self.counted_at is None:
             return None
         return Usage(self.citation_count, self.view_count, self.download_count)
+
+    @property
+    def citing(self) -> list[dict]:
+        """The works citing this DOI (``citing_works``) as pages list them: ``text``, ``url``,
+        ``how`` it cites this one, and ``when`` (the event's date)."""
+        out = []
+        for work in self.citing_works:
+            identifier = work.get("identifier", "")
+            is_doi = identifier.startswith("10.")
+            out.append(
+                {
+                    "text": f"doi:{identifier}" if is_doi else identifier,
+                    "url": f"https://doi.org/{identifier}" if is_doi else identifier,
+                    "how": CITING_HOW.get(work.get("relation", ""), "cites it"),
+                    "when": work.get("occurred_at", ""),
+                }
+            )
+        return out
 
     @property
     def is_concept(self) -> bool:

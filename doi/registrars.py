@@ -28,6 +28,13 @@ MEDIA_TYPE = "application/vnd.api+json"
 RETRY_AFTER_MAX = 24 * 60 * 60
 # DOIs in each page of GET /dois (DataCite's most).
 USAGE_PAGE_SIZE = 1000
+# Events in each page of GET /events (DataCite's most).
+EVENTS_PAGE_SIZE = 1000
+# The events through which a work cites a DOI, as DataCite's event data names their relation
+# (the ones DataCite counts in citationCount): the citing work as the event's subject …
+CITING_AS_SUBJECT = ("cites", "references", "is-supplement-to")
+# … or, said from the cited side, as its object.
+CITING_AS_OBJECT = ("is-cited-by", "is-referenced-by", "is-supplemented-by")
 # Connections kept open to DataCite per process: enough for doi_sync's workers side by side.
 POOL_SIZE = 16
 
@@ -69,15 +76,33 @@ class Usage:
         )
 
 
+@dataclass(frozen=True)
+class CitingWork:
+    """A work that cites a DOI, as DataCite's event data knows it: its DOI (or URL, for a work
+    without one), how it relates (DataCite's relation type id), and when the event occurred."""
+
+    identifier: str
+    relation: str
+    occurred_at: str = ""
+
+    @property
+    def is_doi(self) -> bool:
+        return self.identifier.startswith("10.")
+
+
 class Registrar:
     """Registers DOIs. ``upsert`` creates or updates and returns the attributes the registrar
     now holds (at least ``state``); ``get`` returns them, or None for an unknown DOI;
-    ``usage`` returns the counts of every DOI of the account, by upper-case DOI."""
+    ``usage`` returns the counts of every DOI of the account, by upper-case DOI;
+    ``citing_works`` the works that cite one DOI."""
 
     is_sandbox = False
     name = ""
 
     def usage(self) -> dict[str, Usage]:
+        raise NotImplementedError
+
+    def citing_works(self, doi: str) -> list[CitingWork]:
         raise NotImplementedError
 
     def upsert(self, doi: str, attributes: dict, event: str | None = None) -> dict:
@@ -157,6 +182,9 @@ class LocalRegistrar(Registrar):
     def usage(self) -> dict[str, Usage]:
         return {}
 
+    def citing_works(self, doi: str) -> list[CitingWork]:
+        return []
+
     def delete(self, doi: str) -> None:
         return None
 
@@ -223,6 +251,28 @@ class DataCiteRegistrar(Registrar):
                 raise RegistrarError("DataCite's next page is not on its API", permanent=False)
         return found
 
+    def citing_works(self, doi: str) -> list[CitingWork]:
+        """GET /events?doi=…&relation-type-id=…: the citation events of ``doi`` (public event
+        data), a thousand a page, following ``links.next``; each citing work once, oldest
+        event first."""
+        url: str | None = f"{self.base_url}/events"
+        params: dict | None = {
+            "doi": doi.lower(),
+            "relation-type-id": ",".join(CITING_AS_SUBJECT + CITING_AS_OBJECT),
+            "page[size]": EVENTS_PAGE_SIZE,
+        }
+        found: dict[str, CitingWork] = {}
+        while url:
+            page = self._page(self._request("GET", url, params=params))
+            for item in page["data"]:
+                work = _citing_work(doi, item.get("attributes") or {})
+                if work is not None and work.identifier.upper() not in found:
+                    found[work.identifier.upper()] = work
+            url, params = page["next"], None
+            if url and not url.startswith(f"{self.base_url}/"):
+                raise RegistrarError("DataCite's next page is not on its API", permanent=False)
+        return sorted(found.values(), key=lambda w: (w.occurred_at, w.identifier))
+
     def _page(self, response) -> dict:
         try:
             document = response.json()
@@ -280,6 +330,36 @@ def _usage(attributes: dict) -> Usage:
         return value if isinstance(value, int) and value >= 0 else 0
 
     return Usage(count("citationCount"), count("viewCount"), count("downloadCount"))
+
+
+def _citing_work(doi: str, attributes: dict) -> CitingWork | None:
+    """The work on the other end of a citation event of ``doi``, or None for an event that is
+    not one (or is unreadable)."""
+    relation = attributes.get("relation-type-id")
+    subject, obj = _event_id(attributes.get("subj-id")), _event_id(attributes.get("obj-id"))
+    if relation in CITING_AS_SUBJECT and obj.upper() == doi.upper():
+        other = subject
+    elif relation in CITING_AS_OBJECT and subject.upper() == doi.upper():
+        other = obj
+    else:
+        return None
+    if not other or other.upper() == doi.upper():
+        return None
+    occurred = attributes.get("occurred-at")
+    return CitingWork(other, relation, occurred[:10] if isinstance(occurred, str) else "")
+
+
+def _event_id(value) -> str:
+    """An event's subject or object: a DOI (``https://doi.org/10.…`` as a bare DOI), else the
+    URL as it is; "" for anything else."""
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    lowered = value.lower()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"):
+        if lowered.startswith(prefix):
+            return value[len(prefix) :]
+    return value if lowered.startswith(("https://", "http://")) else ""
 
 
 def _error_for(response) -> RegistrarError:

@@ -305,6 +305,9 @@ DOI_INLINE_RETRY_WAIT = env_float("DOI_INLINE_RETRY_WAIT", 0.5)
 # DataCite allows 3000 requests in 5 minutes per address; each process (a web worker, the task
 # worker, doi_sync) spaces its own requests evenly at this rate (0: no limit).
 DATACITE_REQUESTS_PER_MINUTE = env_int("DATACITE_REQUESTS_PER_MINUTE", 500)
+# `doi_sync --every` (what scripts/serve runs) also fetches DataCite's counts and citing works
+# once the last fetch is this many hours old (0: never; cron runs `doi_sync --counts` instead).
+DOI_COUNTS_EVERY_HOURS = env_float("DOI_COUNTS_EVERY_HOURS", 24)
 DATACITE_TIMEOUT = (
     env_int("DATACITE_CONNECT_TIMEOUT", 5, minimum=1),
     env_int("DATACITE_READ_TIMEOUT", 30, minimum=1),

@@ -97,6 +97,7 @@ class FakeDataCite:
 
     def __init__(self, *, slow_seconds: float = 1.0) -> None:
         self.records: dict[str, dict] = {}  # upper-case DOI → {"state", "attributes"}
+        self.events: list[dict] = []  # event data: each an event's attributes
         self.requests: list[dict] = []
         self.faults: deque[str] = deque()
         self.doi_faults: dict[str, deque[str]] = {}  # upper-case DOI → its next requests' faults
@@ -299,6 +300,8 @@ class FakeDataCite:
             return self._create(body)
         if method == "GET" and path == "/dois":
             return self._list(parse_qs(query))
+        if method == "GET" and path == "/events":
+            return self._events(parse_qs(query))
         if not doi:
             return 404, _error("404", "The resource you are looking for doesn't exist.")
         if method == "PUT":
@@ -346,6 +349,69 @@ class FakeDataCite:
                 + (f"&fields%5Bdois%5D={fields}" if fields else "")
             )
         return 200, {"data": data, "meta": {"total": len(listed)}, "links": links}
+
+    def cite(
+        self,
+        doi: str,
+        by: str,
+        *,
+        relation: str = "references",
+        occurred_at: str = "2026-11-02T10:00:00Z",
+        source: str = "crossref",
+    ) -> None:
+        """An event in DataCite's event data: the work ``by`` (a DOI or URL) cites ``doi`` with
+        ``relation`` (its subject is ``by``; for the inverse relations, is-cited-by and the
+        like, its object). The DOI's citationCount goes up, as DataCite's does, when it is one
+        of the account's."""
+
+        def as_id(value: str) -> str:
+            return value if value.startswith("http") else f"https://doi.org/{value.lower()}"
+
+        cited, citing = as_id(doi), as_id(by)
+        inverse = relation.startswith("is-")
+        self.events.append(
+            {
+                "subj-id": cited if inverse else citing,
+                "obj-id": citing if inverse else cited,
+                "relation-type-id": relation,
+                "source-id": source,
+                "occurred-at": occurred_at,
+                "total": 1,
+            }
+        )
+        record = self.records.get(doi.upper())
+        if record is not None:  # a DOI of this account
+            usage = record.get("usage") or {"citationCount": 0, "viewCount": 0, "downloadCount": 0}
+            record["usage"] = {**usage, "citationCount": usage["citationCount"] + 1}
+
+    def _events(self, query: dict[str, list[str]]) -> tuple[int, dict]:
+        """GET /events?doi=…&relation-type-id=a,b&page[size]=…&page[cursor]=…: the events whose
+        subject or object is the DOI, in pages joined by ``links.next``."""
+        doi = query.get("doi", [""])[0].lower()
+        relations = [r for r in query.get("relation-type-id", [""])[0].split(",") if r]
+        try:
+            size = min(int(query.get("page[size]", ["25"])[0]), 1000)
+            start = int(query.get("page[cursor]", ["after-0"])[0].removeprefix("after-"))
+        except ValueError:
+            return 400, _error("400", "Invalid page parameters")
+        ids = {f"https://doi.org/{doi}"}
+        matching = [
+            e
+            for e in self.events
+            if (not doi or ids & {e["subj-id"], e["obj-id"]})
+            and (not relations or e["relation-type-id"] in relations)
+        ]
+        data = [
+            {"id": f"event-{start + i}", "type": "events", "attributes": e}
+            for i, e in enumerate(matching[start : start + size])
+        ]
+        links = {}
+        if start + size < len(matching):
+            links["next"] = (
+                f"{self.url}/events?doi={doi}&relation-type-id={','.join(relations)}"
+                f"&page%5Bsize%5D={size}&page%5Bcursor%5D=after-{start + size}"
+            )
+        return 200, {"data": data, "meta": {"total": len(matching)}, "links": links}
 
     def count(self, doi: str, *, citations: int = 0, views: int = 0, downloads: int = 0) -> None:
         """What DataCite has counted for ``doi`` (it must exist here)."""

@@ -8,7 +8,9 @@ It picks up DOIs whose retry is due, and DOIs queued more than a minute ago that
 pushed (the worker died, or the web process was restarted mid-request). Permanent failures
 wait for a person (the Retry button, or the admin's "Retry registration"), unless ``--all``.
 ``--now`` does not wait for the next attempts (after DataCite has recovered); ``--every``
-keeps running (``scripts/serve`` starts it so, instead of a cron).
+keeps running (``scripts/serve`` starts it so, instead of a cron), and then also fetches the
+counts (``--counts``) every DOI_COUNTS_EVERY_HOURS: when the last fetch stored is that old, so
+a restart does not fetch them again, and after a failed fetch not before an hour has passed.
 
 Requests go at DATACITE_REQUESTS_PER_MINUTE, evenly spaced, from ``--workers`` threads (DataCite
 takes a while to answer each, so one at a time would not reach the rate); a "429 Too Many
@@ -20,10 +22,14 @@ from __future__ import annotations
 import queue
 import threading
 from collections import Counter
+from datetime import datetime, timedelta
 from time import sleep
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
+from django.db.models import Count, Max
+from django.utils import timezone
 
 from doi.models import Doi, Push
 from doi.registrars import RegistrarError, get_registrar
@@ -34,6 +40,8 @@ from doi.tasks import pushes_can_run_side_by_side
 LONGEST_WAIT = 5 * 60
 # How often one DOI may be refused with a 429 in a run before it is left for the next.
 MOST_REFUSALS = 3
+# After a failed fetch of the counts, the --every loop tries again at most this often.
+COUNTS_RETRY = timedelta(hours=1)
 
 OUTCOMES = {
     Push.DONE: "confirmed by the registrar",
@@ -44,6 +52,8 @@ OUTCOMES = {
 
 
 class Command(BaseCommand):
+    # When the --every loop last failed to fetch the counts.
+    counts_failed_at: datetime | None = None
     help = (
         "Push pending DOI registrations, updates and hides to DataCite: retries that are due "
         "and pushes a dead worker left behind. Run it from cron every few minutes, e.g. "
@@ -94,8 +104,9 @@ class Command(BaseCommand):
             "--counts",
             action="store_true",
             help="Also fetch the citation, view and download counts DataCite holds for the "
-            "hub's DOIs (one request per thousand DOIs, paced with the rest), shown on the "
-            "repository pages. Run it daily.",
+            "hub's DOIs (one request per thousand DOIs, paced with the rest), and the works "
+            "citing each cited DOI from its event data (one request per cited DOI), shown on "
+            "the repository pages. Run it daily.",
         )
 
     def handle(self, *args, every: int | None, **options) -> None:
@@ -104,7 +115,7 @@ class Command(BaseCommand):
             return
         try:
             while True:
-                self.sync(**options)
+                self.sync(**options | {"counts": options["counts"] or self.counts_due()})
                 # A long-running process: never hold a connection the database has dropped.
                 close_old_connections()
                 sleep(every)
@@ -129,15 +140,38 @@ class Command(BaseCommand):
         if counts and not dry_run:
             self._counts(quiet=quiet)
 
+    def counts_due(self) -> bool:
+        """Whether the --every loop should fetch the counts now (DOI_COUNTS_EVERY_HOURS)."""
+        hours = settings.DOI_COUNTS_EVERY_HOURS
+        if not hours:
+            return False
+        now = timezone.now()
+        failed_at = self.counts_failed_at
+        if failed_at is not None and now - failed_at < min(COUNTS_RETRY, timedelta(hours=hours)):
+            return False
+        found = Doi.objects.findable().aggregate(dois=Count("pk"), last=Max("counted_at"))
+        if not found["dois"]:
+            return False
+        return found["last"] is None or now - found["last"] >= timedelta(hours=hours)
+
     def _counts(self, *, quiet: bool) -> None:
         try:
             usage = get_registrar().usage()
         except RegistrarError as exc:
+            self.counts_failed_at = timezone.now()
             self.stderr.write(f"Counts not fetched: {exc.message}; the last ones stay shown.")
             return
         counted = Doi.objects.store_usage(usage)
         if not quiet:
             self.stdout.write(f"Counts fetched from DataCite for {counted} DOI(s).")
+        # Only the DOIs DataCite counted citations of: one request each, paced like the rest.
+        fetched, failed = Doi.objects.store_citing_works(get_registrar(), usage)
+        for problem in failed:
+            self.stderr.write(f"Citing works not fetched for {problem}; the last ones stay shown.")
+        if not quiet:
+            self.stdout.write(
+                f"Citing works fetched from DataCite's event data for {fetched} cited DOI(s)."
+            )
 
     def _compare(self, *, quiet: bool) -> None:
         registrar = get_registrar()
