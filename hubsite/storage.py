@@ -9,7 +9,11 @@ from storages.backends.s3 import S3Storage
 
 # boto3's default reads up to ten 8 MB parts ahead into memory (80 MB per large file in a web
 # worker); two parts in flight, two read ahead keep it near 16 MB whatever the file's size.
-FLAT_MEMORY_TRANSFER = TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+# Downloading, it queues up to max_io_queue 256 KB pieces for the writer: 100 (25 MB) by default
+# when the disk lags behind the network, eight here.
+FLAT_MEMORY_TRANSFER = TransferConfig(
+    multipart_chunksize=8 * 1024 * 1024, max_concurrency=2, max_io_queue=8
+)
 FLAT_MEMORY_TRANSFER.max_in_memory_upload_chunks = 2
 # Opening an object downloads it into a SpooledTemporaryFile of this size, which django-storages
 # (max_memory_size 0) never lets roll over to disk: a 1 GB object read back at LFS verify sat in
