@@ -23,5 +23,11 @@ urlpatterns = [
             {"repo_type": repo_type},
             name=f"{repo_type}-verify",
         ),
+        path(
+            f"{prefix}<str:owner>/<str:name>.git/info/lfs/objects/complete/<str:token>",
+            lfs.complete,
+            {"repo_type": repo_type},
+            name=f"{repo_type}-complete",
+        ),
     )
 ]

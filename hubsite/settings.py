@@ -221,6 +221,16 @@ REPO_UPLOAD_MAX_MB = env_int("REPO_UPLOAD_MAX_MB", 50, minimum=1)
 LFS_THRESHOLD_MB = env_int("LFS_THRESHOLD_MB", 10, minimum=1)
 LFS_MAX_FILE_MB = env_int("LFS_MAX_FILE_MB", 50 * 1024, minimum=1)
 LFS_REPO_QUOTA_MB = env_int("LFS_REPO_QUOTA_MB", 500 * 1024, minimum=1)
+# A large file over LFS_PART_SIZE_MB goes to the store in parts of that size (S3's smallest part
+# is 5 MB), each part's URL and the upload's completion address valid for LFS_UPLOAD_HOURS
+# (presigned URLs last a week at most).
+LFS_PART_SIZE_MB = env_int("LFS_PART_SIZE_MB", 64, minimum=5)
+LFS_UPLOAD_HOURS = env_int("LFS_UPLOAD_HOURS", 24, minimum=1)
+if LFS_UPLOAD_HOURS > 7 * 24:
+    raise ImproperlyConfigured(
+        f"LFS_UPLOAD_HOURS must be at most 168 (a week, the longest a presigned URL lasts), "
+        f"not {LFS_UPLOAD_HOURS}."
+    )
 # Largest README.md used as a model card, in kilobytes: a bigger one stays a file of the
 # repository but is not rendered, and its metadata is ignored.
 CARD_MAX_KB = env_int("CARD_MAX_KB", 256, minimum=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import urlsplit
 
 from boto3.s3.transfer import TransferConfig
@@ -52,3 +53,58 @@ class ObjectStorage(S3Storage):
         Content-Security-Policy lets its script connect to, and the bucket's CORS rule serves."""
         url = urlsplit(self.upload_url("origin"))
         return f"{url.scheme}://{url.netloc}"
+
+    def upload_part_urls(self, name: str, upload_id: str, count: int, expires: int) -> list[str]:
+        """Presigned UploadPart URLs for parts 1 to ``count`` of the multipart upload of
+        ``name``: the client PUTs each part straight to the store."""
+        client = self.bucket.meta.client
+        key = self._normalize_name(name)
+        return [
+            client.generate_presigned_url(
+                "upload_part",
+                Params={
+                    "Bucket": self.bucket_name,
+                    "Key": key,
+                    "UploadId": upload_id,
+                    "PartNumber": number,
+                },
+                ExpiresIn=expires,
+            )
+            for number in range(1, count + 1)
+        ]
+
+    def start_multipart(self, name: str) -> str:
+        """The id of a new multipart upload to ``name``."""
+        return self.bucket.meta.client.create_multipart_upload(
+            Bucket=self.bucket_name, Key=self._normalize_name(name)
+        )["UploadId"]
+
+    def uploaded_parts(self, name: str, upload_id: str) -> list[dict] | None:
+        """The parts the store holds of a multipart upload (``PartNumber``, ``ETag``,
+        ``Size``), or None once it is no longer in progress (completed or aborted)."""
+        client = self.bucket.meta.client
+        try:
+            pages = client.get_paginator("list_parts").paginate(
+                Bucket=self.bucket_name, Key=self._normalize_name(name), UploadId=upload_id
+            )
+            return [part for page in pages for part in page.get("Parts", [])]
+        except client.exceptions.NoSuchUpload:
+            return None
+
+    def complete_multipart(self, name: str, upload_id: str, parts: list[dict]) -> None:
+        self.bucket.meta.client.complete_multipart_upload(
+            Bucket=self.bucket_name,
+            Key=self._normalize_name(name),
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": p["PartNumber"], "ETag": p["ETag"]} for p in parts]
+            },
+        )
+
+    def abort_multipart(self, name: str, upload_id: str) -> None:
+        client = self.bucket.meta.client
+        # Completed or aborted already: nothing is left to free.
+        with suppress(client.exceptions.NoSuchUpload):
+            client.abort_multipart_upload(
+                Bucket=self.bucket_name, Key=self._normalize_name(name), UploadId=upload_id
+            )

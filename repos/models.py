@@ -27,6 +27,7 @@ from repos.cards import as_list, parse_card
 from repos.paths import normalize, shown, validate_path
 
 README = "README.md"
+_MB = 1024 * 1024
 
 # What a lock protects: a locked repository keeps its name, owner and visibility, and exists.
 LOCKED_FIELDS = frozenset({"name", "namespace", "namespace_id", "private"})
@@ -630,9 +631,6 @@ class LfsQuotaExceeded(Exception):
     the message names the limit and says that nothing was uploaded."""
 
 
-_MB = 1024 * 1024
-
-
 class LfsUploadQuerySet(models.QuerySet["LfsUpload"]):
     def check_quota(self, repo: Repo, sizes: Mapping[str, int]) -> None:
         """Refuse, before any byte is sent, large files of ``sizes`` (SHA-256 → bytes) that pass
@@ -660,11 +658,10 @@ class LfsUploadQuerySet(models.QuerySet["LfsUpload"]):
         """The upload of ``sha256`` for ``repo``, found or made, with the size last announced.
         Content the hub holds already is taken at once (``blob`` set): never written twice."""
         upload, _ = self.get_or_create(repo=repo, sha256=sha256, defaults={"size": size})
-        if upload.blob is None and upload.size != size:
-            upload.size = size
-            upload.save(update_fields=["size"])
         if upload.blob is None and Blob.objects.filter(sha256=sha256).exists():
             upload.verify()
+        if upload.blob is None:
+            upload.requested(size)
         return upload
 
     def verify_all(self, repo: Repo, sha256s: Iterable[str]) -> None:
@@ -680,6 +677,12 @@ class LfsUploadQuerySet(models.QuerySet["LfsUpload"]):
                 )
             announced[sha256].verify()
 
+    def unverified(self) -> LfsUploadQuerySet:
+        return self.filter(blob__isnull=True)
+
+    def requested_before(self, moment) -> LfsUploadQuerySet:
+        return self.filter(requested_at__lt=moment)
+
 
 class LfsUpload(models.Model):
     """A large file announced for ``repo`` (by the client's LFS batch API or the site's upload
@@ -691,7 +694,15 @@ class LfsUpload(models.Model):
     sha256 = models.CharField(max_length=64)
     size = models.BigIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # The last batch request for it: an unverified upload untouched for long is abandoned.
+    requested_at = models.DateTimeField(default=timezone.now)
     blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True)
+    # The store's multipart upload in progress for it (a file over LFS_PART_SIZE_MB), and the
+    # size of its parts, kept while it lasts so that a resumed upload cuts the file as before.
+    multipart_id = models.CharField(max_length=1024, blank=True)
+    part_size = models.BigIntegerField(null=True, blank=True)
+
+    objects = LfsUploadQuerySet.as_manager()
 
     objects = LfsUploadQuerySet.as_manager()
 
@@ -706,6 +717,81 @@ class LfsUpload(models.Model):
     @property
     def staging_name(self) -> str:
         return f"lfs-staging/{self.repo_id}/{self.sha256}"
+
+    def requested(self, size: int) -> None:
+        """Note a batch request for this object, announced as ``size`` bytes: a multipart
+        upload in progress for another size is given up."""
+        if size != self.size:
+            self.discard_staged()
+            self.size = size
+        self.requested_at = timezone.now()
+        self.save(update_fields=["size", "requested_at", "multipart_id", "part_size"])
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.size > settings.LFS_PART_SIZE_MB * _MB
+
+    def part_urls(self) -> tuple[int, list[str]]:
+        """The part size and presigned URLs of every part of this object's multipart upload:
+        the one in progress (the client sends every part it is given, so parts the store has
+        are sent again and replace themselves), else a new one."""
+        if self.multipart_id and self._parts() is None:
+            self.multipart_id = ""  # completed or aborted meanwhile
+        if not self.multipart_id:
+            # S3 takes at most 10,000 parts: a file bigger than that many parts gets bigger parts.
+            self.part_size = max(settings.LFS_PART_SIZE_MB * _MB, -(-self.size // 10_000))
+            self.multipart_id = default_storage.start_multipart(self.staging_name)
+            self.save(update_fields=["multipart_id", "part_size"])
+        urls = default_storage.upload_part_urls(
+            self.staging_name,
+            self.multipart_id,
+            self._part_count(),
+            expires=settings.LFS_UPLOAD_HOURS * 3600,
+        )
+        return self.part_size, urls
+
+    def complete(self) -> Blob:
+        """Join the parts the store holds into the staged object, then ``verify`` it. Parts
+        missing or of the wrong size are refused (the upload stays, to be finished)."""
+        if self.blob is not None:
+            return self.blob
+        parts = self._parts() if self.multipart_id else None
+        if parts is None:
+            return self.verify()  # completed already, by an earlier request
+        count, held = self._part_count(), {p["PartNumber"]: p for p in parts}
+        missing = [n for n in range(1, count + 1) if n not in held]
+        if missing:
+            raise UploadNotVerified(
+                f"Part(s) {', '.join(map(str, missing))} of {count} of {self.sha256} are not in "
+                "the store: upload the file again to send them."
+            )
+        for number in range(1, count + 1):
+            expected = min(self.part_size, self.size - (number - 1) * self.part_size)
+            if held[number]["Size"] != expected:
+                raise UploadNotVerified(
+                    f"Part {number} of {self.sha256} has {held[number]['Size']} bytes, not "
+                    f"{expected}: upload the file again."
+                )
+        default_storage.complete_multipart(
+            self.staging_name, self.multipart_id, [held[n] for n in range(1, count + 1)]
+        )
+        self.multipart_id = ""
+        self.save(update_fields=["multipart_id"])
+        return self.verify()
+
+    def discard_staged(self) -> None:
+        """Give up what was sent of this object and not verified: the multipart upload in
+        progress and the staged object."""
+        if self.multipart_id:
+            default_storage.abort_multipart(self.staging_name, self.multipart_id)
+            self.multipart_id, self.part_size = "", None
+        default_storage.delete(self.staging_name)
+
+    def _parts(self) -> list[dict] | None:
+        return default_storage.uploaded_parts(self.staging_name, self.multipart_id)
+
+    def _part_count(self) -> int:
+        return max(1, -(-self.size // self.part_size))
 
     def verify(self) -> Blob:
         """The blob of this upload, once the staged object's size and SHA-256 are the announced

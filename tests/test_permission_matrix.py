@@ -682,6 +682,16 @@ def _lfs(attr: str, page: str) -> Url:
     return url
 
 
+def _lfs_complete(attr: str) -> Url:
+    def url(w: World) -> str:
+        repo = getattr(w, attr)
+        return reverse(
+            f"hubapi-lfs:{repo.type}-complete", args=[repo.namespace.name, repo.name, "unsigned"]
+        )
+
+    return url
+
+
 def _commit_body(w: World, user) -> bytes:
     lines = [
         {"key": "header", "value": {"summary": "From code", "description": ""}},
@@ -740,6 +750,18 @@ def _api_write_rows() -> list[Row]:
                 _lfs(attr, "verify"),
                 api_needs(attr, 2, NOT_FOUND),
                 lambda w, u: {"oid": "0" * 64, "size": 1},
+                attr,
+            ),
+            # The client completes a multipart upload without a token: the address carries a
+            # signed one, which the batch API alone gives; any other is refused to everyone.
+            api_get(
+                f"hubapi-lfs:{kind}-complete", _lfs_complete(attr), everyone(NOT_ALLOWED), attr
+            ),
+            api_post(
+                f"hubapi-lfs:{kind}-complete",
+                _lfs_complete(attr),
+                everyone(FORBIDDEN),
+                lambda w, u: {"oid": "0" * 64, "parts": []},
                 attr,
             ),
         ]

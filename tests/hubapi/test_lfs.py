@@ -14,6 +14,8 @@ from huggingface_hub.errors import HfHubHTTPError
 
 from repos.models import Blob, LfsUpload
 from tests.factories import RepoFactory
+from tests.object_store import BUCKET
+from tests.store_proxy import CORRUPT, CUT, REFUSE, StoreProxy
 
 
 @pytest.fixture(autouse=True)
@@ -22,12 +24,40 @@ def _site_url(settings, live_server):
 
 
 @pytest.fixture
-def store(settings, object_store):
-    folder = object_store.new_folder()
+def folder(object_store):
+    return object_store.new_folder()
+
+
+@pytest.fixture
+def store(settings, object_store, folder):
     settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings(folder)}
     settings.LFS_THRESHOLD_MB = 1
     settings.S3_REDIRECT_DOWNLOADS_OVER_MB = 1
     return lambda: object_store.keys(folder)
+
+
+@pytest.fixture
+def proxy(settings, object_store, folder, store):
+    """The store reached through a proxy that can break part uploads; parts of 5 MB (S3's and
+    SeaweedFS's smallest)."""
+    proxy = StoreProxy(object_store.endpoint_url)
+    default = object_store.storage_settings(folder)
+    default["OPTIONS"]["endpoint_url"] = proxy.url
+    settings.STORAGES = {**settings.STORAGES, "default": default}
+    settings.LFS_PART_SIZE_MB = 5
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def multiparts(object_store, folder):
+    """The multipart uploads in progress under the test's folder (their keys, without it)."""
+
+    def listing() -> list[str]:
+        uploads = object_store.client().list_multipart_uploads(Bucket=BUCKET, Prefix=f"{folder}/")
+        return [u["Key"].removeprefix(f"{folder}/") for u in uploads.get("Uploads", [])]
+
+    return listing
 
 
 @pytest.fixture
@@ -165,3 +195,125 @@ def test_without_an_object_store_large_files_are_regular(api, repo, settings):
     repo.refresh_from_db()
     assert repo.head.files.get(path="w.bin").blob.read() == content
     assert not LfsUpload.objects.exists()
+
+
+MB = 1024 * 1024
+PART = 5 * MB
+
+
+def test_a_file_over_the_part_size_goes_to_the_store_in_parts(api, repo, proxy, store, multiparts):
+    content = os.urandom(2 * PART + 512 * 1024)
+    api.upload_file(path_or_fileobj=content, path_in_repo="model.bin", repo_id=repo.full_name)
+
+    assert proxy.sent_parts() == [1, 2, 3]
+    repo.refresh_from_db()
+    blob = repo.head.files.get(path="model.bin").blob
+    assert blob.read() == content
+    assert store() == [f"blobs/{blob.sha256[:2]}/{blob.sha256}"]
+    assert multiparts() == []
+    assert LfsUpload.objects.get(repo=repo).multipart_id == ""
+
+
+def test_a_part_cut_off_midway_is_sent_again_alone(api, repo, proxy, store):
+    content = os.urandom(2 * PART + 512 * 1024)
+    proxy.break_part(2, CUT)
+
+    api.upload_file(path_or_fileobj=content, path_in_repo="model.bin", repo_id=repo.full_name)
+
+    assert proxy.sent_parts() == [1, 2, 2, 3]
+    repo.refresh_from_db()
+    assert repo.head.files.get(path="model.bin").blob.read() == content
+
+
+def test_an_upload_that_failed_is_finished_by_uploading_again_into_the_same_multipart_upload(
+    api, repo, proxy, store, multiparts
+):
+    content = os.urandom(2 * PART + 512 * 1024)
+    proxy.break_part(2, REFUSE)
+    with pytest.raises(RuntimeError, match=r"Error while uploading 'model\.bin'") as failed:
+        api.upload_file(path_or_fileobj=content, path_in_repo="model.bin", repo_id=repo.full_name)
+    assert isinstance(failed.value.__cause__, HfHubHTTPError)
+    first = list(proxy.part_puts)
+    assert proxy.sent_parts() == [1, 2]
+    assert repo.revisions.count() == 0
+    staged = LfsUpload.objects.get(repo=repo).staging_name
+    assert multiparts() == [staged]
+
+    api.upload_file(path_or_fileobj=content, path_in_repo="model.bin", repo_id=repo.full_name)
+
+    # The client sends every part it is given, so the parts the store held are sent again, into
+    # the multipart upload the first attempt started (nothing is left behind in the store).
+    second = list(proxy.part_puts)
+    assert proxy.sent_parts() == [1, 2, 3]
+    assert {p.upload_id for p in first + second} == {first[0].upload_id}
+    repo.refresh_from_db()
+    assert repo.head.files.get(path="model.bin").blob.read() == content
+    assert multiparts() == []
+
+
+def test_a_part_corrupted_on_the_way_is_refused_and_nothing_is_kept(
+    api, repo, proxy, store, multiparts
+):
+    content = os.urandom(2 * PART + 512 * 1024)
+    proxy.break_part(2, CORRUPT)
+
+    with pytest.raises(RuntimeError) as failed:
+        api.upload_file(path_or_fileobj=content, path_in_repo="model.bin", repo_id=repo.full_name)
+
+    # What the client prints under its "Error while uploading" line: the completion's 422.
+    refused = failed.value.__cause__
+    assert isinstance(refused, HfHubHTTPError)
+    assert refused.response.status_code == 422
+    assert "was discarded" in str(refused)
+    assert hashlib.sha256(content).hexdigest() in str(refused)
+    assert repo.revisions.count() == 0
+    assert store() == []
+    assert multiparts() == []
+    assert LfsUpload.objects.get(repo=repo).blob is None
+
+
+def _parts(live_server, token, content: bytes) -> tuple[dict, dict]:
+    answer = _batch(live_server, token, content)
+    header = answer["actions"]["upload"]["header"]
+    return answer, header
+
+
+def test_completion_with_a_part_missing_is_refused_and_the_upload_stays_to_be_finished(
+    live_server, token, repo, proxy, multiparts
+):
+    content = os.urandom(2 * PART + 100)
+    answer, header = _parts(live_server, token, content)
+    assert header["chunk_size"] == str(PART)
+    assert sorted(k for k in header if k.isdigit()) == ["1", "2", "3"]
+    sent = [
+        requests.put(header[str(n)], data=content[(n - 1) * PART : n * PART], timeout=30)
+        for n in (1, 3)
+    ]
+    assert all(r.ok for r in sent)
+
+    completion = requests.post(
+        answer["actions"]["upload"]["href"],
+        json={
+            "oid": answer["oid"],
+            "parts": [
+                {"partNumber": n, "etag": r.headers["ETag"]}
+                for n, r in zip((1, 3), sent, strict=True)
+            ],
+        },
+        timeout=30,
+    )
+
+    assert completion.status_code == 422
+    assert "Part(s) 2 of 3" in completion.json()["error"]
+    assert len(multiparts()) == 1
+    assert repo.revisions.count() == 0
+
+
+def test_a_completion_address_not_signed_by_the_hub_is_refused(live_server, repo, proxy):
+    response = requests.post(
+        f"{live_server.url}/alice/big.git/info/lfs/objects/complete/forged",
+        json={"oid": "0" * 64, "parts": []},
+        timeout=30,
+    )
+    assert response.status_code == 403
+    assert "upload the file again" in response.json()["error"]
