@@ -350,24 +350,23 @@ def record_defaults(doi: Doi) -> dict:
     """The record fields as they stand for ``doi`` (saved or not): what the owner set, else what
     the card gives. The forms start from these."""
     source = doi
-    if doi.kind == "concept":
-        versions = _live_versions(doi)
-        source = versions[-1] if versions else doi
+    versions = _live_versions(doi) if doi.kind == "concept" else []
+    if versions:
+        source = versions[-1]
     descriptions = _content(source).get("descriptions", [])
     defaults = {
         "description": descriptions[0]["description"] if descriptions else "",
         "related_works": proposed_related_works(doi.repo, source.revision),
         "funding": [],
     }
-    return defaults | _own_record(doi)
+    return defaults | _own_record(doi, versions)
 
 
-def _own_record(doi: Doi) -> dict:
-    """The record fields the owner set: a concept DOI's follow its latest version's, unless the
-    concept's own were edited."""
+def _own_record(doi: Doi, versions: list[Doi]) -> dict:
+    """The record fields the owner set: a concept DOI's follow its latest version's (of its
+    live ``versions``), unless the concept's own were edited."""
     if doi.kind != "concept":
         return dict(doi.record)
-    versions = _live_versions(doi)
     return (versions[-1].record if versions else {}) | doi.record
 
 
@@ -418,7 +417,7 @@ def build_attributes(doi: Doi) -> dict:
     if not creator_list:
         raise DoiMetadataError("creators", "Add at least one author.")
     content = _content(source or doi)
-    own = _own_record(doi)
+    own = _own_record(doi, versions)
     related += [r for r in related_attributes(own.get("related_works", [])) if r not in related]
 
     attributes = {
@@ -455,6 +454,8 @@ def _live_versions(doi: Doi) -> list[Doi]:
         .filter(repo_id=doi.repo_id)
         .only("doi", "number", "creators", "record", "revision", "revision_oid")
     )
+    if doi.kind == "concept":
+        others = others.select_related("revision")  # the latest one's card is the concept's
     if doi.pk:
         others = others.exclude(pk=doi.pk)
     versions = list(others.order_by("number"))

@@ -589,7 +589,13 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         with transaction.atomic():
             # NO KEY, so that reserving a new version (which references this row) is not held
             # up while the request to the registrar runs.
-            doi = self.select_for_update(skip_locked=True, no_key=True).filter(pk=pk).first()
+            # The rows the metadata is built from come along, unlocked.
+            doi = (
+                self.select_for_update(skip_locked=True, no_key=True, of=("self",))
+                .select_related("repo", "revision", "concept")
+                .filter(pk=pk)
+                .first()
+            )
             if (
                 doi is None
                 or doi.discarded_at is not None

@@ -28,6 +28,22 @@ def stuck(repo, owner, alice):
     return version
 
 
+def test_a_push_costs_the_same_few_queries_whatever_the_versions(
+    repo, owner, alice, datacite, django_assert_max_num_queries
+):
+    """doi_sync pushes thousands: the row, its repository, revision and concept come in one
+    query with the lock; then the live versions, the README, the save and the event (six,
+    plus the savepoint and its release inside the test's transaction)."""
+    for n in range(3):
+        commit_files(repo, owner, {"weights.bin": str(n)})
+        Doi.objects.mint(repo=repo, user=owner, creators=[alice], **CONSENT)
+    version = Doi.objects.versions().order_by("number").last()
+    with django_assert_max_num_queries(8):
+        assert Doi.objects.push(version.pk).outcome == "done"
+    with django_assert_max_num_queries(8):
+        assert Doi.objects.push(version.concept_id).outcome == "done"
+
+
 @pytest.mark.smoke
 def test_it_pushes_dois_a_dead_worker_left_behind(stuck, datacite):
     out, err = _sync()
