@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from boto3.s3.transfer import TransferConfig
@@ -108,3 +109,28 @@ class ObjectStorage(S3Storage):
             client.abort_multipart_upload(
                 Bucket=self.bucket_name, Key=self._normalize_name(name), UploadId=upload_id
             )
+
+    def multiparts_started_before(self, prefix: str, before: datetime) -> list[tuple[str, str]]:
+        """(name, upload id) of the multipart uploads under ``prefix`` started before
+        ``before`` and neither completed nor aborted."""
+        client = self.bucket.meta.client
+        pages = client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket_name, Prefix=self._normalize_name(prefix)
+        )
+        return [
+            (self._unnormalize(upload["Key"]), upload["UploadId"])
+            for page in pages
+            for upload in page.get("Uploads", [])
+            if upload["Initiated"] < before
+        ]
+
+    def objects_written_before(self, prefix: str, before: datetime) -> list[str]:
+        """Names of the objects under ``prefix`` last written before ``before``."""
+        return [
+            self._unnormalize(obj.key)
+            for obj in self.bucket.objects.filter(Prefix=self._normalize_name(prefix))
+            if obj.last_modified < before
+        ]
+
+    def _unnormalize(self, key: str) -> str:
+        return key.removeprefix(f"{self.location}/") if self.location else key

@@ -4,6 +4,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import IO
 
 from django.conf import settings
@@ -28,6 +29,8 @@ from repos.paths import normalize, shown, validate_path
 
 README = "README.md"
 _MB = 1024 * 1024
+# Where large files wait, in the store, for their SHA-256 to be checked.
+LFS_STAGING = "lfs-staging/"
 
 # What a lock protects: a locked repository keeps its name, owner and visibility, and exists.
 LOCKED_FIELDS = frozenset({"name", "namespace", "namespace_id", "private"})
@@ -683,6 +686,34 @@ class LfsUploadQuerySet(models.QuerySet["LfsUpload"]):
     def requested_before(self, moment) -> LfsUploadQuerySet:
         return self.filter(requested_at__lt=moment)
 
+    def discard_abandoned(self, before: datetime) -> tuple[int, int]:
+        """Give up the uploads not verified and not announced since ``before``: their multipart
+        uploads, staged objects and rows. Then what the store still holds under the staging
+        prefix from before then that no upload names (a deleted repository's): the number of
+        uploads given up, and of such leftovers."""
+        abandoned = list(self.unverified().requested_before(before))
+        for upload in abandoned:
+            upload.discard_staged()
+        self.filter(pk__in=[upload.pk for upload in abandoned]).delete()
+        if not hasattr(default_storage, "multiparts_started_before"):
+            return len(abandoned), 0  # local disk: the site never takes large files straight
+        in_use = {upload.staging_name for upload in self.unverified()}
+        multiparts = [
+            (name, upload_id)
+            for name, upload_id in default_storage.multiparts_started_before(LFS_STAGING, before)
+            if name not in in_use
+        ]
+        for name, upload_id in multiparts:
+            default_storage.abort_multipart(name, upload_id)
+        objects = [
+            name
+            for name in default_storage.objects_written_before(LFS_STAGING, before)
+            if name not in in_use
+        ]
+        for name in objects:
+            default_storage.delete(name)
+        return len(abandoned), len(multiparts) + len(objects)
+
 
 class LfsUpload(models.Model):
     """A large file announced for ``repo`` (by the client's LFS batch API or the site's upload
@@ -716,7 +747,7 @@ class LfsUpload(models.Model):
 
     @property
     def staging_name(self) -> str:
-        return f"lfs-staging/{self.repo_id}/{self.sha256}"
+        return f"{LFS_STAGING}{self.repo_id}/{self.sha256}"
 
     def requested(self, size: int) -> None:
         """Note a batch request for this object, announced as ``size`` bytes: a multipart

@@ -7,9 +7,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from datetime import timedelta
+from io import StringIO
 
 import pytest
 import requests
+from django.core.management import call_command
+from django.utils import timezone
 from huggingface_hub.errors import HfHubHTTPError
 
 from repos.models import Blob, LfsUpload
@@ -317,3 +321,48 @@ def test_a_completion_address_not_signed_by_the_hub_is_refused(live_server, repo
     )
     assert response.status_code == 403
     assert "upload the file again" in response.json()["error"]
+
+
+def _put_part_one(answer: dict, content: bytes) -> None:
+    header = answer["actions"]["upload"]["header"]
+    assert requests.put(header["1"], data=content[:PART], timeout=30).ok
+
+
+def test_lfs_cleanup_gives_up_uploads_abandoned_and_keeps_the_rest(
+    api, live_server, token, repo, store, multiparts, settings, object_store, folder
+):
+    settings.LFS_PART_SIZE_MB = 5
+    old_parts, young_parts = os.urandom(2 * PART + 10), os.urandom(2 * PART + 20)
+    old_whole, verified = os.urandom(2 * MB), os.urandom(2 * MB)
+    _put_part_one(_batch(live_server, token, old_parts), old_parts)
+    basic = _batch(live_server, token, old_whole)
+    assert requests.put(basic["actions"]["upload"]["href"], data=old_whole, timeout=30).ok
+    api.upload_file(path_or_fileobj=verified, path_in_repo="v.bin", repo_id=repo.full_name)
+    LfsUpload.objects.update(requested_at=timezone.now() - timedelta(hours=3))
+    _put_part_one(_batch(live_server, token, young_parts), young_parts)
+    young = LfsUpload.objects.get(sha256=hashlib.sha256(young_parts).hexdigest())
+    blob = Blob.objects.get()
+
+    out = StringIO()
+    call_command("lfs_cleanup", "--older-than", "2", stdout=out)
+
+    assert "Gave up 2 unverified large-file upload(s) and 0 leftover(s)" in out.getvalue()
+    assert set(LfsUpload.objects.values_list("pk", flat=True)) == {
+        young.pk,
+        LfsUpload.objects.get(blob=blob).pk,
+    }
+    assert multiparts() == [young.staging_name]
+    assert store() == [blob.file.name]
+
+    # What a deleted repository left in the store (its rows went with it) goes too, once old.
+    young.delete()
+    object_store.client().put_object(
+        Bucket=BUCKET, Key=f"{folder}/lfs-staging/999/{'0' * 64}", Body=b"left"
+    )
+    call_command("lfs_cleanup", "--older-than", "0", stdout=out, stderr=StringIO())
+
+    assert "Gave up 0 unverified large-file upload(s) and 2 leftover(s)" in out.getvalue()
+    assert multiparts() == []
+    assert store() == [blob.file.name]
+    repo.refresh_from_db()
+    assert repo.head.files.get(path="v.bin").blob.read() == verified
