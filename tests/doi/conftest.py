@@ -58,13 +58,36 @@ def alice():
 
 @pytest.fixture
 def mint(owner, alice, django_capture_on_commit_callbacks):
-    """Reserve a DOI for the repository's head as ``owner`` and run the queued pushes."""
+    """Reserve a DOI for the repository's head as ``owner`` and run the queued pushes; keyword
+    arguments are the rest of its record (description, related_works, funding)."""
     from doi.models import Doi
 
-    def run(repo, user=None, creators=None):
+    def run(repo, user=None, creators=None, **record):
         with django_capture_on_commit_callbacks(execute=True):
             return Doi.objects.mint(
-                repo=repo, user=user or owner, creators=creators or [alice], **CONSENT
+                repo=repo,
+                user=user or owner,
+                creators=creators or [alice],
+                record=record,
+                **CONSENT,
             )
 
     return run
+
+
+@pytest.fixture
+def minted(repo, mint, alice, datacite):  # noqa: F811 (the fixture imported above)
+    """A findable version DOI (and its concept) at the DataCite-like server."""
+    from doi.models import Doi
+
+    version = mint(repo, creators=[alice])
+    version.refresh_from_db()
+    assert version.state == Doi.State.FINDABLE
+    return version
+
+
+@pytest.fixture
+def logged_in(client, owner):
+    """The test client, logged in as the owner."""
+    client.force_login(owner)
+    return client

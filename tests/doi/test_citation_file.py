@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
-
 from doi.citation_file import MAX_KB, parse
 from doi.models import Doi
 from tests.doi.test_owner_generate import form_data, names_in_order, url
@@ -53,12 +51,6 @@ references:
     authors:
       - name: Somebody
 """
-
-
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
 
 
 def repo_with(owner, files: dict, name="tuned"):

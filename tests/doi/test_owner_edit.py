@@ -23,21 +23,6 @@ ALICE_ROW = ALICE | {"affiliation": "Wonderland University"}
 JANE = {"type": "Personal", "given_name": "Jane", "family_name": "Doe", "affiliation": "Oxford"}
 
 
-@pytest.fixture
-def minted(repo, mint, alice, datacite):
-    """A findable version DOI (and its concept) at the DataCite-like server."""
-    version = mint(repo, creators=[alice])
-    version.refresh_from_db()
-    assert version.state == Doi.State.FINDABLE
-    return version
-
-
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def url(doi: Doi) -> str:
     repo = doi.repo
     return reverse(f"doi-owner:{repo.type}-edit", args=[repo.namespace.name, repo.name, doi.pk])

@@ -6,27 +6,11 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from doi.models import Doi
 from tests.doi.test_owner_edit import form_data, url
 from tests.doi.test_owner_related import funding, related
 
 EC = "10.13039/501100000780"
-
-
-@pytest.fixture
-def minted(repo, mint, alice, datacite):
-    version = mint(repo, creators=[alice])
-    version.refresh_from_db()
-    assert version.state == Doi.State.FINDABLE
-    return version
-
-
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
 
 
 def test_an_edit_adds_a_paper_a_funder_and_a_ror_id(

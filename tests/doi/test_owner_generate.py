@@ -23,12 +23,6 @@ def repo(owner):
     return repo
 
 
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def url(repo) -> str:
     return reverse(f"doi-owner:{repo.type}-generate", args=[repo.namespace.name, repo.name])
 

@@ -31,12 +31,6 @@ def repo(owner, base):
     return repo
 
 
-@pytest.fixture
-def logged_in(client, owner):
-    client.force_login(owner)
-    return client
-
-
 def related(*rows: dict) -> dict:
     data = {"related-TOTAL_FORMS": str(len(rows)), "related-INITIAL_FORMS": "0"}
     for i, row in enumerate(rows):

@@ -17,25 +17,11 @@ from doi.metadata import DoiMetadataError, clean_creator
 from doi.models import Doi
 from doi.related import clean_funder, clean_identifier, clean_related, clean_ror, from_card
 from repos.models import RepoType
-from tests.doi.conftest import CONSENT
 from tests.doi.test_repo_header import count_queries, without_doi_slots  # noqa: F401
 from tests.factories import RepoFactory, commit_files
 
 NS = {"d": "http://datacite.org/schema/kernel-4"}
 EC = "10.13039/501100000780"  # the European Commission's Crossref Funder ID
-
-
-@pytest.fixture
-def mint_with(owner, alice, django_capture_on_commit_callbacks):
-    """Mint with related works and funding as the owner confirmed them, and run the pushes."""
-
-    def run(repo, creators=None, **record):
-        with django_capture_on_commit_callbacks(execute=True):
-            return Doi.objects.mint(
-                repo=repo, user=owner, creators=creators or [alice], record=record, **CONSENT
-            )
-
-    return run
 
 
 def _repo(owner, name, files, type=RepoType.MODEL):
@@ -268,13 +254,13 @@ def test_papers_in_tags_and_links_are_supplemented(owner, alice, mint):
     ]
 
 
-def test_the_proposals_are_stored_when_the_owner_confirms_none(owner, alice, mint_with, mint):
+def test_the_proposals_are_stored_when_the_owner_confirms_none(owner, alice, mint):
     base = mint(_repo(owner, "bert", {"README.md": "# x"}))
     tuned = _repo(owner, "tuned", {"README.md": _card(base_model="alice/bert")})
     assert from_card(tuned, tuned.head) == [
         {"identifier": base.doi, "identifier_type": "DOI", "relation_type": "IsDerivedFrom"}
     ]
-    doi = mint_with(tuned, related_works=[])
+    doi = mint(tuned, related_works=[])
     assert doi.record["related_works"] == []
     assert [r["relationType"] for r in doi.metadata["relatedIdentifiers"]] == ["IsVersionOf"]
 
@@ -282,14 +268,14 @@ def test_the_proposals_are_stored_when_the_owner_confirms_none(owner, alice, min
 # By hand, at DataCite ----------------------------------------------------------------------
 
 
-def test_links_funders_and_ror_reach_datacite(owner, repo, mint_with, datacite):
+def test_links_funders_and_ror_reach_datacite(owner, repo, mint, datacite):
     creator = {
         "type": "Personal",
         "name": "Alice Liddell",
         "affiliation": "Universidad de los Andes",
         "affiliation_ror": "https://ror.org/02mhbdp94",
     }
-    doi = mint_with(
+    doi = mint(
         repo,
         creators=[creator],
         related_works=[
@@ -341,10 +327,10 @@ def test_links_funders_and_ror_reach_datacite(owner, repo, mint_with, datacite):
     assert datacite.attributes(doi.doi)["fundingReferences"] == sent["fundingReferences"]
 
 
-def test_the_concept_links_and_funds_as_its_latest_version(repo, mint_with):
+def test_the_concept_links_and_funds_as_its_latest_version(repo, mint):
     funding = [{"funder_name": "Wonderland Trust"}]
     related = [{"identifier": "10.1234/x", "identifier_type": "", "relation_type": "Cites"}]
-    version = mint_with(repo, related_works=related, funding=funding)
+    version = mint(repo, related_works=related, funding=funding)
     concept = Doi.objects.get(pk=version.concept_id)
     assert concept.metadata["fundingReferences"] == [{"funderName": "Wonderland Trust"}]
     assert concept.metadata["relatedIdentifiers"][-1] == {
@@ -352,21 +338,21 @@ def test_the_concept_links_and_funds_as_its_latest_version(repo, mint_with):
     }  # fmt: skip
 
 
-def test_a_bad_row_is_refused_by_number_and_nothing_is_minted(repo, mint_with):
+def test_a_bad_row_is_refused_by_number_and_nothing_is_minted(repo, mint):
     good = {"identifier": "10.1234/x", "identifier_type": "", "relation_type": "Cites"}
     bad = {"identifier": "10.1234", "identifier_type": "DOI", "relation_type": "Cites"}
     with pytest.raises(DoiMetadataError, match=r"^Related work 2: “10.1234” is not a valid DOI"):
-        mint_with(repo, related_works=[good, bad])
+        mint(repo, related_works=[good, bad])
     with pytest.raises(DoiMetadataError, match=r"^The related works must be a list of rows"):
-        mint_with(repo, related_works="10.1234/x")
+        mint(repo, related_works="10.1234/x")
     with pytest.raises(DoiMetadataError, match=r"^Funder 1: Enter the funder's name"):
-        mint_with(repo, funding=[{"award_number": "12"}])
+        mint(repo, funding=[{"award_number": "12"}])
     assert not Doi.objects.exists()
 
 
-def test_the_same_link_twice_is_sent_once(repo, mint_with):
+def test_the_same_link_twice_is_sent_once(repo, mint):
     row = {"identifier": "10.1234/x", "identifier_type": "", "relation_type": "Cites"}
-    doi = mint_with(repo, related_works=[row, dict(row, identifier="doi:10.1234/x")])
+    doi = mint(repo, related_works=[row, dict(row, identifier="doi:10.1234/x")])
     assert len(doi.record["related_works"]) == 1
 
 
@@ -399,8 +385,8 @@ def test_existing_dois_keep_the_links_they_were_sent(repo, owner, alice, mint):
 
 
 @pytest.fixture
-def linked(repo, mint_with):
-    return mint_with(
+def linked(repo, mint):
+    return mint(
         repo,
         related_works=[
             {"identifier": "10.1234/base", "identifier_type": "DOI",
