@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Namespace, User
+from accounts.models import AccessToken, Namespace, User
 from tests.factories import PASSWORD
 
 
@@ -127,3 +127,14 @@ def test_cleaning_up_log_in_attempts_needs_the_permission_to_delete_them(
     )
     assert any(message in str(m) for m in response.context["messages"])
     assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_the_admin_lists_tokens_without_their_secret(admin_client, owner):
+    token, secret = AccessToken.issue(user=owner, name="laptop", scope="write")
+
+    listing = admin_client.get("/admin/accounts/accesstoken/").content.decode()
+    change = admin_client.get(f"/admin/accounts/accesstoken/{token.pk}/change/").content.decode()
+
+    assert "laptop" in listing and token.prefix in listing
+    assert secret not in listing and secret not in change
+    assert token.digest not in listing and token.digest not in change
