@@ -23,6 +23,7 @@ class DoiConfig(AppConfig):
         signals.made_public.connect(_publish_drafts, dispatch_uid="doi-publish-drafts")
         signals.deleting.connect(_keep_drafts, dispatch_uid="doi-keep-drafts")
         signals.removed.connect(_delete_drafts, dispatch_uid="doi-delete-drafts")
+        signals.downloaded.connect(_count_download, dispatch_uid="doi-count-download")
 
 
 def _publish_drafts(sender, *, repo, **kwargs) -> None:
@@ -46,3 +47,9 @@ def _delete_drafts(sender, *, repo, **kwargs) -> None:
     from doi.models import Doi
 
     Doi.objects.delete_drafts(repo)
+
+
+def _count_download(sender, *, request, revision, path, by_api, **kwargs) -> None:
+    from doi import usage
+
+    usage.count_download(request, revision.pk, path, machine=by_api)

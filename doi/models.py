@@ -1432,12 +1432,20 @@ class Event(models.Model):
 
 
 class DoiUsageDay(models.Model):
-    """The hub's own COUNTER counts of one DOI on one day (``doi.usage``): investigations are
-    the DOI's page answered to a person, requests are downloads of its data. Aggregates only:
-    nothing about who asked is kept."""
+    """The hub's own COUNTER counts of one DOI on one day by one access method (``doi.usage``):
+    investigations are the DOI's page answered to a person and downloads of its files, requests
+    are the downloads. Aggregates only: nothing about who asked is kept."""
+
+    class AccessMethod(models.TextChoices):
+        # COUNTER's two: a person at the site's pages, or a program (the Hub API's downloads).
+        REGULAR = "regular", "Regular (the site)"
+        MACHINE = "machine", "Machine (the API)"
 
     doi = models.ForeignKey(Doi, on_delete=models.CASCADE, related_name="usage_days")
     day = models.DateField()
+    access_method = models.CharField(
+        max_length=7, choices=AccessMethod.choices, default=AccessMethod.REGULAR
+    )
     total_investigations = models.PositiveIntegerField(default=0)
     unique_investigations = models.PositiveIntegerField(default=0)
     total_requests = models.PositiveIntegerField(default=0)
@@ -1445,8 +1453,10 @@ class DoiUsageDay(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["doi", "day"], name="doi_usage_day_unique"),
+            models.UniqueConstraint(
+                fields=["doi", "day", "access_method"], name="doi_usage_day_method_unique"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.doi} on {self.day}"
+        return f"{self.doi} on {self.day} ({self.access_method})"

@@ -6,6 +6,11 @@ publishes a private repository's draft DOIs when it goes public, deletes them wh
   must outlive the repository answers with a sentence saying what happens to them, and the
   repository is then removed to a tombstone (``Repo.remove``) with that reason instead.
 - ``removed(sender=Repo, repo=repo)``: sent inside the transaction that deleted its files.
+- ``downloaded(sender=Revision, request=request, revision=revision, path=path, by_api=bool)``:
+  sent when a GET is answered with the bytes of the file ``path`` at ``revision``, or with the
+  redirect to them in the object store: the site's file view (``by_api=False``) and the Hub
+  API's ``resolve`` (``by_api=True``, sent by ``hubapi``). HEAD sends nothing. ``doi`` counts
+  it as a download of the DOI naming that revision.
 """
 
 from __future__ import annotations
@@ -13,5 +18,6 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 deleting = Signal()
+downloaded = Signal()
 made_public = Signal()
 removed = Signal()

@@ -40,7 +40,7 @@ from django.views.decorators.http import (
 
 from accounts.models import Membership, Namespace, Organization
 from hubsite.http import HtmxHttpRequest
-from repos import cards, slots, uploads
+from repos import cards, signals, slots, uploads
 from repos.cards import card_html, size_problem
 from repos.forms import (
     CardForm,
@@ -315,6 +315,9 @@ def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> HttpResponse:
     except RevisionFile.DoesNotExist:
         raise Http404 from None
     direct = entry.blob.direct_download_url(posixpath.basename(path))
+    signals.downloaded.send(
+        sender=Revision, request=request, revision=revision, path=path, by_api=False
+    )
     if direct is not None:
         return HttpResponseRedirect(direct)
     fh = entry.blob.open()

@@ -4,7 +4,8 @@ revision (``X-Repo-Commit``), the content's SHA-256 (``ETag``, ``X-Linked-Etag``
 GET sends the bytes. A large file in an object store is answered, as the Hub answers its LFS
 files, with a redirect (302) to a short-lived presigned URL of the store, to HEAD and GET alike:
 the client takes the metadata from the redirect and fetches the bytes from ``Location``, so no
-web worker carries them."""
+web worker carries them. Each GET, and each redirect to the store, is a download
+(``repos.signals.downloaded``), which ``doi`` counts for the DOI naming the revision."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from django.utils.cache import add_never_cache_headers
 from hubapi.access import repo_for_reader, revision_at
 from hubapi.auth import ApiRequest, endpoint
 from hubapi.errors import EntryNotFound
-from repos.models import RevisionFile
+from repos import signals
+from repos.models import Revision, RevisionFile
 
 
 @endpoint()
@@ -33,6 +35,13 @@ def resolve(
         raise EntryNotFound(f"{repo.full_name} has no file {path!r} at {at.short_oid}.") from None
     blob = entry.blob
     direct = blob.direct_download_url(posixpath.basename(path))
+    if request.method == "GET" or direct is not None:
+        # A HEAD the site answers itself is the client asking before its GET. A redirect to the
+        # store is the download, to HEAD too: the client takes Location from its HEAD and asks
+        # the store for the bytes, which the hub never hears of.
+        signals.downloaded.send(
+            sender=Revision, request=request, revision=at, path=path, by_api=True
+        )
     if direct is not None:
         response = HttpResponseRedirect(direct)
         # The address expires and may open a private file: no cache keeps it.

@@ -98,6 +98,7 @@ def test_nothing_about_the_visitor_is_stored(client, doi):
         "id",
         "doi_id",
         "day",
+        "access_method",
         "total_investigations",
         "unique_investigations",
         "total_requests",

@@ -14,13 +14,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx2
 import pytest
 import requests
+from django.core.cache import cache
 from huggingface_hub import hf_hub_download, snapshot_download
 from huggingface_hub.errors import RepositoryNotFoundError
 from huggingface_hub.utils import _http
 
 from accounts.models import AccessToken
+from doi.models import Doi, DoiUsageDay
 from hubsite.storage import ObjectStorage
-from tests.factories import RepoFactory
+from tests.factories import RepoFactory, mint_doi
 
 MB = 1024 * 1024
 
@@ -233,3 +235,31 @@ def test_a_private_large_file_is_presigned_only_after_the_token_check(
         ("HEAD", live_server.url, True),
         ("GET", store.endpoint_url, False),
     ]
+
+
+def test_downloads_of_a_dois_files_count_once_each_as_machine_access(
+    hub_api, token, repo, owner, store, exchanges, live_server, tmp_path
+):
+    """A small file counts at its GET (not at the HEAD before it), a large one at the redirect,
+    which is all the hub sees of it: the client asks the store for the bytes itself."""
+    _upload(hub_api, token, repo, {"model.bin": os.urandom(2 * MB), "config.json": b"{}"})
+    repo.refresh_from_db()
+    doi = mint_doi(repo, owner)
+    doi.refresh_from_db()
+    assert doi.state == Doi.State.FINDABLE
+    cache.clear()
+    exchanges.clear()
+
+    for path in ("model.bin", "config.json"):
+        hf_hub_download(repo.full_name, path, revision=doi.revision_oid, local_dir=tmp_path)
+
+    assert [(e.method, e.status) for e in exchanges] == [
+        ("HEAD", 302),
+        ("GET", 200),  # from the store
+        ("HEAD", 200),
+        ("GET", 200),
+    ]
+    [row] = DoiUsageDay.objects.filter(doi=doi)
+    assert row.access_method == DoiUsageDay.AccessMethod.MACHINE
+    assert (row.total_requests, row.unique_requests) == (2, 1)
+    assert (row.total_investigations, row.unique_investigations) == (2, 1)
