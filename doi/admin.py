@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.timezone import localtime
 
+from doi import usage
 from doi.metadata import landing_url
 from doi.models import Consent, Doi, DoiNotAllowed, Event
 from hubsite.admin_actions import RefusedActionsSaySo
@@ -79,6 +82,7 @@ class DoiAdmin(RefusedActionsSaySo):
     list_select_related = ["repo__namespace"]
     date_hierarchy = "created_at"
     actions = ["retry_registration", "resend_metadata", "discard"]
+    change_list_template = "admin/doi/doi/change_list.html"
     fieldsets = [
         (None, {"fields": ["doi", "kind", "repo_link", "revision_link", "concept", "landing"]}),
         (
@@ -120,6 +124,46 @@ class DoiAdmin(RefusedActionsSaySo):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # DOIs are made by their owners, with consent
+
+    def get_urls(self):
+        return [
+            path(
+                "usage-report/",
+                self.admin_site.admin_view(self.usage_report_view),
+                name="doi_doi_usage_report",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        extra = {"can_download_usage_report": _can_download_usage_report(request)}
+        return super().changelist_view(request, extra | (extra_context or {}))
+
+    def usage_report_view(self, request: HttpRequest) -> HttpResponse:
+        """A month's Make Data Count dataset report (``doi.usage.dataset_report``) to download:
+        the form to choose the month, and with ``?month=YYYY-MM`` the JSON file."""
+        if not _can_download_usage_report(request):
+            raise PermissionDenied
+        month, error = request.GET.get("month", ""), ""
+        if month:
+            try:
+                report = usage.dataset_report(month)
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                response = JsonResponse(report, json_dumps_params={"indent": 2})
+                response["Content-Disposition"] = f'attachment; filename="dsr-{month}.json"'
+                return response
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Usage report (COUNTER / Make Data Count)",
+            "month": month or usage.last_full_month(),
+            "error": error,
+        }
+        return TemplateResponse(
+            request, "admin/doi/doi/usage_report.html", context, status=400 if error else 200
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False  # DOIs are permanent; a never-registered one can be discarded
@@ -240,6 +284,10 @@ class DoiAdmin(RefusedActionsSaySo):
                 self.message_user(request, f"{doi.doi}: {doi.problem}", messages.WARNING)
         if count:
             self.message_user(request, f"{count} DOI(s) {done}.", messages.SUCCESS)
+
+
+def _can_download_usage_report(request: HttpRequest) -> bool:
+    return request.user.has_perm("doi.download_usage_report")
 
 
 class ReadOnlyAdmin(RefusedActionsSaySo):

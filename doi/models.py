@@ -1457,6 +1457,9 @@ class DoiUsageDay(models.Model):
                 fields=["doi", "day", "access_method"], name="doi_usage_day_method_unique"
             ),
         ]
+        permissions = [
+            ("download_usage_report", "Can download the hub's own usage report (COUNTER DSR)"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.doi} on {self.day} ({self.access_method})"

@@ -189,6 +189,12 @@ def month_bounds(month: str) -> tuple[date, date]:
     return date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
 
 
+def last_full_month() -> str:
+    """The month before this one, as "YYYY-MM": the report one usually wants."""
+    first = timezone.localdate().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
+
+
 def dataset_report(month: str, *, created_by: str = "") -> dict:
     """The Make Data Count dataset master report (DSR, release rd1) of ``month``: one dataset
     per DOI that was counted, with the four COUNTER metrics of that month per access method

@@ -1054,6 +1054,16 @@ ADMIN_ROWS: list[Row] = [
         label="auth",
     ),
     *(row for label, spec in ADMIN_MODELS.items() for row in _model_rows(label, spec)),
+    # The usage report needs doi.download_usage_report, which only superusers have here.
+    *(
+        get(
+            "admin:doi_doi_usage_report",
+            lambda w, q=query: reverse("admin:doi_doi_usage_report") + q,
+            staff(lambda role: OK if role == "superuser" else FORBIDDEN),
+            label=label,
+        )
+        for query, label in (("", "form"), ("?month=2026-11", "download"))
+    ),
     *_request_page("approve"),
     *_request_page("reject"),
     *_request_page("reply"),

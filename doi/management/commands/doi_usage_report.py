@@ -2,18 +2,17 @@
 
     manage.py doi_usage_report 2026-11 > dsr-2026-11.json
 
-The month defaults to the last full one. What is counted: ``doi/usage.py``.
+The month defaults to the last full one. What is counted: ``doi/usage.py``. Staff with the
+permission ``doi.download_usage_report`` download the same in the admin (DOIs → Usage report).
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from doi.usage import dataset_report
+from doi.usage import dataset_report, last_full_month
 
 
 class Command(BaseCommand):
@@ -23,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("month", nargs="?", help="YYYY-MM; the last full month if omitted")
 
     def handle(self, *args, month: str | None = None, **options):
-        if month is None:
-            first = timezone.localdate().replace(day=1)
-            month = (first - timedelta(days=1)).strftime("%Y-%m")
+        month = month or last_full_month()
         try:
             report = dataset_report(month)
         except ValueError as error:
