@@ -11,6 +11,15 @@ run the same SQL with their own values::
 
 A stand-in must be a value no other parameter of the query can equal (``STAND_IN_ID``,
 ``STAND_IN_TEXT`` and their neighbours are).
+
+A page that only needs to know whether what it showed has changed reads the rows as the
+database driver returns them (``rows``: no model instances, no JSON decoded), and makes model
+instances of them only when it renders (``instances``, with the objects of ``select_related``,
+as the queryset would)::
+
+    rows = PAGE_DOIS.rows(repo=repo.pk)
+    fingerprint = hashlib.md5(repr(rows).encode()).hexdigest()
+    dois = PAGE_DOIS.instances(rows)  # only when not cached
 """
 
 from __future__ import annotations
@@ -18,7 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import DEFAULT_FETCH_MODE, get_related_populators
+from django.db.models.sql.compiler import SQLCompiler
 
 # No row's id is negative, and no name holds a NUL.
 STAND_IN_ID = -(2**62)
@@ -30,13 +41,41 @@ class Prepared:
 
     def __init__(self, build: Callable[..., QuerySet], **stand_ins) -> None:
         self.build, self.stand_ins = build, stand_ins
-        self._compiled: dict[str, tuple[str, tuple]] = {}
+        self._compiled: dict[str, tuple[SQLCompiler, str, tuple]] = {}
+
+    def _compiler(self) -> tuple[SQLCompiler, str, tuple]:
+        if connection.alias not in self._compiled:
+            compiler = self.build(**self.stand_ins).query.get_compiler(connection.alias)
+            sql, params = compiler.as_sql()  # also sets what ``instances`` reads
+            self._compiled[connection.alias] = (compiler, sql, params)
+        return self._compiled[connection.alias]
 
     def sql(self, **values) -> tuple[str, list]:
         """The SQL and its parameters, each stand-in replaced by its value in ``values``."""
-        if connection.alias not in self._compiled:
-            query = self.build(**self.stand_ins).query
-            self._compiled[connection.alias] = query.sql_with_params()
-        sql, params = self._compiled[connection.alias]
+        _, sql, params = self._compiler()
         by_stand_in = {(type(s), s): values[name] for name, s in self.stand_ins.items()}
         return sql, [by_stand_in.get((type(p), p), p) for p in params]
+
+    def rows(self, **values) -> list[tuple]:
+        """The query's rows for ``values``, as the database driver returns them."""
+        with connection.cursor() as cursor:
+            cursor.execute(*self.sql(**values))
+            return cursor.fetchall()
+
+    def instances(self, rows: list[tuple]) -> list[Model]:
+        """The model instances of ``rows`` (from ``rows``), with their ``select_related``
+        objects: what iterating the queryset gives (Django's ``ModelIterable``, without
+        running the query again)."""
+        compiler, _, _ = self._compiler()
+        select, klass_info, alias = compiler.select, compiler.klass_info, connection.alias
+        first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1]
+        init_list = [column[0].target.attname for column in select[first : last + 1]]
+        model = klass_info["model"]
+        populators = get_related_populators(klass_info, select, alias, DEFAULT_FETCH_MODE)
+        objects = []
+        for row in compiler.results_iter([rows]):
+            obj = model.from_db(alias, init_list, row[first : last + 1])
+            for populator in populators:
+                populator.populate(row, obj)
+            objects.append(obj)
+        return objects

@@ -177,14 +177,18 @@ class RepoQuerySet(models.QuerySet["Repo"]):
             listed_license=KeyTextTransform("license", "head__card_metadata")
         )
 
-    def at(self, repo_type: str, owner: str, name: str) -> Repo:
+    def named(self, repo_type: str, owner: str, name: str) -> RepoQuerySet:
+        """The present repository of this type called owner/name, in any case."""
         return (
             self.present()
             .select_related("namespace", "head")
             # On the indexes of the case-insensitive unique constraints (see Namespace's).
             .alias(owner_lower=Lower("namespace__name"), name_lower=Lower("name"))
-            .get(type=repo_type, owner_lower=owner.lower(), name_lower=name.lower())
+            .filter(type=repo_type, owner_lower=owner.lower(), name_lower=name.lower())
         )
+
+    def at(self, repo_type: str, owner: str, name: str) -> Repo:
+        return self.named(repo_type, owner, name).get()
 
 
 class Repo(models.Model):
@@ -340,11 +344,12 @@ class Repo(models.Model):
     def resolve_revision(self, rev: str) -> Revision:
         """A revision of this repository by full or abbreviated (at least 7 characters) id."""
         rev = rev.lower()
+        revisions = self.revisions.select_related("author")  # the repository page names them
         if len(rev) == 40:
-            return self.revisions.get(oid=rev)
+            return revisions.get(oid=rev)
         if len(rev) < 7:
             raise Revision.DoesNotExist(rev)
-        matches = list(self.revisions.filter(oid__startswith=rev)[:2])
+        matches = list(revisions.filter(oid__startswith=rev)[:2])
         if len(matches) != 1:
             raise Revision.DoesNotExist(rev)
         return matches[0]

@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
+from hubsite.queries import STAND_IN_TEXT, Prepared
 from repos.cards import as_list
 from repos.models import Repo, RepoRedirect, RepoType, Revision
 
@@ -66,6 +67,18 @@ def _same_page_of(request: HttpRequest, repo: Repo) -> str:
     return f"{url}?{query}" if query else url
 
 
+# Compiled once per process (see hubsite.queries): the ORM's compiling cost a repository page
+# as much as all the rest of a cached one.
+_NAMED = Prepared(
+    lambda repo_type, owner, name: Repo.objects.select_related("head__author").named(
+        repo_type, owner, name
+    ),
+    repo_type=STAND_IN_TEXT,
+    owner=STAND_IN_TEXT + "o",
+    name=STAND_IN_TEXT + "n",
+)
+
+
 def repo_view(view: Callable) -> Callable:
     """Load the repository the URL names and pass it to ``view``.
 
@@ -76,9 +89,11 @@ def repo_view(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(request: HttpRequest, repo_type: str, owner: str, name: str, **kwargs):
-        try:
-            repo = Repo.objects.select_related("head__author").at(repo_type, owner, name)
-        except Repo.DoesNotExist:
+        rows = _NAMED.rows(repo_type=repo_type, owner=owner.lower(), name=name.lower())
+        found = _NAMED.instances(rows)
+        if found:
+            repo = found[0]
+        else:
             repo = _moved_to(repo_type, owner, name)
             if not repo.can_view(request.user):
                 raise Http404 from None

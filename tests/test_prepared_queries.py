@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from accounts.models import Namespace
 from hubsite.queries import STAND_IN_ID, STAND_IN_TEXT, Prepared
-from tests.factories import NamespaceFactory
+from repos.models import Repo
+from tests.factories import NamespaceFactory, RepoFactory, UserFactory, commit_files
 
 
 def _names(prepared: Prepared, **values) -> list[str]:
@@ -25,3 +26,33 @@ def test_each_run_gets_its_own_values_and_keeps_the_others(db):
     assert _names(prepared, pk=first.pk, name="grace") == ["ada"]
     assert _names(prepared, pk=second.pk, name="nobody") == []
     assert built == [(STAND_IN_ID, STAND_IN_TEXT)]  # compiled once
+
+
+def test_its_rows_make_the_instances_the_queryset_would(db, django_assert_num_queries):
+    owner = UserFactory(username="ada")
+    empty = RepoFactory(namespace=owner.namespace, name="empty")
+    full = RepoFactory(namespace=owner.namespace, name="full")
+    commit_files(full, owner, {"README.md": "# Full\n"})
+
+    def build(pk):
+        return Repo.objects.select_related("namespace", "head__author").filter(pk__gte=pk)
+
+    prepared = Prepared(build, pk=STAND_IN_ID)
+    with django_assert_num_queries(1):
+        rows = prepared.rows(pk=empty.pk)
+        repos = sorted(prepared.instances(rows), key=lambda r: r.pk)
+        # Everything select_related names came with the one query, converted as the ORM does.
+        assert [(r.name, r.namespace.name, r.created_at) for r in repos] == [
+            (empty.name, "ada", empty.created_at),
+            (full.name, "ada", full.created_at),
+        ]
+        assert repos[0].head is None
+        assert (repos[1].head.oid, repos[1].head.author.username) == (full.head.oid, "ada")
+        assert repos[1].head.card_metadata == full.head.card_metadata
+    expected = {r.pk: r for r in build(empty.pk)}
+    for repo in repos:
+        stored = expected[repo.pk]
+        assert [getattr(repo, f.attname) for f in Repo._meta.concrete_fields] == [
+            getattr(stored, f.attname) for f in Repo._meta.concrete_fields
+        ]
+    assert prepared.rows(pk=full.pk + 1) == []
