@@ -19,6 +19,7 @@ class DoiConfig(AppConfig):
         repo_slots.register("settings", settings_slot)
         repo_slots.register("head", slots.head)
         repo_slots.register("link", slots.link)
+        repo_slots.register("cache_key", slots.cache_key)
 
         signals.made_public.connect(_publish_drafts, dispatch_uid="doi-publish-drafts")
         signals.deleting.connect(_keep_drafts, dispatch_uid="doi-keep-drafts")

@@ -1,12 +1,13 @@
 """The DOI's place on repository pages, registered into `repos.slots` in
 ``DoiConfig.ready()``: the ``doi:`` tag and Cite panel in the header, and the "outdated" banner.
 
-Both slots share one query per page (see ``PageDois``): the page costs one query more with DOIs
-than without, however many versions the repository has.
+All slots share one query per page (see ``PageDois``), however many versions the repository
+has; ``cache_key`` tells a cache of the whole page when what they show has changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -38,14 +39,17 @@ class PageDois:
 
     @classmethod
     def load(cls, repo: Repo, revision: Revision | None) -> PageDois:
-        if revision is None:
+        return cls._of(repo, revision, _rows(repo, revision))
+
+    @classmethod
+    def _of(cls, repo: Repo, revision: Revision | None, rows: list[tuple]) -> PageDois:
+        if not rows:
             return cls(None, None, None)
-        query = _PAGE_DOIS if revision.pk == repo.head_id else _PAGE_DOIS_OLD_REVISION
-        rows = list(Doi.objects.raw(*query.sql(repo=repo.pk, revision=revision.pk)))
-        for row in rows:
-            row.repo = repo  # the page's own, already loaded
-        concept = next((d for d in rows if d.kind == Doi.Kind.CONCEPT), None)
-        versions = [d for d in rows if d.kind == Doi.Kind.VERSION]
+        dois = _query(repo, revision).instances(rows)
+        for doi in dois:
+            doi.repo = repo  # the page's own, already loaded
+        concept = next((d for d in dois if d.kind == Doi.Kind.CONCEPT), None)
+        versions = [d for d in dois if d.kind == Doi.Kind.VERSION]
         latest = max(versions, key=lambda d: d.number, default=None)
         if revision.pk == repo.head_id:
             shown = latest
@@ -55,11 +59,11 @@ class PageDois:
 
     @classmethod
     def for_page(cls, request: HttpRequest, repo: Repo, revision: Revision | None) -> PageDois:
-        """Loaded once per request for both slots."""
+        """Loaded once per request for every slot."""
         cache = request.__dict__.setdefault("_page_dois", {})
         key = (repo.pk, revision.pk if revision else None)
         if key not in cache:
-            cache[key] = cls.load(repo, revision)
+            cache[key] = cls._of(repo, revision, _rows_for_page(request, repo, revision))
         return cache[key]
 
     def landing_here(self, request: HttpRequest) -> Doi | None:
@@ -86,6 +90,26 @@ def _page_dois(repo: int, revision: int, *, old_revision: bool):
     return live.filter(wanted)
 
 
+def _query(repo: Repo, revision: Revision) -> Prepared:
+    return _PAGE_DOIS if revision.pk == repo.head_id else _PAGE_DOIS_OLD_REVISION
+
+
+def _rows(repo: Repo, revision: Revision | None) -> list[tuple]:
+    """The rows of the page's DOIs, as the database driver returns them."""
+    if revision is None:
+        return []
+    return _query(repo, revision).rows(repo=repo.pk, revision=revision.pk)
+
+
+def _rows_for_page(request: HttpRequest, repo: Repo, revision: Revision | None) -> list[tuple]:
+    """``_rows``, read once per request for every slot."""
+    cache = request.__dict__.setdefault("_page_doi_rows", {})
+    key = (repo.pk, revision.pk if revision else None)
+    if key not in cache:
+        cache[key] = _rows(repo, revision)
+    return cache[key]
+
+
 # Compiled once per process (see hubsite.queries): the ORM's compiling cost a page more than
 # running the query on the repository's index.
 _PAGE_DOIS = Prepared(
@@ -109,8 +133,7 @@ def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     dois = PageDois.for_page(request, repo, revision)
     if dois.shown is None:
         return ""
-    choice = request.GET.get("cite")
-    choice = choice if choice in ("version", "all") else ""
+    choice = _cite_choice(request)
     parts = (page_key(repo, revision), _version(dois.shown), _version(dois.concept), choice)
 
     def render() -> str:
@@ -172,6 +195,23 @@ def link(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     return caching.get_or_render(
         "doi-link", parts, lambda: discovery.Signposts.of(doi, revision).header()
     )
+
+
+def cache_key(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """What the slots above show beyond the repository and revision: the page's DOI rows as
+    stored (any change to one, by any process, changes it) and the Cite panel's choice. Made
+    of the rows as the database returns them, so that a cached page builds no DOI."""
+    rows = _rows_for_page(request, repo, revision)
+    if not rows:
+        return ""
+    stored = hashlib.md5(repr(rows).encode(), usedforsecurity=False).hexdigest()
+    return f"{stored}:{_cite_choice(request)}"
+
+
+def _cite_choice(request: HttpRequest) -> str:
+    """The Cite panel's choice, opened by ``?cite=version`` or ``?cite=all``; "" for closed."""
+    choice = request.GET.get("cite")
+    return choice if choice in ("version", "all") else ""
 
 
 def _version(doi: Doi | None) -> str:

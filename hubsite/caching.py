@@ -14,6 +14,8 @@ In a template, Django's own tag with the same scheme (``None``: no expiry)::
 
     {% load cache %}{% cache None repo-files page_key can_write %}…{% endcache %}
 
+A whole page under the same scheme: ``hubsite.page_cache``.
+
 What belongs in the parts: everything the piece shows that can change, and nothing about who
 asks unless the piece differs by it (then say so, e.g. ``can_write``). Time-dependent text
 ("3 hours ago") stays outside cached pieces. The code's own version is in every key already

@@ -31,6 +31,12 @@ The contract:
                older revision): what machines read about it (JSON-LD, ``<meta>``); not wrapped.
   ``link``     not HTML: the value of a ``Link`` header (RFC 8288) for the repository's own page,
                or ""; the pieces are joined with ", " (``link_header``).
+  ``cache_key`` not HTML: a short text that changes whenever what the app's slots show on the
+               repository's own page changes beyond the repository and revision
+               (``pages.page_key``) and the request's path — rows read by this request, the
+               query parameters the slots honour — or "". The page is cached whole under a key
+               holding it (``cache_key``); read what it needs without building what only a
+               render needs, as a cached page renders no slot.
 
 - On the repository's own page, ``revision.files.all()`` is prefetched (with each file's blob),
   so a slot may list the files without a query.
@@ -45,6 +51,7 @@ must hold ``request``, ``repo`` and ``revision``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
@@ -63,7 +70,7 @@ _WRAPPERS = {
     "settings": '<section class="settings-section repo-ext-settings">{}</section>',
     "head": "{}",
 }
-SLOTS = frozenset({*_WRAPPERS, "link"})
+SLOTS = frozenset({*_WRAPPERS, "link", "cache_key"})
 
 _registry: dict[str, list[SlotCallable]] = {slot: [] for slot in SLOTS}
 
@@ -74,12 +81,14 @@ def register(slot: str, fn: SlotCallable) -> SlotCallable:
         raise ValueError(f"Unknown slot {slot!r}; use one of {', '.join(sorted(SLOTS))}.")
     if fn not in _registry[slot]:
         _registry[slot].append(fn)
+        _names.cache_clear()
     return fn
 
 
 def unregister(slot: str, fn: SlotCallable) -> None:
     if fn in _registry.get(slot, []):
         _registry[slot].remove(fn)
+        _names.cache_clear()
 
 
 def render(slot: str, request: HttpRequest, repo: Repo, revision: Revision | None) -> SafeString:
@@ -95,3 +104,16 @@ def render(slot: str, request: HttpRequest, repo: Repo, revision: Revision | Non
 def link_header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
     """The ``Link`` header value of what is registered for the ``link`` slot; "" for none."""
     return ", ".join(v for fn in _registry["link"] if (v := fn(request, repo, revision)))
+
+
+def cache_key(request: HttpRequest, repo: Repo, revision: Revision | None) -> tuple[str, ...]:
+    """What is registered for the ``cache_key`` slot, one text per callable, after the names
+    of all that is registered (the same in every process of a release)."""
+    return (_names(), *(fn(request, repo, revision) for fn in _registry["cache_key"]))
+
+
+@cache
+def _names() -> str:
+    return ",".join(
+        f"{fn.__module__}.{fn.__qualname__}" for fns in _registry.values() for fn in fns
+    )

@@ -8,6 +8,7 @@ from functools import cached_property, wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -39,6 +40,7 @@ from django.views.decorators.http import (
 )
 
 from accounts.models import Membership, Namespace, Organization
+from hubsite import page_cache
 from hubsite.http import HtmxHttpRequest
 from repos import cards, signals, slots, uploads
 from repos.cards import card_html, size_problem
@@ -264,19 +266,30 @@ class RevisionContents:
 @repo_view
 def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpResponse:
     revision = repo.head if rev is None else _revision_or_404(repo, rev)
-    context = header_context(request, repo, revision, "card")
-    context.update(
-        contents=RevisionContents(revision),
-        is_old=revision is not None and revision.pk != repo.head_id,
-        # The card and file list are cached per revision, with what their links and buttons
-        # name, and what decides how the card is rendered.
-        card_key=(page_key(repo, revision), settings.CARD_MAX_KB, cards.RENDERER_VERSION),
-    )
-    response = render(request, "repos/page.html", context)
-    link = slots.link_header(request, repo, revision)
-    if link:
-        response["Link"] = link
-    return response
+    is_old = revision is not None and revision.pk != repo.head_id
+    # The card and file list are cached per revision, with what their links and buttons name,
+    # and what decides how the card is rendered.
+    card_key = (page_key(repo, revision), settings.CARD_MAX_KB, cards.RENDERER_VERSION)
+    viewer = (request.user.is_authenticated, repo.can_write(request.user))
+    author = revision.author.username if revision and revision.author else ""
+    # The whole page, for everyone with the same rights: the path (a landing page's head is
+    # the DOI's of the URL it resolves to), what the other apps' slots show, the author named.
+    parts = (request.path, *card_key, author, *viewer, repo.can_admin(request.user))
+    parts += slots.cache_key(request, repo, revision)
+
+    def render_page(placeholders: dict) -> HttpResponse:
+        context = header_context(request, repo, revision, "card")
+        context.update(
+            contents=RevisionContents(revision), is_old=is_old, card_key=card_key, **placeholders
+        )
+        response = render(request, "repos/page.html", context)
+        link = slots.link_header(request, repo, revision)
+        if link:
+            response["Link"] = link
+        return response
+
+    fill = {"revision_age": lambda: naturaltime(revision.created_at)} if revision else {}
+    return page_cache.page(request, "repo-page", parts, render_page, fill)
 
 
 @require_GET

@@ -1,0 +1,118 @@
+"""Whole pages in the cache (``hubsite.caching``'s keys), for everyone who may see them alike.
+
+A page is rendered once per key with placeholders where it shows what differs from one request
+to the next — who is logged in (base.html's user menu), the messages, the CSRF token, the
+Content-Security-Policy nonce, and what the view names (a "3 hours ago") — and every request
+fills them in::
+
+    return page_cache.page(request, "repo-page", parts, render, fill={"age": lambda: …})
+
+A placeholder is unguessable (made with ``SECRET_KEY``), so no content (a model card) can hold
+one to have a token filled in. The nonce and the CSRF token are made only when the page shows
+them, as when rendering: a page without inline scripts or styles sends its policy without a
+nonce, and each request that shows a nonce gets its own, as the policy requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cache as memoize
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.context_processors import PermWrapper
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
+
+from hubsite.caching import get_or_render, key
+
+
+def page(
+    request: HttpRequest,
+    name: str,
+    parts: Iterable,
+    render: Callable[[dict], HttpResponse],
+    fill: dict[str, Callable[[], str]] | None = None,
+) -> HttpResponse:
+    """The page ``name`` for ``parts``, with this request's user menu, messages, CSRF token and
+    CSP nonce, and ``fill[hole]()`` (text, escaped unless safe) where its template shows
+    ``{{ holes.<hole> }}``.
+
+    ``render(context)`` renders the page when it is not cached yet, adding ``context`` to its
+    own: placeholders for all of these, and an anonymous ``user``, so that nothing of whoever
+    asked first is kept. The parts must say everything else the page shows (the rule of
+    ``hubsite.caching``), including what it shows by who asks (e.g. ``can_write``); base.html's
+    site name and support address, the language and whether htmx asked are added here. Only
+    a 200 is kept."""
+    fill = fill or {}
+    parts = (*parts, settings.SITE_NAME, settings.SUPPORT_EMAIL, get_language(), _htmx(request))
+    cache_key = key(name, parts)
+    stored = cache.get(cache_key)
+    if stored is None:
+        response = render(_placeholders([*fill, "user_nav", "messages"]))
+        stored = (response.status_code, list(response.items()), response.text)
+        if response.status_code == 200:
+            cache.set(cache_key, stored, timeout=None)
+    status, headers, body = stored
+    # The HTML first: the user menu holds a CSRF token of its own.
+    holes = {"user_nav": lambda: _user_nav(request), "messages": lambda: _messages(request)}
+    for hole, value in (holes | fill).items():
+        body = body.replace(_placeholder(hole), conditional_escape(value()))
+    for hole, value in (("csrf_token", get_token), ("csp_nonce", get_nonce)):
+        if _placeholder(hole) in body:  # asked for only where used: each sets a header
+            body = body.replace(_placeholder(hole), str(value(request)))
+    response = HttpResponse(body, status=status)
+    for header, value in headers:
+        response[header] = value
+    return response
+
+
+@memoize
+def _secret() -> str:
+    return salted_hmac("hubsite.page_cache", "placeholder", algorithm="sha256").hexdigest()[:24]
+
+
+def _placeholder(hole: str) -> SafeString:
+    return mark_safe(f"@@hole:{hole}:{_secret()}@@")  # noqa: S308 (letters, digits, @ and :)
+
+
+def _placeholders(holes: list[str]) -> dict:
+    anonymous = AnonymousUser()
+    return {
+        "holes": {hole: _placeholder(hole) for hole in holes},
+        "csrf_token": _placeholder("csrf_token"),
+        "csp_nonce": _placeholder("csp_nonce"),
+        "user": anonymous,
+        "perms": PermWrapper(anonymous),
+        "messages": [],
+    }
+
+
+def _htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+def _user_nav(request: HttpRequest) -> SafeString:
+    """base.html's log-in links or user menu, once per user as they stand."""
+    user = request.user
+    parts = (user.pk, user.get_username(), user.is_staff)
+    context = {"user": user, "csrf_token": _placeholder("csrf_token")}
+    html = get_or_render(
+        "user-nav", parts, lambda: render_to_string("includes/_user_nav.html", context)
+    )
+    return mark_safe(html)  # noqa: S308 (rendered by the template, escaped there)
+
+
+def _messages(request: HttpRequest) -> SafeString:
+    storage = messages.get_messages(request)
+    if not storage:  # reads them without marking them shown
+        return mark_safe("")
+    return mark_safe(render_to_string("includes/_messages.html", {"messages": storage}))  # noqa: S308
