@@ -10,7 +10,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Upper
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -377,6 +377,32 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             batch_size=1000,
         )
         return len(counted)
+
+    def store_own_usage(self) -> int:
+        """Sum the hub's own counts (``DoiUsageDay``) onto the live DOIs DataCite has among
+        these: unique views and downloads since the first count; a concept DOI gets its own
+        and its versions'. Returns how many DOIs were counted at all."""
+        dois = list(self.at_datacite().only("kind", "concept_id"))
+        sums = {
+            row["doi"]: (row["views"], row["downloads"])
+            for row in DoiUsageDay.objects.filter(doi__in=[d.pk for d in dois])
+            .values("doi")
+            .annotate(views=Sum("unique_investigations"), downloads=Sum("unique_requests"))
+            .order_by()
+        }
+        totals = dict(sums)
+        for doi in dois:
+            if doi.kind == Doi.Kind.VERSION and doi.concept_id and doi.pk in sums:
+                views, downloads = totals.get(doi.concept_id, (0, 0))
+                totals[doi.concept_id] = (views + sums[doi.pk][0], downloads + sums[doi.pk][1])
+        now = timezone.now()
+        for doi in dois:
+            doi.own_view_count, doi.own_download_count = totals.get(doi.pk, (0, 0))
+            doi.own_counted_at = now
+        Doi.objects.bulk_update(
+            dois, ["own_view_count", "own_download_count", "own_counted_at"], batch_size=1000
+        )
+        return len(sums)
 
     def store_citing_works(
         self, registrar: Registrar, usage: dict[str, Usage]
@@ -758,6 +784,14 @@ class Doi(models.Model):
     # The works DataCite's event data says cite this DOI (a concept: or any of its versions),
     # as ``doi.registrars.CitingWork`` fields: identifier (a DOI or URL), relation, occurred_at.
     citing_works = models.JSONField(default=list, blank=True)
+    # The hub's own counts (``doi.usage``), summed from ``DoiUsageDay`` by doi_sync --counts, so
+    # that pages read them with the row: unique views (investigations) and unique downloads
+    # (requests), both access methods; a concept DOI holds its own and its versions'.
+    own_view_count = models.PositiveIntegerField(default=0)
+    own_download_count = models.PositiveIntegerField(default=0)
+    own_counted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the hub's own counts were last summed."
+    )
 
     objects = DoiQuerySet.as_manager()
 
@@ -886,6 +920,13 @@ class Doi(models.Model):
         if self.counted_at is None:
             return None
         return Usage(self.citation_count, self.view_count, self.download_count)
+
+    @property
+    def own_usage(self) -> OwnUsage | None:
+        """What the hub itself counted, once summed (a concept: with its versions)."""
+        if self.own_counted_at is None:
+            return None
+        return OwnUsage(self.own_view_count, self.own_download_count)
 
     @property
     def citing(self) -> list[dict]:
@@ -1429,6 +1470,14 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+@dataclass(frozen=True)
+class OwnUsage:
+    """What the hub counted for a DOI (``doi.usage``): unique views and unique downloads."""
+
+    views: int = 0
+    downloads: int = 0
 
 
 class DoiUsageDay(models.Model):

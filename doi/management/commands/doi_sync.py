@@ -9,8 +9,9 @@ pushed (the worker died, or the web process was restarted mid-request). Permanen
 wait for a person (the Retry button, or the admin's "Retry registration"), unless ``--all``.
 ``--now`` does not wait for the next attempts (after DataCite has recovered); ``--every``
 keeps running (``scripts/serve`` starts it so, instead of a cron), and then also fetches the
-counts (``--counts``) every DOI_COUNTS_EVERY_HOURS: when the last fetch stored is that old, so
-a restart does not fetch them again, and after a failed fetch not before an hour has passed.
+counts (``--counts``: DataCite's, and the hub's own summed onto the DOIs) every
+DOI_COUNTS_EVERY_HOURS: when the last fetch stored is that old, so a restart does not fetch
+them again, and after a failed fetch not before an hour has passed.
 
 Requests go at DATACITE_REQUESTS_PER_MINUTE, evenly spaced, from ``--workers`` threads (DataCite
 takes a while to answer each, so one at a time would not reach the rate); a "429 Too Many
@@ -155,6 +156,10 @@ class Command(BaseCommand):
         return found["last"] is None or now - found["last"] >= timedelta(hours=hours)
 
     def _counts(self, *, quiet: bool) -> None:
+        # The hub's own first: they need no DataCite, and show beside its counts.
+        own = Doi.objects.store_own_usage()
+        if not quiet:
+            self.stdout.write(f"The hub's own counts summed for {own} DOI(s).")
         try:
             usage = get_registrar().usage()
         except RegistrarError as exc:
