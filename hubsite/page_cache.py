@@ -15,6 +15,7 @@ nonce, and each request that shows a nonce gets its own, as the policy requires.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from functools import cache as memoize
 
@@ -58,17 +59,29 @@ def page(
     stored = cache.get(cache_key)
     if stored is None:
         response = render(_placeholders([*fill, "user_nav", "messages"]))
-        stored = (response.status_code, list(response.items()), response.text)
+        # The text between the placeholders, with the placeholders' names in between.
+        pieces = _placeholders_pattern().split(response.text)
+        stored = (response.status_code, list(response.items()), pieces)
         if response.status_code == 200:
             cache.set(cache_key, stored, timeout=None)
-    status, headers, body = stored
-    # The HTML first: the user menu holds a CSRF token of its own.
-    holes = {"user_nav": lambda: _user_nav(request), "messages": lambda: _messages(request)}
-    for hole, value in (holes | fill).items():
-        body = body.replace(_placeholder(hole), conditional_escape(value()))
-    for hole, value in (("csrf_token", get_token), ("csp_nonce", get_nonce)):
-        if _placeholder(hole) in body:  # asked for only where used: each sets a header
-            body = body.replace(_placeholder(hole), str(value(request)))
+    status, headers, pieces = stored
+    # Made only where the page shows them, as when rendering: each sets a header.
+    token = memoize(lambda: get_token(request))
+
+    def user_nav() -> str:  # a logged-in user's holds a CSRF token of its own
+        html = _user_nav(request)
+        return html.replace(_placeholder("csrf_token"), token()) if "@@hole:" in html else html
+
+    values = {
+        "user_nav": user_nav,
+        "messages": lambda: _messages(request),
+        "csrf_token": token,
+        "csp_nonce": lambda: str(get_nonce(request)),
+    }
+    values |= {hole: (lambda f=f: conditional_escape(f())) for hole, f in fill.items()}
+    filled = {hole: values[hole]() for hole in set(pieces[1::2])}
+    holes, texts = pieces[1::2], pieces[2::2]
+    body = pieces[0] + "".join(filled[h] + text for h, text in zip(holes, texts, strict=True))
     response = HttpResponse(body, status=status)
     for header, value in headers:
         response[header] = value
@@ -78,6 +91,11 @@ def page(
 @memoize
 def _secret() -> str:
     return salted_hmac("hubsite.page_cache", "placeholder", algorithm="sha256").hexdigest()[:24]
+
+
+@memoize
+def _placeholders_pattern() -> re.Pattern:
+    return re.compile(f"@@hole:([a-z_]+):{_secret()}@@")
 
 
 def _placeholder(hole: str) -> SafeString:

@@ -42,6 +42,7 @@ class Prepared:
     def __init__(self, build: Callable[..., QuerySet], **stand_ins) -> None:
         self.build, self.stand_ins = build, stand_ins
         self._compiled: dict[str, tuple[SQLCompiler, str, tuple]] = {}
+        self._converters: dict[str, dict] = {}
 
     def _compiler(self) -> tuple[SQLCompiler, str, tuple]:
         if connection.alias not in self._compiled:
@@ -68,12 +69,16 @@ class Prepared:
         running the query again)."""
         compiler, _, _ = self._compiler()
         select, klass_info, alias = compiler.select, compiler.klass_info, connection.alias
+        if alias not in self._converters:
+            self._converters[alias] = compiler.get_converters(
+                [s[0] for s in select[: compiler.col_count]]
+            )
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1]
         init_list = [column[0].target.attname for column in select[first : last + 1]]
         model = klass_info["model"]
         populators = get_related_populators(klass_info, select, alias, DEFAULT_FETCH_MODE)
         objects = []
-        for row in compiler.results_iter([rows]):
+        for row in compiler.apply_converters(rows, self._converters[alias]):
             obj = model.from_db(alias, init_list, row[first : last + 1])
             for populator in populators:
                 populator.populate(row, obj)
