@@ -81,13 +81,17 @@ class PageDois:
 
 def _page_dois(repo: int, revision: int, *, old_revision: bool):
     """The query of ``PageDois.load``: the concept DOI and the latest version, and on an older
-    revision that revision's."""
+    revision that revision's; each found through an index (the live concept's and a revision's
+    live version's unique ones, the repository's DOIs by number), so that the query reads the
+    same few rows however many versions there are."""
     live = Doi.objects.live().filter(repo_id=repo)
+    concept_pk = live.filter(kind=Doi.Kind.CONCEPT).values("pk")[:1]
     latest_pk = live.filter(kind=Doi.Kind.VERSION).order_by("-number").values("pk")[:1]
-    wanted = Q(kind=Doi.Kind.CONCEPT) | Q(pk=Subquery(latest_pk))
+    wanted = Q(pk=Subquery(concept_pk)) | Q(pk=Subquery(latest_pk))
     if old_revision:
-        wanted |= Q(kind=Doi.Kind.VERSION, revision_id=revision)
-    return live.filter(wanted)
+        shown_pk = live.filter(kind=Doi.Kind.VERSION, revision_id=revision).values("pk")[:1]
+        wanted |= Q(pk=Subquery(shown_pk))
+    return Doi.objects.filter(wanted)
 
 
 def _query(repo: Repo, revision: Revision) -> Prepared:
