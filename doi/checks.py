@@ -1,16 +1,18 @@
 """System checks for the DOI settings: a bad suffix pattern must stop the site at startup,
-not surface as a DataCite error after an owner pressed Generate DOI."""
+not surface as a DataCite error after an owner pressed Generate DOI; and, with ``check
+--deploy``, a production cache that would count each visitor once per process."""
 
 from __future__ import annotations
 
 import re
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 from django.utils.module_loading import import_string
 
 from doi.metadata import DOI_PATTERN
 from doi.registrars import REGISTRARS
+from doi.usage import DOUBLE_CLICK_SECONDS
 
 
 @register()
@@ -73,3 +75,26 @@ def check_doi_settings(app_configs, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+LOCAL_MEMORY_CACHE = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@register(deploy=True)
+def check_shared_cache(app_configs, **kwargs) -> list[Warning]:
+    # How many processes and machines will serve the site is gunicorn's and the load balancer's
+    # to know, not this process's: production with a cache of its own is warned in any case.
+    if settings.DEBUG or settings.CACHES["default"]["BACKEND"] != LOCAL_MEMORY_CACHE:
+        return []
+    return [
+        Warning(
+            "CACHE_URL is not set, so each process caches in its own memory: every gunicorn "
+            "worker and web server keeps its own usage counts' salt of the day and double-click "
+            "memory. A visitor whose requests reach two of them is counted as two sessions "
+            "(inflated view counts), and the double-click limit (one count per "
+            f"{DOUBLE_CLICK_SECONDS} seconds) holds per process only.",
+            hint="Set CACHE_URL to a Redis that every process serving the site shares, e.g. "
+            'redis://127.0.0.1:6379/0 (README, "Several web servers").',
+            id="doi.W001",
+        )
+    ]

@@ -18,6 +18,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgres://hub@127.0.0.1:5432/hub",
     "DJANGO_DEBUG": "false",
 }
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
@@ -34,9 +35,36 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_deploy_check_reports_nothing_in_production_configuration():
-    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, CACHE_URL=REDIS_URL
+    )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_warns_that_without_cache_url_each_process_counts_visitors_alone():
+    result = manage("check", "--deploy", **PRODUCTION)
+    assert result.returncode == 0, result.stderr  # a warning: the site still starts
+    assert "(doi.W001) CACHE_URL is not set" in result.stderr
+    assert "inflated view counts" in result.stderr
+    assert "one count per 30 seconds) holds per process only" in result.stderr
+    assert "HINT: Set CACHE_URL to a Redis" in result.stderr
+    refused = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert refused.returncode != 0
+
+
+def test_the_cache_warning_is_for_production_with_a_cache_per_process(settings):
+    from doi.checks import check_shared_cache
+
+    settings.DEBUG = False
+    assert [w.id for w in check_shared_cache(None)] == ["doi.W001"]
+    settings.DEBUG = True
+    assert check_shared_cache(None) == []
+    settings.DEBUG = False
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+    assert check_shared_cache(None) == []
 
 
 @pytest.mark.parametrize(
