@@ -50,12 +50,16 @@ class Badge:
 
 
 def _caveat(doi: Doi) -> str:
+    # Before "removed": a draft whose repository was deleted never resolved.
+    if doi.is_unpublished_draft:
+        return "reserved"
     if doi.repo.is_removed:
         return "removed"
     return {
         doi.State.FINDABLE: "",
         doi.State.HIDDEN: "hidden",
         doi.State.PENDING: "pending",
+        doi.State.RESERVED: "reserved",  # a draft being published
         doi.State.FAILED: "not registered",
     }[doi.state]
 

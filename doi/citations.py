@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 RESOLVER = "https://doi.org/"
 
+# What a citation of a reserved DOI says, where its format has a place for it (BibTeX note, RIS
+# N1, CSL-JSON note, CITATION.cff message; APA has none): only who may see the private
+# repository gets one, to put in a paper under review.
+DRAFT_NOTE = "DOI reserved, not yet resolvable"
+
 
 def resolver_url(doi: str) -> str:
     return f"{RESOLVER}{doi}"
@@ -162,6 +167,7 @@ class Record:
     abstract: str
     related: tuple[RelatedWork, ...] = ()
     funding: tuple[dict, ...] = ()
+    note: str = ""
 
     @classmethod
     def of(cls, doi: Doi) -> Record:
@@ -193,6 +199,7 @@ class Record:
             abstract=abstract,
             related=_related_of(doi, m.get("relatedIdentifiers") or []),
             funding=tuple(m.get("fundingReferences") or ()),
+            note=DRAFT_NOTE if doi.is_unpublished_draft else "",
         )
 
     @property
@@ -279,15 +286,18 @@ def _bibtex_person(author: Author) -> Person:
 
 def bibtex(doi: Doi) -> str:
     r = Record.of(doi)
+    fields = {
+        "title": r.citation_title,
+        "year": r.year,
+        "url": r.url,
+        "doi": r.doi,
+        "publisher": r.publisher,
+    }
+    if r.note:
+        fields["note"] = r.note
     entry = Entry(
         "misc",
-        fields={
-            "title": r.citation_title,
-            "year": r.year,
-            "url": r.url,
-            "doi": r.doi,
-            "publisher": r.publisher,
-        },
+        fields=fields,
         persons={"author": [_bibtex_person(a) for a in r.authors]},
     )
     stream = io.StringIO()
@@ -324,6 +334,8 @@ def csl(doi: Doi) -> dict:
         item["keyword"] = ", ".join(r.subjects)
     if r.abstract:
         item["abstract"] = r.abstract
+    if r.note:
+        item["note"] = r.note
     # CSL has no variables for these; its "custom" object is the place for data without one.
     custom = {}
     if r.related:
@@ -385,6 +397,7 @@ def bibliography(doi: Doi, style: str = "apa") -> Bibliography:
 def _bibliography(doi: Doi, style: str) -> Bibliography:
     item = csl(doi)
     item.pop("custom", None)  # data for other programs; citeproc warns of what it cannot use
+    item.pop("note", None)  # APA prints no note: a reserved DOI's is in the other formats
     marked = _render(style, json.dumps(item, sort_keys=True))
     text = marked.replace(_ITALIC_START, "").replace(_ITALIC_END, "")
     html = escape(marked).replace(_ITALIC_START, "<i>").replace(_ITALIC_END, "</i>")
@@ -423,6 +436,8 @@ def ris(doi: Doi) -> str:
     lines += [("KW", s) for s in r.subjects]
     if r.abstract:
         lines.append(("AB", r.abstract))
+    if r.note:
+        lines.append(("N1", r.note))
     lines.append(("ER", ""))
     # A field is one line: newlines inside a value would start a bogus tag.
     return "".join(f"{tag}  - {' '.join(value.split())}\r\n" for tag, value in lines)
@@ -577,12 +592,17 @@ def _cff_person(author: Author) -> dict:
     return person
 
 
+def _cff_message(r: Record) -> str:
+    message = "If you use this, please cite it using the metadata from this file."
+    return f"{r.note}: it resolves once the repository is public. {message}" if r.note else message
+
+
 def cff(doi: Doi) -> str:
     """CITATION.cff (Citation File Format 1.2.0), as GitHub and Zenodo read it."""
     r = Record.of(doi)
     data: dict = {
         "cff-version": "1.2.0",
-        "message": "If you use this, please cite it using the metadata from this file.",
+        "message": _cff_message(r),
         "type": "dataset" if r.is_dataset else "software",
         "title": r.title,
         "authors": [_cff_person(a) for a in r.authors],

@@ -116,7 +116,7 @@ class _LeadingTo:
     repository and owner (the other fields deferred)."""
 
     DOI: ClassVar = ["id", "doi", "kind", "revision_id", "revision_oid", "remote_state",
-                     "error_is_permanent", "discarded_at", "repo_id"]  # fmt: skip
+                     "pending_action", "error_is_permanent", "discarded_at", "repo_id"]  # fmt: skip
     REPO: ClassVar = ["type", "name", "private", "removed_at", "namespace_id"]
     NAMESPACE: ClassVar = ["name"]
 
@@ -844,6 +844,19 @@ class Doi(models.Model):
     def at_datacite(self) -> bool:
         """DataCite has this DOI (findable or hidden), so doi.org resolves it."""
         return self.state in (self.State.FINDABLE, self.State.HIDDEN)
+
+    @property
+    def is_unpublished_draft(self) -> bool:
+        """Reserved as a draft and not being published: DataCite holds it as a draft (or is yet
+        to, or is to delete it with its repository), so it resolves nowhere, and what it names
+        may be private. ``/doi/<doi>`` shows only that it is reserved."""
+        if self.discarded_at is not None:
+            return False
+        if self.pending_action in (self.Action.RESERVE, self.Action.DELETE):
+            return True
+        return self.remote_state == self.RemoteState.DRAFT and (
+            self.pending_action != self.Action.PUBLISH
+        )
 
     @property
     def update_pending(self) -> bool:

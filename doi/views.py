@@ -16,7 +16,7 @@ from django.http import (
 from django.http.request import MediaType
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
@@ -117,6 +117,8 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         target = reverse("doi:resolve", args=[doi.doi])
         query = request.META.get("QUERY_STRING")
         return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+    if doi.is_unpublished_draft:
+        return _draft(request, fmt, doi)
     if isinstance(refusal, NotAcceptable):
         return _plain(
             "Only the APA style is available: ask for text/x-bibliography; style=apa.", 406
@@ -136,6 +138,28 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         doi = find_doi(value)
         return _landing(request, doi, status=410 if reason == "removed" else 200, reason=reason)
     return redirect(discovery.landing_path(doi))
+
+
+def _draft(request: HttpRequest, fmt: Format | None, doi: Doi) -> HttpResponse:
+    """A reserved DOI resolves nowhere yet: its page is a 404 for everyone (a harvester or a
+    cache must not take it for a live DOI) that names nothing of what may be a private
+    repository. Who may see the repository gets its citations, with a note that it does not
+    resolve yet; the answers vary by who asks, so no shared cache keeps them."""
+    can_view = not doi.repo.is_removed and doi.repo.can_view(request.user)
+    if fmt is not None and can_view:
+        response = _citation_response(request, doi, fmt)
+    else:
+        can_admin = can_view and doi.repo.can_admin(request.user)
+        context = {
+            "value": doi.doi,
+            "repo": doi.repo if can_admin else None,
+            "settings_url": doi.repo.url("settings") if can_admin else "",
+            "withdrawn": doi.pending_action == Doi.Action.DELETE,
+        }
+        response = render(request, "doi/reserved.html", context, status=404)
+    patch_cache_control(response, private=True, no_store=True)
+    patch_vary_headers(response, ["Cookie"])
+    return response
 
 
 def _plain(message: str, status: int) -> HttpResponse:
@@ -228,6 +252,10 @@ def cite(request: HtmxHttpRequest, value: str) -> HttpResponse:
     version = find_doi(value)
     if version is None or version.kind != Doi.Kind.VERSION:
         raise Http404("No such version DOI")
+    if version.is_unpublished_draft and (
+        version.repo.is_removed or not version.repo.can_view(request.user)
+    ):
+        raise Http404("No such version DOI")  # what it names may be private (see _draft)
     concept = version.concept if version.concept and version.concept.discarded_at is None else None
     shown = concept if request.GET.get("show") == "all" and concept else version
     context = citations.cite_context(version, concept, shown)

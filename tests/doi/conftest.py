@@ -76,6 +76,20 @@ def mint(owner, alice, django_capture_on_commit_callbacks):
 
 
 @pytest.fixture
+def reserve(owner, alice, django_capture_on_commit_callbacks):
+    """Reserve a DOI for a private repository (a DataCite draft) as ``owner``, pushes run."""
+    from doi.models import Doi
+
+    def run(repo, user=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return Doi.objects.mint(
+                repo=repo, user=user or owner, creators=[alice], draft=True, **CONSENT
+            )
+
+    return run
+
+
+@pytest.fixture
 def minted(repo, mint, alice, datacite):  # noqa: F811 (the fixture imported above)
     """A findable version DOI (and its concept) at the DataCite-like server."""
     from doi.models import Doi

@@ -29,17 +29,6 @@ def private(repo):
     return repo
 
 
-@pytest.fixture
-def reserve(owner, alice, django_capture_on_commit_callbacks):
-    def run(repo, user=None):
-        with django_capture_on_commit_callbacks(execute=True):
-            return Doi.objects.mint(
-                repo=repo, user=user or owner, creators=[alice], draft=True, **CONSENT
-            )
-
-    return run
-
-
 def sent(datacite, doi, method="PUT") -> list[dict]:
     return [json.loads(r["body"])["data"]["attributes"] for r in datacite.requests_for(doi, method)]
 
