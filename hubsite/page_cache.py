@@ -1,16 +1,16 @@
 """Whole pages in the cache (``hubsite.caching``'s keys), for everyone who may see them alike.
 
 A page is rendered once per key with placeholders where it shows what differs from one request
-to the next — who is logged in (base.html's user menu), the messages, the CSRF token, the
-Content-Security-Policy nonce, and what the view names (a "3 hours ago") — and every request
-fills them in::
+to the next — who is logged in (base.html's user menu, and the CSRF header htmx sends for a
+logged-in user), the messages, the CSRF token, the Content-Security-Policy nonce, and what the
+view names (a "3 hours ago") — and every request fills them in::
 
     return page_cache.page(request, "repo-page", parts, render, fill={"age": lambda: …})
 
 A placeholder is unguessable (made with ``SECRET_KEY``), so no content (a model card) can hold
 one to have a token filled in. The nonce and the CSRF token are made only when the page shows
 them, as when rendering: a page without inline scripts or styles sends its policy without a
-nonce, and each request that shows a nonce gets its own, as the policy requires.
+nonce, one without a form sets no CSRF cookie, and each request gets its own of either.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def page(
     cache_key = key(name, parts)
     stored = cache.get(cache_key)
     if stored is None:
-        response = render(_placeholders([*fill, "user_nav", "messages"]))
+        response = render(_placeholders([*fill, "user_nav", "htmx_csrf", "messages"]))
         # The text between the placeholders, with the placeholders' names in between.
         pieces = _placeholders_pattern().split(response.text)
         stored = (response.status_code, list(response.items()), pieces)
@@ -68,12 +68,13 @@ def page(
     # Made only where the page shows them, as when rendering: each sets a header.
     token = memoize(lambda: get_token(request))
 
-    def user_nav() -> str:  # a logged-in user's holds a CSRF token of its own
-        html = _user_nav(request)
+    def for_user(template: str) -> str:  # a logged-in user's holds a CSRF token of its own
+        html = _for_user(request, template)
         return html.replace(_placeholder("csrf_token"), token()) if "@@hole:" in html else html
 
     values = {
-        "user_nav": user_nav,
+        "user_nav": lambda: for_user("includes/_user_nav.html"),
+        "htmx_csrf": lambda: for_user("includes/_htmx_csrf.html"),
         "messages": lambda: _messages(request),
         "csrf_token": token,
         "csp_nonce": lambda: str(get_nonce(request)),
@@ -118,14 +119,12 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _user_nav(request: HttpRequest) -> SafeString:
-    """base.html's log-in links or user menu, once per user as they stand."""
+def _for_user(request: HttpRequest, template: str) -> SafeString:
+    """A piece of base.html that shows who is logged in, once per user as they stand."""
     user = request.user
-    parts = (user.pk, user.get_username(), user.is_staff)
+    parts = (template, user.pk, user.get_username(), user.is_staff)
     context = {"user": user, "csrf_token": _placeholder("csrf_token")}
-    html = get_or_render(
-        "user-nav", parts, lambda: render_to_string("includes/_user_nav.html", context)
-    )
+    html = get_or_render("for-user", parts, lambda: render_to_string(template, context))
     return mark_safe(html)  # noqa: S308 (rendered by the template, escaped there)
 
 

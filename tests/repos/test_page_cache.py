@@ -130,6 +130,12 @@ def test_each_visitor_gets_a_csrf_token_of_their_own(repo, stranger):
     assert "@@hole:" not in page(first, "/alice/bert")
 
 
+def test_an_anonymous_visitor_gets_no_csrf_token_or_cookie(client, repo):
+    for _ in range(2):  # rendered, then from the cache
+        response = client.get("/alice/bert")
+        assert "csrf" not in response.text.lower() and "csrftoken" not in response.cookies
+
+
 def test_a_message_shows_once_on_a_cached_page(client, repo, owner):
     client.force_login(owner)
     page(client, "/alice/bert")
