@@ -504,6 +504,11 @@ def seed_pages() -> tuple[list, str]:
     one = make("sentiment-one-doi", 1, dois=True)
     fifty = make("sentiment-fifty-versions", 50, dois=True)
     doi = Doi.objects.latest_version_for(fifty).doi
+    download = one.url("blob", Doi.objects.latest_version_for(one).revision_oid, "file0.txt")
+    # With a browser's agent the hub's own counting (doi/usage.py) runs; without one it stops
+    # at the robots check. From one client all but the first answer in each 30 s are
+    # double-clicks, so this is the check's cost, not the write's (one upsert, tested).
+    person = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36"}
     user_page = "/user7" if User.objects.filter(username="user7").exists() else "/ada"
     pages = [
         ["floor", "/bench/floor", {}, False],
@@ -513,6 +518,9 @@ def seed_pages() -> tuple[list, str]:
         ["repo page, no DOI, owner", plain.get_absolute_url(), {}, True],
         ["repo page, 50 versions, owner", fifty.get_absolute_url(), {}, True],
         ["/doi/ redirect", f"/doi/{doi}", {}, False],
+        ["/doi/ redirect, counted (browser)", f"/doi/{doi}", person, False],
+        ["file at a DOI, no agent (uncounted)", download, {}, False],
+        ["file at a DOI, counted (browser)", download, person, False],
         ["/doi/ BibTeX (Accept)", f"/doi/{doi}", {"Accept": "application/x-bibtex"}, False],
         ["/doi/ APA (Accept)", f"/doi/{doi}", {"Accept": "text/x-bibliography"}, False],
         # Settings → DOI is a section of the repository's settings page.
