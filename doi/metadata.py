@@ -32,6 +32,7 @@ from doi.related import (
     funding_attributes,
     related_attributes,
 )
+from hubsite import caching
 from repos.cards import as_list, parse_card
 from repos.models import README
 
@@ -486,7 +487,7 @@ def _content(doi: Doi) -> dict:
         }
     revision = doi.revision
     card = revision.card_metadata if revision else {}
-    abstract = summary(card, _readme_body(revision) if revision else "")
+    abstract = _abstract(revision) if revision else ""
     return {
         "rights": rights(card.get("license")),
         "subjects": [{"subject": tag} for tag in dict.fromkeys(as_list(card.get("tags")))],
@@ -514,6 +515,16 @@ def rights(licence) -> list[dict]:
             "schemeUri": "https://spdx.org/licenses/",
         }
     ]
+
+
+def _abstract(revision) -> str:
+    """The abstract the revision's card gives. A revision's card and files never change, so it
+    is worked out once (a mint, then each push of its DOIs, asks again)."""
+    return caching.get_or_render(
+        "doi-abstract",
+        (revision.oid,),
+        lambda: summary(revision.card_metadata, _readme_body(revision)),
+    )
 
 
 def _readme_body(revision) -> str:

@@ -568,7 +568,9 @@ class DoiQuerySet(models.QuerySet["Doi"]):
             creators=creators,
             # Without the owner's list, the links the card and CITATION.cff propose, kept as
             # they are now.
-            record={"related_works": proposed_related_works(repo, head)} | record,
+            record=record
+            if "related_works" in record
+            else {"related_works": proposed_related_works(repo, head), **record},
             **fields,
         )
         return [*drafts, version]
@@ -1284,7 +1286,10 @@ class Doi(models.Model):
         """The attributes a push with ``event`` sends, built from current data and checked. A
         draft gets no URL: it resolves nowhere until it is published."""
         attributes = build_attributes(self)
-        validate_attributes(attributes)
+        # What is stored was checked before it was stored (minted, edited or sent): once is
+        # enough for each version of the metadata.
+        if attributes != self.metadata:
+            validate_attributes(attributes)
         if event is None and self.remote_state in (self.RemoteState.NONE, self.RemoteState.DRAFT):
             attributes.pop("url", None)
         return attributes
