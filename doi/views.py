@@ -3,9 +3,12 @@ client asks for, or a page about the DOI when the repository cannot be shown."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 
 import idutils
+from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -23,7 +26,9 @@ from django.views.decorators.vary import vary_on_headers
 from doi import badges, citations, discovery, history, usage
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.models import Doi
+from hubsite import caching
 from hubsite.http import HtmxHttpRequest
+from hubsite.queries import STAND_IN_TEXT, Prepared
 
 HTML = "text/html"
 NEGOTIABLE = [HTML, *FORMATS_BY_MEDIA_TYPE]
@@ -48,19 +53,27 @@ def normalize(value: str) -> str | None:
     return idutils.normalize_doi(value) if idutils.is_doi(value) else None
 
 
+# The whole row, with its repository and owner, revision and concept: what a citation and its
+# Link header are made of. Compiled once per process (see hubsite.queries). Names are unique
+# (case-insensitively), so no ordering: the first row is the one.
+_WHOLE_ROW = Prepared(
+    lambda name: (
+        Doi.objects.live()
+        .named(name)
+        .select_related("repo__namespace", "revision", "concept")
+        .order_by()[:1]
+    ),
+    name=STAND_IN_TEXT,
+)
+
+
 def find_doi(value: str) -> Doi | None:
     """The live DOI ``value`` names, in any of the accepted forms."""
     name = normalize(value)
     if name is None:
         return None
-    # Names are unique (case-insensitively), so no ordering: the first row is the one.
-    rows = (
-        Doi.objects.live()
-        .named(name)
-        .select_related("repo__namespace", "revision", "concept")
-        .order_by()[:1]
-    )
-    return next(iter(rows), None)
+    rows = _WHOLE_ROW.rows(name=name)
+    return _WHOLE_ROW.instances(rows)[0] if rows else None
 
 
 def _requested_format(request: HttpRequest) -> Format | None:
@@ -103,22 +116,17 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         fmt, refusal = _requested_format(request), None
     except (Http404, NotAcceptable, UnreadableAccept) as exc:
         fmt, refusal = None, exc
-    # A citation is made of the whole row; a redirect needs only where the DOI leads.
     name = normalize(value)
     if fmt is not None:
-        doi = find_doi(value)
-    else:
-        doi = Doi.objects.leading_to(name) if name is not None else None
+        return _citation_response(request, value, name, fmt)
+    # A redirect needs only where the DOI leads.
+    doi = Doi.objects.leading_to(name) if name is not None else None
     if doi is None:
-        context = {"value": value, "looks_like_doi": name is not None}
-        return render(request, "doi/not_found.html", context, status=404)
+        return _not_found(request, value, name)
     if value != doi.doi:
-        # The canonical form of a DOI never changes, so the redirect is permanent.
-        target = reverse("doi:resolve", args=[doi.doi])
-        query = request.META.get("QUERY_STRING")
-        return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+        return _to_canonical(request, doi.doi)
     if doi.is_unpublished_draft:
-        return _draft(request, fmt, doi)
+        return _draft(request, None, doi)
     if isinstance(refusal, NotAcceptable):
         return _plain(
             "Only the APA style is available: ask for text/x-bibliography; style=apa.", 406
@@ -127,8 +135,6 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         return _plain("The Accept header is too long to read: send a shorter one.", 400)
     if refusal is not None:
         raise refusal
-    if fmt is not None:
-        return _citation_response(request, doi, fmt)
     if doi.at_datacite:
         usage.count(request, doi)
     reason = discovery.own_page_reason(doi)
@@ -140,14 +146,17 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
     return redirect(discovery.landing_path(doi))
 
 
-def _draft(request: HttpRequest, fmt: Format | None, doi: Doi) -> HttpResponse:
+def _draft(
+    request: HttpRequest, fmt: Format | None, doi: Doi, citation: Citation | None = None
+) -> HttpResponse:
     """A reserved DOI resolves nowhere yet: its page is a 404 for everyone (a harvester or a
     cache must not take it for a live DOI) that names nothing of what may be a private
     repository. Who may see the repository gets its citations, with a note that it does not
-    resolve yet; the answers vary by who asks, so no shared cache keeps them."""
+    resolve yet; the answers vary by who asks, so no shared cache keeps them. ``citation``:
+    the answer in ``fmt``, when one was asked for."""
     can_view = not doi.repo.is_removed and doi.repo.can_view(request.user)
-    if fmt is not None and can_view:
-        response = _citation_response(request, doi, fmt)
+    if fmt is not None and citation is not None and can_view:
+        response = _respond_with(request, citation, fmt)
     else:
         can_admin = can_view and doi.repo.can_admin(request.user)
         context = {
@@ -166,12 +175,67 @@ def _plain(message: str, status: int) -> HttpResponse:
     return HttpResponse(f"{message}\n", status=status, content_type="text/plain; charset=utf-8")
 
 
-def _citation_response(request: HttpRequest, doi: Doi, fmt: Format) -> HttpResponse:
-    response = HttpResponse(fmt.cached(doi), content_type=fmt.content_type)
-    if doi.at_datacite:
-        response["Link"] = discovery.Signposts.of(doi).metadata_header()
+def _not_found(request: HttpRequest, value: str, name: str | None) -> HttpResponse:
+    context = {"value": value, "looks_like_doi": name is not None}
+    return render(request, "doi/not_found.html", context, status=404)
+
+
+def _to_canonical(request: HttpRequest, name: str) -> HttpResponse:
+    # The canonical form of a DOI never changes, so the redirect is permanent.
+    target = reverse("doi:resolve", args=[name])
+    query = request.META.get("QUERY_STRING")
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A citation answer as cached: the DOI's canonical name, whether it is a draft that
+    resolves nowhere yet (``_draft`` decides who gets the answer), the citation, the ``Link``
+    header ("" while DataCite does not have the DOI) and a download's file name."""
+
+    doi: str
+    unpublished_draft: bool
+    text: str
+    link: str
+    filename: str
+
+
+def _citation(rows: list[tuple], fmt: Format) -> Citation:
+    """The answer in ``fmt`` for the DOI of ``rows`` (``_WHOLE_ROW``), made once for each
+    version of those rows: any change to the DOI (its metadata, its state), its concept, its
+    repository or owner (a rename), by any process, gives a new key (``hubsite.caching``).
+    A cached answer builds no model instance and reverses no URL."""
+    stored = hashlib.md5(repr(rows).encode(), usedforsecurity=False).hexdigest()
+
+    def render() -> Citation:
+        doi = _WHOLE_ROW.instances(rows)[0]
+        link = discovery.Signposts.of(doi).metadata_header() if doi.at_datacite else ""
+        filename = citations.Record.of(doi).filename
+        return Citation(doi.doi, doi.is_unpublished_draft, fmt.cached(doi), link, filename)
+
+    return caching.get_or_render("doi-citation", (fmt.name, stored, settings.SITE_URL), render)
+
+
+def _citation_response(
+    request: HttpRequest, value: str, name: str | None, fmt: Format
+) -> HttpResponse:
+    rows = _WHOLE_ROW.rows(name=name) if name is not None else []
+    if not rows:
+        return _not_found(request, value, name)
+    citation = _citation(rows, fmt)
+    if value != citation.doi:
+        return _to_canonical(request, citation.doi)
+    if citation.unpublished_draft:
+        return _draft(request, fmt, _WHOLE_ROW.instances(rows)[0], citation)
+    return _respond_with(request, citation, fmt)
+
+
+def _respond_with(request: HttpRequest, citation: Citation, fmt: Format) -> HttpResponse:
+    response = HttpResponse(citation.text, content_type=fmt.content_type)
+    if citation.link:
+        response["Link"] = citation.link
     if "format" in request.GET:
-        filename = f"{citations.Record.of(doi).filename}.{fmt.extension}"
+        filename = f"{citation.filename}.{fmt.extension}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -183,3 +183,59 @@ def test_the_doi_redirect_and_negotiation_cost_one_query(client, repo, mint):
         cache.clear()
         assert count(client, url, **headers) == 1
         assert count(client, url, **headers) == 1
+
+
+@each_backend
+def test_metadata_stored_by_another_process_shows_in_negotiated_citations_at_once(
+    client, repo, mint
+):
+    doi = mint(repo)
+    for headers in (BIBTEX, APA):
+        assert "sentiment-model" in client.get(f"/doi/{doi.doi}", **headers).text
+    metadata = {**doi.metadata, "titles": [{"title": "A better title"}]}
+    Doi.objects.filter(pk=doi.pk).update(metadata=metadata)
+    for headers in (BIBTEX, APA):
+        text = client.get(f"/doi/{doi.doi}", **headers).text
+        assert "A better title" in text and "sentiment-model" not in text
+
+
+@each_backend
+def test_registration_at_datacite_shows_in_negotiated_citations_at_once(
+    client, repo, mint, datacite, settings
+):
+    datacite.go_down()
+    doi = mint(repo)
+    response = client.get(f"/doi/{doi.doi}", **BIBTEX)
+    assert response.status_code == 200 and "Link" not in response.headers
+    datacite.come_back()
+    Doi.objects.push(doi.pk)  # as doi_sync would, in another process
+    response = client.get(f"/doi/{doi.doi}", **BIBTEX)
+    describes = f'<{settings.SITE_URL}{repo.head.get_absolute_url()}>; rel="describes"'
+    assert describes in response.headers["Link"]
+
+
+@each_backend
+def test_a_rename_shows_in_the_citations_link_header_at_once(client, repo, staff, mint):
+    doi = mint(repo)
+    assert "/alice/sentiment-model/tree/" in client.get(f"/doi/{doi.doi}", **APA)["Link"]
+    with lock_override(actor=staff, reason="test: renamed by staff"):
+        repo.move(namespace=repo.namespace, name="sentiment-v2")
+    link = client.get(f"/doi/{doi.doi}", **APA)["Link"]
+    assert "/alice/sentiment-v2/tree/" in link and "sentiment-model" not in link
+
+
+@each_backend
+def test_a_discarded_doi_has_no_citation_at_once(client, repo, mint):
+    doi = mint(repo)
+    assert client.get(f"/doi/{doi.doi}", **APA).status_code == 200
+    Doi.objects.filter(pk=doi.pk).update(discarded_at=doi.created_at)
+    assert client.get(f"/doi/{doi.doi}", **APA).status_code == 404
+
+
+@each_backend
+def test_a_citation_asked_in_another_case_leads_to_the_canonical_name(client, repo, mint):
+    doi = mint(repo)
+    for _ in range(2):  # rendered, then cached
+        response = client.get(f"/doi/{doi.doi.upper()}?format=bibtex")
+        assert response.status_code == 301
+        assert response.url == f"/doi/{doi.doi}?format=bibtex"
