@@ -35,6 +35,7 @@ sys.path.insert(0, str(BASE_DIR / "scripts"))
 
 from stress import CARD, Postgres, free_port, http_ok, log, wait_for  # noqa: E402
 
+from tests import processes  # noqa: E402
 from tests.datacite_server import PASSWORD, REPOSITORY_ID, STATS_PATH  # noqa: E402
 
 AUTHOR = {
@@ -101,31 +102,19 @@ class Bench:
 
     def start(self) -> None:
         self.postgres.start()
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "hubsite.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "HUB_VAR_DIR": str(self.workdir / "var"),
-            "DATABASE_URL": self.postgres.create_database("bench"),
-            "SITE_URL": f"http://127.0.0.1:{self.web_port}",
-            "DOI_REGISTRAR": "datacite",
-            "DATACITE_REPOSITORY_ID": REPOSITORY_ID,
-            "DATACITE_PASSWORD": PASSWORD,
-            "DOI_QUOTA_PER_REPO_PER_DAY": "0",
-            "DOI_QUOTA_PER_USER_PER_DAY": "0",
+        self.env = processes.production_env(
+            self.workdir / "var",
+            DATABASE_URL=self.postgres.create_database("bench"),
+            SITE_URL=f"http://127.0.0.1:{self.web_port}",
+            DOI_REGISTRAR="datacite",
+            DATACITE_REPOSITORY_ID=REPOSITORY_ID,
+            DATACITE_PASSWORD=PASSWORD,
+            DOI_QUOTA_PER_REPO_PER_DAY="0",
+            DOI_QUOTA_PER_USER_PER_DAY="0",
             # Seeding queues tasks that nobody runs: doi_sync is what pushes them.
-            "TASKS_BACKEND": "database",
-        }
-        os.environ.update(self.env)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+            TASKS_BACKEND="database",
+        )
+        processes.become_the_site(self.env)
         log("collectstatic (production static files)")
         self.manage("collectstatic", "--no-input", "-v", "0")
 
@@ -163,20 +152,12 @@ class Bench:
                 process.wait(10)
 
     def gunicorn(self, **env: str) -> None:
-        command = [sys.executable, "-m", "gunicorn", "hubsite.wsgi", "--no-control-socket"]
-        command += ["--bind", f"127.0.0.1:{self.web_port}", "--workers", "2"]
+        command = processes.gunicorn_command(self.web_port, workers=2)
         self.spawn("gunicorn", command, self.args.hub, **env)
         wait_for(lambda: http_ok(f"http://127.0.0.1:{self.web_port}/"), 120, "gunicorn")
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes.stop(self.processes)
         self.postgres.stop()
 
     def row(self, name: str, value: str) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import secrets
 import shutil
 import statistics
 import subprocess
@@ -37,8 +36,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "scripts"))
 
-from stress import Postgres, free_port, http_ok, log, wait_for  # noqa: E402
+from stress import Postgres, free_port, log  # noqa: E402
 
+from tests import processes  # noqa: E402
 from tests.object_store import ACCESS_KEY, BUCKET, SECRET_KEY, start_seaweedfs  # noqa: E402
 
 MB = 1024 * 1024
@@ -132,35 +132,23 @@ class Bench:
         )
         self.processes.append(weed)
         self.base = f"http://127.0.0.1:{self.web_port}"
-        self.env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "hubsite.settings",
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-            "HUB_VAR_DIR": str(self.workdir / "var"),
-            "DATABASE_URL": self.postgres.create_database("bench"),
-            "SITE_URL": self.base,
-            "S3_BUCKET": BUCKET,
-            "S3_ENDPOINT_URL": self.store.endpoint_url,
-            "S3_ACCESS_KEY_ID": ACCESS_KEY,
-            "S3_SECRET_ACCESS_KEY": SECRET_KEY,
+        self.env = processes.production_env(
+            self.workdir / "var",
+            DATABASE_URL=self.postgres.create_database("bench"),
+            SITE_URL=self.base,
+            S3_BUCKET=BUCKET,
+            S3_ENDPOINT_URL=self.store.endpoint_url,
+            S3_ACCESS_KEY_ID=ACCESS_KEY,
+            S3_SECRET_ACCESS_KEY=SECRET_KEY,
             # The client, in this process: the LFS path (no Xet), nothing but 127.0.0.1.
-            "HF_ENDPOINT": self.base,
-            "HF_HOME": str(self.workdir / "hf"),
-            "HF_HUB_DISABLE_XET": "1",
-            "HF_HUB_DISABLE_TELEMETRY": "1",
-            "HF_HUB_DISABLE_UPDATE_CHECK": "1",
-            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        }
-        os.environ.update(self.env)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
+            HF_ENDPOINT=self.base,
+            HF_HOME=str(self.workdir / "hf"),
+            HF_HUB_DISABLE_XET="1",
+            HF_HUB_DISABLE_TELEMETRY="1",
+            HF_HUB_DISABLE_UPDATE_CHECK="1",
+            HF_HUB_DISABLE_PROGRESS_BARS="1",
+        )
+        processes.become_the_site(self.env)
         # Its own process: importing tests.object_store made this one look like a test run.
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
@@ -170,15 +158,11 @@ class Bench:
         )
         self.token, self.repo_id = self.seed()
         # Verify reads the whole object back: longer than gunicorn's default 30 s for gigabytes.
-        command = [sys.executable, "-m", "gunicorn", "hubsite.wsgi", "--no-control-socket"]
-        command += ["--bind", f"127.0.0.1:{self.web_port}", "--workers", str(self.args.workers)]
-        command += ["--timeout", "600"]
-        logfile = open(self.workdir / "gunicorn.log", "ab")  # noqa: SIM115 (closed with the process)
-        self.gunicorn = subprocess.Popen(
-            command, cwd=BASE_DIR, env=self.env, stdout=logfile, stderr=logfile
-        )
+        command = processes.gunicorn_command(self.web_port, workers=self.args.workers)
+        logfile = self.workdir / "gunicorn.log"
+        self.gunicorn = processes.spawn([*command, "--timeout", "600"], self.env, logfile)
         self.processes.append(self.gunicorn)
-        wait_for(lambda: http_ok(f"{self.base}/"), 120, "gunicorn")
+        processes.wait_until_serving(self.web_port, logfile)
 
     def seed(self) -> tuple[str, str]:
         from accounts.models import AccessToken, User
@@ -190,14 +174,7 @@ class Bench:
         return token, "ada/big"
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        processes.stop(self.processes)
         self.postgres.stop()
 
     # The rounds ---------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ the benchmarks. Everything listens on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -37,6 +39,33 @@ def http_ok(url: str, timeout: float = 2) -> bool:
         return requests.get(url, timeout=timeout).status_code == 200
     except requests.RequestException:
         return False
+
+
+def production_env(var_dir: Path, **env: str) -> dict[str, str]:
+    """This process's environment with the production settings (DEBUG off, a fresh secret key,
+    127.0.0.1 only, warnings only, local files under ``var_dir``), and ``env`` on top."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hubsite.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_LEVEL": "WARNING",
+        "HUB_VAR_DIR": str(var_dir),
+        **env,
+    }
+
+
+def become_the_site(env: dict[str, str]) -> None:
+    """Run this process as the site with ``env``: Django set up, its database migrated (for a
+    script that seeds the database the processes it starts serve)."""
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
 
 
 def gunicorn_command(port: int, *, workers: int) -> list[str]:
