@@ -323,6 +323,7 @@ DATACITE_TIMEOUT = (
     env_int("DATACITE_READ_TIMEOUT", 30, minimum=1),
 )
 
+SESSION_ENGINE = "accounts.sessions"  # the database's, read with SQL compiled once
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 # Scripts and styles only from our own static files (or carrying the page's nonce), images from
