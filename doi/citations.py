@@ -486,12 +486,14 @@ def schema_org_type(record: Record) -> str:
 
 # Which related works schema.org names, by DataCite relation: what the work was made from (a
 # fine-tune's base model, a quantisation's original, the data a model references as trained
-# on), what it cites, and what it is part of.
+# on), what it cites or supplements (the paper a model card links to, which the Generate DOI
+# form proposes as "is a supplement to"), and what it is part of.
 _RELATED_PROPERTIES = {
     "IsDerivedFrom": "isBasedOn",
     "IsVariantFormOf": "isBasedOn",
     "References": "isBasedOn",
     "Cites": "citation",
+    "IsSupplementTo": "citation",
     "IsPartOf": "isPartOf",
 }
 
@@ -519,8 +521,8 @@ def _schema_org_related(doi: Doi) -> dict[str, list]:
 
 def schema_org(doi: Doi) -> dict:
     """schema.org JSON-LD (see ``schema_org_type`` for the type), with the related works of
-    the DataCite record: ``isBasedOn`` (derived from, references), ``citation`` (cites) and
-    ``isPartOf``."""
+    the DataCite record: ``isBasedOn`` (derived from, references), ``citation`` (cites, is a
+    supplement to) and ``isPartOf``."""
     r = Record.of(doi)
     data: dict = {
         "@context": "https://schema.org",

@@ -356,6 +356,7 @@ def test_schema_org_names_what_a_work_is_based_on_and_what_it_cites():
             related("10.5072/hub/0007", "DOI", "References"),
             related("2101.00001", "arXiv", "Cites"),
             related("10.1000/paper", "DOI", "Cites"),
+            related("arXiv:1810.04805", "arXiv", "IsSupplementTo"),
             related("https://example.org/collection", "URL", "IsPartOf"),
             related("javascript:alert(1)", "URL", "Cites"),
             related("not an identifier", "Handle-ish", "Cites"),
@@ -370,6 +371,7 @@ def test_schema_org_names_what_a_work_is_based_on_and_what_it_cites():
     assert data["citation"] == [
         {"@type": "CreativeWork", "@id": "https://arxiv.org/abs/arXiv:2101.00001"},
         {"@type": "CreativeWork", "@id": "https://doi.org/10.1000/paper"},
+        {"@type": "CreativeWork", "@id": "https://arxiv.org/abs/arXiv:1810.04805"},
     ]
     assert data["isPartOf"] == ["https://example.org/collection"]
 

@@ -349,18 +349,23 @@ def test_the_json_ld_uses_only_schema_org_terms_and_expands(client, repo, versio
     assert identifier[f"{s}value"] == [{"@value": version.doi}]
 
 
-def test_the_json_ld_names_the_works_a_model_is_based_on(client, owner, repo, mint):
+def test_the_json_ld_names_what_a_model_is_based_on_and_cites(client, owner, repo, mint):
     from tests.factories import RepoFactory
 
     base = RepoFactory(namespace=owner.namespace, name="base-model")
     commit_files(base, owner, {"README.md": "# Base\n"})
     base_doi = mint(base)
-    commit_files(repo, owner, {"README.md": "---\nbase_model: alice/base-model\n---\n# Tuned\n"})
+    card = "---\nbase_model: alice/base-model\n---\n# Tuned\n\n[LoRA](https://arxiv.org/abs/2106.09685)\n"
+    commit_files(repo, owner, {"README.md": card})
     version = mint(repo)
     data = json_ld_of(client.get(repo.url("tree", version.revision_oid)))
     assert data["isBasedOn"] == [f"https://doi.org/{base_doi.doi}"]
     (node,) = jsonld.expand(data, {"documentLoader": load_schema_org})
     assert node["http://schema.org/isBasedOn"] == [{"@id": f"https://doi.org/{base_doi.doi}"}]
+    # The paper the card links to, proposed as "is a supplement to", is a citation.
+    (paper,) = node["http://schema.org/citation"]
+    assert paper["@id"] == "https://arxiv.org/abs/arXiv:2106.09685"
+    assert paper["@type"] == ["http://schema.org/CreativeWork"]
 
 
 def test_the_json_ld_of_the_page_is_what_content_negotiation_serves(client, repo, version):
