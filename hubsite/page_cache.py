@@ -96,7 +96,7 @@ def _secret() -> str:
 
 @memoize
 def _placeholders_pattern() -> re.Pattern:
-    return re.compile(f"@@hole:([a-z_]+):{_secret()}@@")
+    return re.compile(f"@@hole:([a-z0-9_]+):{_secret()}@@")
 
 
 def _placeholder(hole: str) -> SafeString:

@@ -177,15 +177,32 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         .order_by("-updated_at", "-pk")
     )
     page = ListingPaginator(repos, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "count_limit": LISTING_COUNT_LIMIT,
-        "query": query,
-        "repo_type": repo_type,
-        "is_dataset": repo_type == RepoType.DATASET,
-    }
-    template = "repos/listing.html#results" if request.htmx else "repos/listing.html"
-    return render(request, template, context)
+    page.object_list = rows = list(page.object_list)
+    # The whole page, for everyone who is shown the same rows: each row's every shown field is
+    # in the key, so a new repository or commit, a rename, a visibility change or a deletion
+    # changes it. Only the rows' ages ("3 hours ago") are filled in on every request.
+    parts = (repo_type, query, page.number, page.paginator.count)
+    parts += tuple(
+        (r.pk, r.type, r.namespace.name, r.name, r.private, r.listed_license, r.updated_at)
+        for r in rows
+    )
+
+    def render_page(placeholders: dict) -> HttpResponse:
+        for i, repo in enumerate(rows):
+            repo.age = placeholders["holes"][f"age_{i}"]
+        context = {
+            "page": page,
+            "count_limit": LISTING_COUNT_LIMIT,
+            "query": query,
+            "repo_type": repo_type,
+            "is_dataset": repo_type == RepoType.DATASET,
+            **placeholders,
+        }
+        template = "repos/listing.html#results" if request.htmx else "repos/listing.html"
+        return render(request, template, context)
+
+    fill = {f"age_{i}": lambda r=r: naturaltime(r.updated_at) for i, r in enumerate(rows)}
+    return page_cache.page(request, "listing", parts, render_page, fill)
 
 
 # Creating ----------------------------------------------------------------------------------------
