@@ -24,6 +24,8 @@ class DoiConfig(AppConfig):
         signals.made_public.connect(_publish_drafts, dispatch_uid="doi-publish-drafts")
         signals.deleting.connect(_keep_drafts, dispatch_uid="doi-keep-drafts")
         signals.removed.connect(_delete_drafts, dispatch_uid="doi-delete-drafts")
+        signals.foreseen.connect(_foresee_drafts, dispatch_uid="doi-foresee-drafts")
+        signals.deleted.connect(_drafts_deleted, dispatch_uid="doi-drafts-deleted")
         signals.downloaded.connect(_count_download, dispatch_uid="doi-count-download")
 
 
@@ -48,6 +50,18 @@ def _delete_drafts(sender, *, repo, **kwargs) -> None:
     from doi.models import Doi
 
     Doi.objects.delete_drafts(repo)
+
+
+def _foresee_drafts(sender, *, repo, action, **kwargs) -> str:
+    from doi.owner_views import foreseen_for_drafts
+
+    return foreseen_for_drafts(repo, action)
+
+
+def _drafts_deleted(sender, *, repo, **kwargs) -> str:
+    from doi.owner_views import drafts_after_delete
+
+    return drafts_after_delete(repo)
 
 
 def _count_download(sender, *, request, revision, path, by_api, **kwargs) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -490,3 +492,75 @@ def summarize(attributes: dict) -> list[tuple[str, object]]:
             ),
         ),
     ]
+
+
+# What becomes of a private repository's reserved DOIs (``repos.signals``) --------------------
+
+
+def _drafts_named(dois: list[Doi]) -> tuple[str, str]:
+    """ "the reserved DOI X" or "the reserved DOIs X and Y", and the pronoun for them."""
+    names = [d.doi for d in dois]
+    if len(names) == 1:
+        return f"the reserved DOI {names[0]}", "it"
+    return f"the reserved DOIs {', '.join(names[:-1])} and {names[-1]}", "they"
+
+
+def foreseen_for_drafts(repo: Repo, action: str) -> str:
+    """What making the repository public, or deleting it, does to its reserved DOIs."""
+    drafts = list(Doi.objects.drafts().filter(repo=repo).order_by("number"))
+    if not drafts or action not in ("make_public", "delete"):
+        return ""
+    named, it = _drafts_named(drafts)
+    if action == "make_public":
+        return (
+            f"Making it public also publishes {named} at DataCite, with the acknowledgement given "
+            f"when reserving: from then on {it} {'resolves' if it == 'it' else 'resolve'} at "
+            "doi.org, and the repository is locked like any with a DOI (no renaming, deleting "
+            "or making it private again)."
+        )
+    them = "it" if it == "it" else "them"
+    return (
+        f"Deleting it also deletes {named} at DataCite. {it.capitalize()} never resolved, and "
+        f"will be unknown from then on: take {them} out of any paper you put {them} in."
+    )
+
+
+def drafts_after_delete(repo: Repo) -> str:
+    """What became of the deleted repository's reserved DOIs: deleted at DataCite, or why not
+    yet and what happens next (the failure is stored on the row, shown to staff in the admin
+    and to the owner on the DOI's page)."""
+    if repo.pk is None:
+        return ""  # deleted for good: it had no DOI
+    dois = list(
+        Doi.objects.filter(repo=repo)
+        .filter(Q(pending_action=Doi.Action.DELETE) | Q(events__kind=Event.Kind.DELETED))
+        .distinct()
+        .order_by("number")
+    )
+    sentences = []
+    deleted = [d for d in dois if d.discarded_at is not None]
+    if deleted:
+        named, it = _drafts_named(deleted)
+        was = "was" if it == "it" else "were"
+        sentences.append(
+            f"{named[0].upper()}{named[1:]} {was} deleted at DataCite; {it} never resolved."
+        )
+    for doi in dois:
+        if doi.discarded_at is not None:
+            continue
+        if doi.error_is_permanent:
+            sentences.append(
+                f"DataCite refused to delete the reserved DOI {doi.doi}: {doi.last_error}. It is "
+                f"kept on record for staff to settle; write to {settings.SUPPORT_EMAIL} about "
+                f"{doi.doi} if a paper names it."
+            )
+        elif doi.last_error:
+            sentences.append(
+                f"DataCite has not deleted the reserved DOI {doi.doi} yet: {doi.problem} It "
+                "never resolved, and nothing else is needed from you."
+            )
+        else:
+            sentences.append(
+                f"The reserved DOI {doi.doi} is being deleted at DataCite; it never resolved."
+            )
+    return " ".join(sentences)

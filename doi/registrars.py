@@ -228,7 +228,18 @@ class DataCiteRegistrar(Registrar):
 
     def delete(self, doi: str) -> None:
         """DELETE /dois/{doi}: 204 for a draft; 405 for any other (a DOI that must stay)."""
-        self._request("DELETE", f"{self.base_url}/dois/{doi}", missing_ok=True)
+        try:
+            self._request("DELETE", f"{self.base_url}/dois/{doi}", missing_ok=True)
+        except RegistrarError as exc:
+            if exc.status != 405:
+                raise
+            # Published at DataCite some other way (in Fabrica, say): it resolves, so it stays.
+            raise RegistrarError(
+                "DataCite deletes only drafts, and this DOI is no longer a draft there (HTTP 405): "
+                "it may resolve, and staff must decide what it should lead to",
+                permanent=True,
+                status=405,
+            ) from None
 
     def usage(self) -> dict[str, Usage]:
         """GET /dois?client-id=…, following ``links.next``: a thousand DOIs a request, each

@@ -154,16 +154,17 @@ def _draft(
     repository. Who may see the repository gets its citations, with a note that it does not
     resolve yet; the answers vary by who asks, so no shared cache keeps them. ``citation``:
     the answer in ``fmt``, when one was asked for."""
-    can_view = not doi.repo.is_removed and doi.repo.can_view(request.user)
-    if fmt is not None and citation is not None and can_view:
+    removed = doi.repo.is_removed
+    if fmt is not None and citation is not None and not removed and doi.repo.can_view(request.user):
         response = _respond_with(request, citation, fmt)
     else:
-        can_admin = can_view and doi.repo.can_admin(request.user)
+        manages = doi.repo.can_admin(request.user)  # even deleted: a refused DELETE is theirs
         context = {
             "value": doi.doi,
-            "repo": doi.repo if can_admin else None,
-            "settings_url": doi.repo.url("settings") if can_admin else "",
+            "repo": doi.repo if manages and not removed else None,
+            "settings_url": doi.repo.url("settings") if manages and not removed else "",
             "withdrawn": doi.pending_action == Doi.Action.DELETE,
+            "problem": doi.problem if manages else "",
         }
         response = render(request, "doi/reserved.html", context, status=404)
     patch_cache_control(response, private=True, no_store=True)

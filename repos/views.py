@@ -526,7 +526,16 @@ def _render_settings(request: HttpRequest, repo: Repo, **forms) -> HttpResponse:
     context["rename_form"] = forms.get("rename_form") or RenameForm(user=request.user, repo=repo)
     context["delete_form"] = forms.get("delete_form") or DeleteForm(repo=repo)
     context["visibility_error"] = forms.get("visibility_error", "")
+    context["foreseen"] = {
+        action: _answers(signals.foreseen, repo, action=action)
+        for action in ("make_public", "delete")
+    }
     return render(request, "repos/settings.html", context)
+
+
+def _answers(signal, repo: Repo, **kwargs) -> list[str]:
+    """The sentences other apps answer ``signal`` with (see ``repos.signals``)."""
+    return [answer for _, answer in signal.send(sender=Repo, repo=repo, **kwargs) if answer]
 
 
 @login_required
@@ -594,10 +603,8 @@ def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
                 "still refer to it. Write to support to have it removed.",
             )
         else:
-            # A tombstone's reason says what became of the records kept (a draft DOI, say).
-            after = (
-                repo.removal_reason.removeprefix("Deleted by its owner.") if repo.is_removed else ""
-            )
+            # What became of the records other apps kept (a draft DOI DataCite deleted, say).
+            after = "".join(f" {answer}" for answer in _answers(signals.deleted, repo))
             messages.success(request, f"Deleted {name}.{after}")
             return redirect(namespace.get_absolute_url())
     return _render_settings(request, repo, delete_form=form)

@@ -234,14 +234,102 @@ def test_a_write_member_gets_403_and_a_stranger_404(client, owner, org, writer, 
     assert not Doi.objects.exists()
 
 
-def test_the_delete_message_says_the_draft_is_deleted(
-    client, owner, private, reserve, datacite, django_capture_on_commit_callbacks
+def delete_as_owner(client, owner, repo) -> str:
+    """Delete as the owner, the DELETE at DataCite running when the delete commits, as it does
+    on a hub (so the message can say what DataCite answered)."""
+    client.force_login(owner)
+    response = client.post(repo.url("delete"), {"confirm": repo.full_name}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_delete_message_says_the_draft_was_deleted(client, owner, private, reserve, datacite):
+    doi = reserve(private)
+    html = delete_as_owner(client, owner, private)
+    assert (
+        f"Deleted {private.full_name}. The reserved DOI {doi.doi} was deleted at DataCite; it "
+        "never resolved."
+    ) in html
+    assert len(datacite.requests_for(doi.doi, "DELETE")) == 1
+
+
+def test_the_delete_message_says_a_queued_delete_is_under_way(
+    client, owner, private, reserve, datacite
 ):
     doi = reserve(private)
     client.force_login(owner)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(private.url("delete"), {"confirm": private.full_name}, follow=True)
-    html = response.content.decode()
-    assert f"Deleted {private.full_name}." in html
-    assert doi.doi in html and "deleted at DataCite" in html
-    assert len(datacite.requests_for(doi.doi, "DELETE")) == 1
+    # Without running the queued push (a worker does it later).
+    response = client.post(private.url("delete"), {"confirm": private.full_name}, follow=True)
+    assert (
+        f"The reserved DOI {doi.doi} is being deleted at DataCite; it never resolved."
+    ) in response.content.decode()
+
+
+# The settings page names the drafts that making public publishes and deleting deletes ---------
+
+
+def test_the_settings_page_names_the_drafts_each_action_changes(client, owner, private, reserve):
+    client.force_login(owner)
+    assert (
+        'class="notice info foreseen"' not in client.get(private.url("settings")).content.decode()
+    )
+    doi = reserve(private)
+    html = client.get(private.url("settings")).content.decode()
+    assert (
+        f"Making it public also publishes the reserved DOI {doi.doi} at DataCite, with the "
+        "acknowledgement given when reserving: from then on it resolves at doi.org"
+    ) in html
+    assert (
+        f"Deleting it also deletes the reserved DOI {doi.doi} at DataCite. It never resolved, "
+        "and will be unknown from then on: take it out of any paper you put it in."
+    ) in html
+
+
+def test_the_settings_page_names_a_concept_draft_too(client, owner, private, reserve, settings):
+    settings.DOI_CONCEPT_DOIS = True
+    version = reserve(private)
+    client.force_login(owner)
+    html = client.get(private.url("settings")).content.decode()
+    names = f"the reserved DOIs {version.concept.doi} and {version.doi}"
+    assert f"publishes {names} at DataCite" in html and f"deletes {names} at DataCite" in html
+    assert "They never resolved" in html and "take them out of any paper you put them in" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transient_refusal_to_delete_says_when_the_hub_tries_again(
+    client, owner, private, reserve, datacite
+):
+    doi = reserve(private)
+    datacite.fail("500", "500", doi=doi.doi)  # the inline retry too
+    html = delete_as_owner(client, owner, private)
+    assert (
+        f"DataCite has not deleted the reserved DOI {doi.doi} yet: DataCite is not working "
+        "properly right now (HTTP 500), so the hub will try again automatically at"
+    ) in html
+    assert "nothing else is needed from you" in html
+    doi.refresh_from_db()
+    assert doi.pending_action == Doi.Action.DELETE and not doi.error_is_permanent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_to_delete_a_draft_published_elsewhere_is_kept_for_staff(
+    client, owner, private, reserve, datacite
+):
+    doi = reserve(private)
+    datacite.records[doi.doi.upper()]["state"] = "findable"  # published in Fabrica, say
+    html = delete_as_owner(client, owner, private)
+    assert (
+        f"DataCite refused to delete the reserved DOI {doi.doi}: DataCite deletes only drafts, "
+        "and this DOI is no longer a draft there (HTTP 405)"
+    ) in html
+    assert "kept on record for staff to settle; write to support@localhost" in html
+    doi.refresh_from_db()
+    assert doi.error_is_permanent and "no longer a draft there" in doi.last_error
+    assert doi.pending_action == Doi.Action.DELETE and doi.discarded_at is None
+    # The owner finds it again on the DOI's page; a stranger does not.
+    page = client.get(reverse("doi:resolve", args=[doi.doi])).content.decode()
+    assert "DataCite has not deleted it yet." in page and "no longer a draft there" in page
+    client.logout()
+    page = client.get(reverse("doi:resolve", args=[doi.doi])).content.decode()
+    assert "its reservation is being withdrawn" in page and "no longer a draft" not in page
