@@ -13,7 +13,9 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.utils.safestring import SafeString
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -42,11 +44,13 @@ from doi.metadata import DoiMetadataError
 from doi.models import Doi, DoiNotAllowed, Event
 from doi.registrars import DataCiteRegistrar, get_registrar
 from doi.related import describe
+from hubsite import caching
 from hubsite.http import HtmxHttpRequest
 from repos.models import Repo, Revision
 from repos.pages import header_context, repo_admin_view
 
 SECTION_TEMPLATE = "doi/owner/_section.html"
+ITEM_TEMPLATE = "doi/owner/_doi_item.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
 EDIT_TEMPLATE = "doi/owner/edit.html"
 PREVIEW_TEMPLATE = "doi/owner/_preview.html"
@@ -113,11 +117,40 @@ def sandbox_note() -> str:
     return "nothing is registered at DataCite. DOIs made here resolve only on this site."
 
 
+def _item_html(request: HttpRequest, repo: Repo, doi: Doi) -> SafeString:
+    """One DOI of the section (versions newest first, then the concept DOI).
+
+    A DOI whose pushes went well is rendered once per version of its row (``cache_version``:
+    its state, metadata, counts…), whether a newer version outdates it, the repository's
+    name (its links) and the language and time zone its dates are shown in, for everyone who
+    administers it (``hubsite.caching``): a section of fifty DOIs otherwise reverses a URL a
+    thousand times. One with an error is rendered on every request: it says when the next
+    attempt is, and its Retry form holds this request's CSRF token."""
+
+    def render() -> str:
+        return render_to_string(ITEM_TEMPLATE, {"repo": repo, "doi": doi}, request=request)
+
+    if doi.last_error or doi.error_is_permanent:
+        return mark_safe(render())  # noqa: S308 (rendered by the template, escaped there)
+    parts = (
+        repo.type,
+        repo.namespace.name,
+        repo.name,
+        doi.cache_version,
+        doi.is_outdated,
+        get_language(),
+        timezone.get_current_timezone_name(),
+    )
+    return mark_safe(caching.get_or_render("doi-settings-item", parts, render))  # noqa: S308
+
+
 def section_html(request: HttpRequest, repo: Repo, *, notice: str = "") -> SafeString:
     panel = Panel.load(repo)
+    shown = [*panel.versions, *([panel.concept] if panel.concept else [])]
     context = {
         "repo": repo,
         "panel": panel,
+        "items": [_item_html(request, repo, doi) for doi in shown],
         "notice": notice,
         "sandbox": sandbox_note(),
         "settings_url": repo.url("settings"),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from doi.models import Doi
 from doi.owner_views import settings_slot
+from repos.models import lock_override
 from tests.factories import RepoFactory, commit_files
 
 HTMX = {"HX-Request": "true", "HX-Target": "doi-section"}
@@ -249,5 +250,79 @@ def test_the_section_costs_few_queries_whatever_the_number_of_dois(
         commit_files(repo, owner, {f"f{i}.txt": str(i)})
         reserve(repo, owner)
     client.force_login(owner)
-    with django_assert_max_num_queries(6):
-        assert client.get(section_url(repo), headers=HTMX).status_code == 200
+    for _ in range(2):  # rendered, then its rows cached
+        with django_assert_max_num_queries(6):
+            assert client.get(section_url(repo), headers=HTMX).status_code == 200
+
+
+# The cached rows (one per DOI row as stored): a change shows on the next request ------------
+
+each_backend = pytest.mark.usefixtures("cache_backend")
+
+
+def items(html: str) -> list[str]:
+    return [text(item) for item in re.findall(r'<li class="doi-item">.*?</li>', html, re.S)]
+
+
+@each_backend
+def test_a_state_change_by_another_process_shows_on_the_next_request(client, owner, repo):
+    doi = reserve(repo, owner)
+    assert "Registration in progress" in items(section(client, owner, repo))[0]
+    Doi.objects.filter(pk=doi.pk).update(remote_state=Doi.RemoteState.FINDABLE, pending_action="")
+    first = items(section(client, owner, repo))[0]
+    assert "Findable" in first and "Registration in progress" not in first
+    Doi.objects.filter(pk=doi.pk).update(remote_state=Doi.RemoteState.REGISTERED)
+    first = items(section(client, owner, repo))[0]
+    assert "Hidden" in first and "Findable" not in first
+
+
+@each_backend
+def test_counts_summed_by_another_process_show_on_the_next_request(client, owner, repo):
+    doi = reserve(repo, owner)
+    assert "counted on this hub" not in section(client, owner, repo)
+    Doi.objects.filter(pk=doi.pk).update(own_view_count=7, own_counted_at=timezone.now())
+    assert "counted on this hub" in items(section(client, owner, repo))[0]
+
+
+@each_backend
+def test_a_new_version_outdates_the_cached_row_of_the_previous_one(client, owner, repo):
+    first = reserve(repo, owner)
+    assert "Outdated" not in section(client, owner, repo)
+    commit_files(repo, owner, {"v2.txt": "2"})
+    reserve(repo, owner)
+    rows = items(section(client, owner, repo))
+    assert first.doi in rows[1] and "Outdated" in rows[1] and "Outdated" not in rows[0]
+
+
+@each_backend
+def test_a_rename_shows_in_the_rows_links_on_the_next_request(client, owner, repo, staff):
+    reserve(repo, owner)
+    assert "/alice/sentiment-model/settings/doi/" in section(client, owner, repo)
+    with lock_override(actor=staff, reason="test: renamed by staff"):
+        repo.move(namespace=repo.namespace, name="sentiment-v2")
+    html = section(client, owner, repo)
+    assert "/alice/sentiment-v2/settings/doi/" in html
+    assert "/alice/sentiment-model/settings/doi/" not in html
+
+
+@each_backend
+def test_a_discarded_doi_leaves_the_section_at_once(client, owner, repo):
+    doi = reserve(repo, owner)
+    assert doi.doi in section(client, owner, repo)
+    Doi.objects.filter(pk=doi.pk).update(discarded_at=timezone.now())
+    assert f"doi:{doi.doi}" not in section(client, owner, repo)
+
+
+@each_backend
+def test_a_failure_is_never_served_from_the_cache(client, owner, repo):
+    doi = reserve(repo, owner)
+    assert "Retry" not in section(client, owner, repo)
+    Doi.objects.filter(pk=doi.pk).update(
+        remote_state=Doi.RemoteState.NONE,
+        pending_action=Doi.Action.PUBLISH,
+        error_is_permanent=True,
+        last_error="DataCite refused the record",
+    )
+    for _ in range(2):  # each with this request's CSRF token
+        html = section(client, owner, repo)
+        assert "DataCite refused the record" in html and 'name="csrfmiddlewaretoken"' in html
