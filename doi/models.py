@@ -70,12 +70,15 @@ class DoiCounter(models.Model):
         return f"{self.prefix}: {self.last_number}"
 
     @classmethod
-    def allocate(cls) -> tuple[int, str]:
-        """The next number and its DOI name. Call inside the transaction that uses it: the
-        counter row stays locked until then, so two requests never get the same number."""
+    def allocations(cls) -> Iterator[tuple[int, str]]:
+        """The next numbers and their DOI names, one each time the next is asked for. Use them
+        inside the transaction that asks: the counter row stays locked until it ends, so two
+        requests never get the same number."""
         prefix = settings.DOI_PREFIX
-        cls.objects.get_or_create(prefix=prefix)
-        counter = cls.objects.select_for_update().get(prefix=prefix)
+        counter = cls.objects.select_for_update().filter(prefix=prefix).first()
+        if counter is None:
+            cls.objects.get_or_create(prefix=prefix)
+            counter = cls.objects.select_for_update().get(prefix=prefix)
         # Numbers order a repository's versions (the highest is the latest), so they must go
         # up across prefixes too: a new or earlier prefix continues after the highest in use.
         highest = Doi.objects.aggregate(highest=Max("number"))["highest"] or 0
@@ -84,16 +87,10 @@ class DoiCounter(models.Model):
             counter.last_number += 1
             name = doi_name(counter.last_number)
             # A name can exist already if the suffix pattern was changed; skip it, never reuse.
-            if not Doi.objects.named(name).exists():
-                break
-        counter.save(update_fields=["last_number"])
-        return counter.last_number, name
-
-    @classmethod
-    def allocations(cls) -> Iterator[tuple[int, str]]:
-        """``allocate``, each time the next one is asked for."""
-        while True:
-            yield cls.allocate()
+            if Doi.objects.named(name).exists():
+                continue
+            counter.save(update_fields=["last_number"])
+            yield counter.last_number, name
 
     @classmethod
     def upcoming(cls) -> Iterator[tuple[int, str]]:
