@@ -5,6 +5,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import ClassVar
 
 from django.conf import settings
@@ -145,14 +146,20 @@ class _LeadingTo:
 def _from_db[M: models.Model](model: type[M], names: list[str], values: tuple) -> M:
     """A ``model`` instance as the ORM loads it, from raw ``values`` of the fields ``names``
     (converted as the ORM would: SQLite gives booleans as integers and datetimes as text)."""
-    given = {model._meta.get_field(n).attname: (model._meta.get_field(n), v)
-             for n, v in zip(names, values, strict=True)}  # fmt: skip
-    # from_db takes the values in the order of the model's fields.
-    ordered = [f.attname for f in model._meta.concrete_fields if f.attname in given]
-    converted = [
-        None if given[a][1] is None else given[a][0].to_python(given[a][1]) for a in ordered
-    ]
-    return model.from_db(connection.alias, ordered, converted)
+    attnames, columns = _loading(model, tuple(names))
+    converted = [None if values[i] is None else field.to_python(values[i]) for i, field in columns]
+    return model.from_db(connection.alias, attnames, converted)
+
+
+@cache
+def _loading(model: type[models.Model], names: tuple[str, ...]) -> tuple[list[str], list]:
+    """How ``_from_db`` loads the fields ``names`` of ``model``, found once per process:
+    their attribute names in the order of the model's fields (as ``from_db`` takes them), and
+    for each, its place in ``names`` and its field."""
+    fields = [model._meta.get_field(n) for n in names]
+    given = {field.attname: (i, field) for i, field in enumerate(fields)}
+    attnames = [f.attname for f in model._meta.concrete_fields if f.attname in given]
+    return attnames, [given[a] for a in attnames]
 
 
 def _check_can_mint(repo: Repo, user, *, draft: bool = False) -> Revision:

@@ -14,6 +14,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
     JsonResponse,
 )
 from django.http.request import MediaType
@@ -143,7 +144,8 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         # is gone for good. The page shows the whole row.
         doi = find_doi(value)
         return _landing(request, doi, status=410 if reason == "removed" else 200, reason=reason)
-    return redirect(discovery.landing_path(doi))
+    # Not ``redirect()``: it would first try the path as a URL name, and fail, on every call.
+    return HttpResponseRedirect(discovery.landing_path(doi))
 
 
 def _draft(
