@@ -237,11 +237,12 @@ def generate(request: HtmxHttpRequest, repo: Repo) -> HttpResponse:
             return _render_form(request, panel, forms, ack=ack, error=exc.message)
         doi.refresh_from_db()  # the registration may have run already, after the commit
         if panel.draft:
-            return _back_to_section(request, repo, notice=_reserved_notice(doi))
-        notice = _state_notice(doi, "is reserved; its registration is under way")
-        messages.info(request, f"{notice} {LOCKED_NOTE}")
-        # The whole settings page changes (rename, visibility and delete are locked now), so
-        # htmx reloads it rather than swapping in the DOI section alone.
+            messages.info(request, _reserved_notice(doi))
+        else:
+            notice = _state_notice(doi, "is reserved; its registration is under way")
+            messages.info(request, f"{notice} {LOCKED_NOTE}")
+        # The whole settings page changes (rename, visibility and delete are locked now, or say
+        # what they do to a draft), so htmx reloads it rather than swapping in the section.
         if request.htmx:  # (no #fragment: the browser would only scroll, not reload)
             return HttpResponseClientRedirect(repo.url("settings"))
         return HttpResponseRedirect(repo.url("settings") + "#doi-section")
