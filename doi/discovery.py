@@ -10,7 +10,6 @@ the DOI that resolves to it, and only once DataCite has it (before that doi.org 
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
 from doi.citations import FORMATS, Record, resolver_url, schema_org_script, schema_org_type
+from repos.paths import media_type
 
 if TYPE_CHECKING:
     from doi.models import Doi
@@ -105,10 +105,6 @@ class Link:
         return {"href": self.href, **self.attributes}
 
 
-def _media_type(path: str) -> str:
-    return mimetypes.guess_type(path, strict=False)[0] or "application/octet-stream"
-
-
 @dataclass(frozen=True)
 class Signposts:
     """The typed links of a DOI's landing page, and those of its content and metadata
@@ -147,11 +143,12 @@ class Signposts:
             ),
             authors=tuple(Link("author", orcid) for orcid in orcids),
             license=(Link("license", licence),) if licence else (),
+            # Each file's download, which the site sends with the media type announced.
             items=tuple(
                 Link(
                     "item",
-                    absolute(doi.repo.url("blob", revision.oid, f.path)),
-                    _media_type(f.path),
+                    absolute(f"{doi.repo.url('blob', revision.oid, f.path)}?download"),
+                    media_type(f.path),
                 )
                 for f in files
             ),

@@ -25,7 +25,7 @@ from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
 from repos import signals, uploads
 from repos.cards import as_list, parse_card
-from repos.paths import normalize, shown, validate_path
+from repos.paths import media_type, normalize, shown, validate_path
 
 README = "README.md"
 _MB = 1024 * 1024
@@ -628,7 +628,7 @@ class Blob(models.Model):
         return default_storage.url(
             self.file.name,
             parameters={
-                "ResponseContentType": "application/octet-stream",
+                "ResponseContentType": media_type(filename),
                 "ResponseContentDisposition": content_disposition_header(True, filename),
             },
         )

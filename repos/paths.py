@@ -9,11 +9,19 @@ form most systems write, so that one name cannot be stored twice in two spelling
 
 from __future__ import annotations
 
+import mimetypes
 import unicodedata
 
 from django.core.exceptions import ValidationError
 
 MAX_LENGTH = 255
+
+
+def media_type(path: str) -> str:
+    """The media type a file is downloaded with, guessed from its name (as FAIR Signposting
+    announces it): ``application/octet-stream`` when the name says nothing."""
+    return mimetypes.guess_type(path, strict=False)[0] or "application/octet-stream"
+
 
 # Unicode general categories refused in a path, and how a person would call them.
 _REFUSED_CATEGORIES = {

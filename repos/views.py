@@ -65,6 +65,7 @@ from repos.models import (
     UploadNotVerified,
 )
 from repos.pages import header_context, page_key, repo_admin_view, repo_view, support_request_url
+from repos.paths import media_type
 
 LISTING_PAGE_SIZE = 30
 # Listings count their repositories up to here and say "more than" beyond: counting a million
@@ -336,7 +337,7 @@ def _is_text(head: bytes) -> bool:
     return True
 
 
-@require_GET
+@require_safe  # HEAD too: what a Signposting client asks of a landing page's files
 @repo_view
 def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> HttpResponse:
     revision = _revision_or_404(repo, rev)
@@ -345,19 +346,23 @@ def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> HttpResponse:
     except RevisionFile.DoesNotExist:
         raise Http404 from None
     direct = entry.blob.direct_download_url(posixpath.basename(path))
-    signals.downloaded.send(
-        sender=Revision, request=request, revision=revision, path=path, by_api=False
-    )
+    # HEAD (what FAIR Signposting clients ask of a file first) downloads nothing.
+    if request.method == "GET":
+        signals.downloaded.send(
+            sender=Revision, request=request, revision=revision, path=path, by_api=False
+        )
     if direct is not None:
         return HttpResponseRedirect(direct)
     fh = entry.blob.open()
     text = _is_text(fh.read(8192))
     fh.seek(0)
+    # Shown in the browser, text is plain text whatever it is; a download is what its name says.
+    download = not text or "download" in request.GET
     response = FileResponse(
         fh,
-        as_attachment=not text or "download" in request.GET,
+        as_attachment=download,
         filename=posixpath.basename(path),
-        content_type="text/plain; charset=utf-8" if text else "application/octet-stream",
+        content_type=media_type(path) if download else "text/plain; charset=utf-8",
     )
     # The bytes are someone's upload: never let a browser run them as a page of this site.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -74,8 +74,8 @@ def test_the_repository_page_signposts_its_concept_doi(client, repo, version):
     assert s.license.target == SPDX
     oid = repo.head.oid
     assert {(i.target, str(i.type)) for i in s.items} == {
-        (f"{SITE}/alice/sentiment-model/blob/{oid}/README.md", "text/markdown"),
-        (f"{SITE}/alice/sentiment-model/blob/{oid}/config.json", "application/json"),
+        (f"{SITE}/alice/sentiment-model/blob/{oid}/README.md?download", "text/markdown"),
+        (f"{SITE}/alice/sentiment-model/blob/{oid}/config.json?download", "application/json"),
     }
     linkset = f"{SITE}/doi/linkset/{concept.doi}"
     assert {(ls.target, str(ls.type)) for ls in s.linksets} == {
@@ -84,6 +84,24 @@ def test_the_repository_page_signposts_its_concept_doi(client, repo, version):
     }
     # Every link is about the page itself.
     assert {str(sp.context) for sp in s} == {SITE + page}
+
+
+def test_each_file_is_sent_with_the_media_type_its_item_link_announces(client, owner, repo, mint):
+    commit_files(repo, owner, {"data/train.csv": "a,b\n", "weights.safetensors": b"\0\1"})
+    version = mint(repo)
+    page = repo.url("tree", version.revision_oid)
+    items = signposts_of(client.get(page), page).items
+    assert len(items) == 4
+    for item in items:
+        path = item.target.removeprefix(SITE)
+        for method in (client.get, client.head):
+            response = method(path)
+            assert response.status_code == 200, (method, path)
+            assert response["Content-Type"] == str(item.type), path
+            assert response["Content-Disposition"].startswith("attachment;"), path
+    assert {str(i.type) for i in items} == {
+        "text/markdown", "application/json", "text/csv", "application/octet-stream"
+    }  # fmt: skip
 
 
 def test_a_revision_page_signposts_its_version_doi(client, owner, repo, version):
@@ -117,7 +135,7 @@ def test_a_dataset_is_signposted_as_a_schema_org_dataset(client, owner, mint):
         "https://schema.org/AboutPage",
     }
     assert [(i.target.rsplit("/", 1)[1], str(i.type)) for i in s.items] == [
-        ("data.csv", "text/csv")
+        ("data.csv?download", "text/csv")
     ]
 
 

@@ -62,6 +62,12 @@ def test_a_file_downloaded_on_the_site_is_a_regular_request_of_the_doi(client, d
     assert not DoiUsageDay.objects.filter(access_method=MACHINE).exists()
 
 
+def test_asking_for_a_file_with_head_is_no_download(client, doi):
+    url = doi.repo.url("blob", doi.revision_oid, "config.json")
+    assert client.head(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="192.0.2.1").status_code == 200
+    assert not DoiUsageDay.objects.exists()
+
+
 def test_each_file_counts_but_a_session_is_unique_once(client, doi):
     _file(client, doi, "config.json")
     _file(client, doi, "README.md")

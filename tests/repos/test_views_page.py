@@ -207,6 +207,18 @@ def test_blob_serves_binary_as_a_download(client, repo):
 def test_blob_downloads_text_on_request(client, repo):
     response = client.get(f"/alice/bert/blob/{repo.head.oid}/README.md?download=1")
     assert response["Content-Disposition"] == 'attachment; filename="README.md"'
+    # A download is sent as what its name says, not as the plain text the browser is shown.
+    assert response["Content-Type"] == "text/markdown"
+
+
+def test_blob_answers_head_as_get(client, repo):
+    for path in ("README.md", "README.md?download", "weights.bin"):
+        url = f"/alice/bert/blob/{repo.head.oid}/{path}"
+        head, get = client.head(url), client.get(url)
+        assert head.status_code == 200
+        assert b"".join(head.streaming_content) == b""
+        for header in ("Content-Type", "Content-Disposition", "Content-Length"):
+            assert head[header] == get[header], (path, header)
 
 
 def test_blob_never_serves_html_as_html(client, owner):
