@@ -25,7 +25,7 @@ CARD = "---\nlicense: apache-2.0\ntags: [text-classification]\n---\n# Sentiment\
 AUTHORS = [{"type": "Personal", "name": "Alice Liddell", "orcid": "0000-0002-1825-0097"}]
 
 
-def _reserve(repo, owner, **record) -> Doi:
+def _reserve(repo, owner, draft=False, **record) -> Doi:
     return Doi.objects.mint(
         repo=repo,
         user=owner,
@@ -33,6 +33,7 @@ def _reserve(repo, owner, **record) -> Doi:
         consent_text="Consent",
         consent_version="t",
         record=record,
+        draft=draft,
     )
 
 
@@ -53,7 +54,8 @@ RECORD = {
 @pytest.fixture
 def hub(owner, org, writer, staff, settings):
     """A hub with one of everything a page can show: a model with two version DOIs, one whose
-    registration failed, one without a DOI, a private one, an organization's dataset, a removed
+    registration failed, one without a DOI, a private one with a reserved DOI (a draft), an
+    organization's dataset, a removed
     repository's tombstone, and an open support request."""
     settings.DOI_REGISTRAR = "local"
     settings.DOI_CONCEPT_DOIS = True
@@ -76,6 +78,7 @@ def hub(owner, org, writer, staff, settings):
     commit_files(fresh, owner, {"README.md": "---\nbase_model: alice/sentiment-model\n---\n"})
     secret = RepoFactory(namespace=owner.namespace, name="secret-model", private=True)
     commit_files(secret, owner, {"README.md": CARD})
+    reserved = _reserve(secret, owner, draft=True)
     dataset = RepoFactory(namespace=org.namespace, name="reviews", type=RepoType.DATASET)
     commit_files(dataset, writer, {"README.md": "# Reviews\n", "train.csv": "text,label\n"})
     gone = RepoFactory(namespace=owner.namespace, name="gone-model")
@@ -88,6 +91,7 @@ def hub(owner, org, writer, staff, settings):
     return {
         "model": model,
         "secret": secret,
+        "reserved": f"/doi/{reserved.doi}",
         "gone_doi": gone_doi,
         "fresh": fresh,
         "old_revision": model.url("tree", first.revision_oid),
@@ -118,8 +122,11 @@ def test_every_page_a_visitor_reaches(page: Page, live_server, hub):
     prepare(page.context)
     old = hub["old_revision"]  # first, so that it stands for the repository's tree pages
     start = [old, "/", "/join", "/login", hub["model"].get_absolute_url()]
-    pages, found = crawl(page, live_server.url, [*start, f"/doi/{hub['gone_doi']}"])
+    pages, found = crawl(
+        page, live_server.url, [*start, f"/doi/{hub['gone_doi']}", hub["reserved"]]
+    )
     assert "/join" in pages and "/doi/" + hub["gone_doi"].doi in pages and old in pages
+    assert hub["reserved"] in pages  # "reserved, not yet public", a 404
     _check("visitor", pages, found)
 
 
@@ -136,8 +143,11 @@ def test_every_page_the_owner_reaches(page: Page, live_server, hub):
     log_in(page, "alice")
     model = hub["model"]
     start = ["/", "/settings/profile", model.url("settings"), "/support/", "/wonderland"]
+    # A private repository's settings with a reserved DOI, and that DOI's page (a 404 with a note).
+    start += [hub["secret"].url("settings"), hub["reserved"]]
     pages, found = crawl(page, live_server.url, start)
     _check("owner", pages, found)
+    assert hub["secret"].url("settings") in pages and hub["reserved"] in pages
     assert model.url("settings") in pages and hub["fresh"].url("settings") in pages
     latest = Doi.objects.latest_version_for(model)
     assert model.url("doi-owner:edit", latest.pk) in pages  # Edit metadata
