@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage, storages
 from django.db import connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Lower
 from django.template.defaultfilters import filesizeformat
@@ -23,7 +24,7 @@ from django.utils.http import content_disposition_header
 
 from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
-from repos import signals, uploads
+from repos import name_search, signals, uploads
 from repos.cards import as_list, parse_card
 from repos.paths import media_type, normalize, shown, validate_path
 
@@ -94,6 +95,16 @@ def _member_of_owner(user, roles: Iterable[str] | None = None) -> Exists:
     return Exists(memberships)
 
 
+def _name_contains(term: str, by_index: bool) -> Q:
+    """Names containing ``term`` in any case: on SQLite through its trigram index
+    (``repos.name_search``) where the term is long enough, else ``icontains``."""
+    if by_index and connection.vendor == "sqlite":
+        matching = name_search.matching_ids_sql(term)
+        if matching is not None:
+            return Q(pk__in=RawSQL(*matching))  # noqa: S611 (the term is a parameter)
+    return Q(name__icontains=term)
+
+
 class RepoQuerySet(models.QuerySet["Repo"]):
     # The lock guard: bulk paths refuse when any repository in the set is locked.
 
@@ -156,19 +167,20 @@ class RepoQuerySet(models.QuerySet["Repo"]):
             Q(namespace__user=user) | _member_of_owner(user, [Membership.Role.ADMIN])
         )
 
-    def search(self, query: str) -> RepoQuerySet:
+    def search(self, query: str, *, by_index: bool = True) -> RepoQuerySet:
         """Repositories whose name contains ``query``, and those of the owner named exactly
         ``query``; ``owner/name`` matches parts of both. Each condition is on an index (on
-        PostgreSQL, the trigram indexes of repos' migration 0007): a condition on the owner's
-        name ORed with one on the repository's would scan every repository."""
+        PostgreSQL, the trigram indexes of repos' migration 0007; on SQLite, its trigram table
+        unless ``by_index`` is false): a condition on the owner's name ORed with one on the
+        repository's would scan every repository."""
         query = query.strip()
         if not query:
             return self
         if "/" in query:
             owner, _, name = query.partition("/")
-            return self.filter(namespace__name__icontains=owner, name__icontains=name)
+            return self.filter(_name_contains(name, by_index), namespace__name__icontains=owner)
         owner_named = Namespace.objects.with_name(query).values("pk")[:1]
-        return self.filter(Q(name__icontains=query) | Q(namespace=Subquery(owner_named)))
+        return self.filter(_name_contains(query, by_index) | Q(namespace=Subquery(owner_named)))
 
     def for_listing(self) -> RepoQuerySet:
         """What lists of repositories show: the owner and the card's licence as

@@ -59,6 +59,7 @@ from repos.models import (
     LfsUpload,
     Repo,
     RepoLocked,
+    RepoQuerySet,
     RepoType,
     Revision,
     RevisionFile,
@@ -170,14 +171,22 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
     query = request.GET.get("search", "").strip()[:200]
-    repos = (
-        Repo.objects.visible_to(request.user)
-        .of_type(repo_type)
-        .search(query)
-        .for_listing()
-        .order_by("-updated_at", "-pk")
-    )
-    page = ListingPaginator(repos, LISTING_PAGE_SIZE).get_page(request.GET.get("page"))
+
+    def listed(by_index: bool = True) -> RepoQuerySet:
+        return (
+            Repo.objects.visible_to(request.user)
+            .of_type(repo_type)
+            .search(query, by_index=by_index)
+            .for_listing()
+            .order_by("-updated_at", "-pk")
+        )
+
+    paginator = ListingPaginator(listed(), LISTING_PAGE_SIZE)
+    if query and paginator.count_is_capped:
+        # So many match that reading in listing order fills a page soonest; SQLite's name
+        # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
+        paginator.object_list = listed(by_index=False)
+    page = paginator.get_page(request.GET.get("page"))
     page.object_list = rows = list(page.object_list)
     # The whole page, for everyone who is shown the same rows: each row's every shown field is
     # in the key, so a new repository or commit, a rename, a visibility change or a deletion

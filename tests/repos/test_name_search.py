@@ -1,0 +1,100 @@
+"""Searching by name gives the same answers on both databases: PostgreSQL through its trigram
+index, SQLite through its FTS5 trigram table (repos.name_search) or, for terms under three
+characters, ``LIKE``. Run on each (``HUB_TEST_DATABASE=sqlite`` for SQLite)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from repos import name_search
+from repos.models import Repo
+from tests.factories import RepoFactory
+
+NAMES = ["bert-base", "BERT_large", "distilbert.v2", "gpt2", "t5", "Roberta", "secret-bert"]
+
+
+@pytest.fixture
+def named(owner):
+    for name in NAMES:
+        RepoFactory(namespace=owner.namespace, name=name, private=name.startswith("secret"))
+
+
+def found(term: str, by_index: bool = True) -> list[str]:
+    repos = Repo.objects.public().search(term, by_index=by_index)
+    return sorted(repos.values_list("name", flat=True))
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("bert", ["BERT_large", "Roberta", "bert-base", "distilbert.v2"]),
+        ("BeRt", ["BERT_large", "Roberta", "bert-base", "distilbert.v2"]),
+        ("rt_", ["BERT_large"]),  # _ and % are themselves, not LIKE's wildcards
+        ("rt%", []),
+        ("t.v", ["distilbert.v2"]),
+        ("-base", ["bert-base"]),
+        ('"bert"', []),  # no FTS5 syntax either
+        ("bert OR gpt", []),
+        ("t5", ["t5"]),  # under three characters: no trigram
+        ("T", ["BERT_large", "Roberta", "bert-base", "distilbert.v2", "gpt2", "t5"]),
+        ("bért", []),
+        ("ö", []),
+        ("BERTA", ["Roberta"]),
+        ("alice/bert-b", ["bert-base"]),
+        ("alice/t5", ["t5"]),
+        ("secret", []),  # private
+    ],
+)
+def test_both_databases_find_the_same_names(named, term, expected):
+    assert found(term) == expected
+    assert found(term, by_index=False) == expected  # what a search with many matches reads
+
+
+def test_a_search_with_many_matches_reads_in_listing_order_and_finds_the_same(
+    client, owner, monkeypatch
+):
+    monkeypatch.setattr("repos.views.LISTING_COUNT_LIMIT", 3)
+    monkeypatch.setattr("repos.views.LISTING_PAGE_SIZE", 2)
+    for i in range(6):
+        RepoFactory(namespace=owner.namespace, name=f"bert-{i}")
+    RepoFactory(namespace=owner.namespace, name="bert-secret", private=True)
+    response = client.get(reverse("repos:models"), {"search": "BERT", "page": 2})
+    assert "More than 3 models matching “BERT”" in response.text
+    assert re.findall(r">alice/(bert-[^<]*)</a>", response.text) == ["bert-3", "bert-2"]
+
+
+def test_the_listing_searches_through_the_index_and_never_shows_private_ones(client, named):
+    response = client.get(reverse("repos:models"), {"search": "BERT"})
+    assert "4 models matching “BERT”" in response.text
+    assert "secret-bert" not in response.text
+
+
+def test_the_index_follows_inserts_renames_and_deletions(owner):
+    repo = RepoFactory(namespace=owner.namespace, name="llama-7b")
+    assert found("lama") == ["llama-7b"]
+    repo.move(namespace=repo.namespace, name="alpaca-7b")
+    assert found("lama") == [] and found("paca") == ["alpaca-7b"]
+    Repo.objects.filter(pk=repo.pk).update(name="vicuna")  # no save(): the trigger still runs
+    assert found("paca") == [] and found("cuna") == ["vicuna"]
+    repo.delete()
+    assert found("cuna") == []
+
+
+def test_a_rebuilt_table_gets_its_triggers_back_after_migrate(owner):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's index: PostgreSQL's is pg_trgm's")
+    RepoFactory(namespace=owner.namespace, name="falcon")
+    with connection.cursor() as cursor:  # what SQLite's schema editor does to alter a table
+        for trigger in ["insert", "delete", "update"]:
+            cursor.execute(f"DROP TRIGGER {name_search.TABLE}_{trigger}")
+    RepoFactory(namespace=owner.namespace, name="falcon-40b")
+    assert found("falcon") == ["falcon"]
+    name_search.ensure(connection, create=False)  # what repos does after every migrate
+    assert found("falcon") == ["falcon", "falcon-40b"]
+    RepoFactory(namespace=owner.namespace, name="falcon-180b")
+    assert len(found("falcon")) == 3
