@@ -265,6 +265,25 @@ def test_the_proposals_are_stored_when_the_owner_confirms_none(owner, alice, min
     assert [r["relationType"] for r in doi.metadata["relatedIdentifiers"]] == ["IsVersionOf"]
 
 
+def test_the_cards_links_reach_datacite(owner, alice, mint, datacite):
+    """What the preview proposes (above) is what the DataCite-like server gets, when the owner
+    keeps the proposals."""
+    base = _repo(owner, "bert", {"README.md": "# x"})  # no DOI: its revision's URL
+    data = mint(_repo(owner, "reviews", {"README.md": "# x"}, type=RepoType.DATASET))
+    front = {"base_model": "alice/bert", "base_model_relation": "quantized"}
+    card = _card(**front, datasets=["alice/reviews"], tags=["arxiv:2106.09685"])
+    doi = mint(_repo(owner, "tuned", {"README.md": card}))
+    (put,) = datacite.requests_for(doi.doi)
+    sent = json.loads(put["body"])["data"]["attributes"]["relatedIdentifiers"]
+    assert [(r["relationType"], r["relatedIdentifierType"], r["relatedIdentifier"]) for r in sent
+            if r["relationType"] != "IsVersionOf"] == [
+        ("IsVariantFormOf", "URL", f"https://hub.example.org/alice/bert/tree/{base.head.oid}"),
+        ("References", "DOI", data.doi),
+        ("IsSupplementTo", "arXiv", "arXiv:2106.09685"),
+    ]  # fmt: skip
+    assert datacite.attributes(doi.doi)["relatedIdentifiers"] == sent
+
+
 # By hand, at DataCite ----------------------------------------------------------------------
 
 
