@@ -519,6 +519,14 @@ def _schema_org_related(doi: Doi) -> dict[str, list]:
     return {prop: urls for prop, urls in found.items() if urls}
 
 
+def publication_date(doi: Doi, record: Record, separator: str = "-") -> str:
+    """The day the DOI was made, or only the year when the metadata says another year."""
+    day = doi.created_at.date()
+    if str(day.year) != record.year:
+        return record.year
+    return day.isoformat().replace("-", separator)
+
+
 def schema_org(doi: Doi) -> dict:
     """schema.org JSON-LD (see ``schema_org_type`` for the type), with the related works of
     the DataCite record: ``isBasedOn`` (derived from, references), ``citation`` (cites, is a
@@ -533,7 +541,7 @@ def schema_org(doi: Doi) -> dict:
         "name": r.citation_title,
         "creator": [_schema_org_person(a) for a in r.authors],
         "publisher": {"@type": "Organization", "name": r.publisher},
-        "datePublished": r.year,
+        "datePublished": publication_date(doi, r),
     }
     if not r.is_dataset and r.resource_type:
         data["additionalType"] = r.resource_type

@@ -17,7 +17,14 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.encoding import iri_to_uri
 
-from doi.citations import FORMATS, Record, resolver_url, schema_org_script, schema_org_type
+from doi.citations import (
+    FORMATS,
+    Record,
+    publication_date,
+    resolver_url,
+    schema_org_script,
+    schema_org_type,
+)
 from repos.paths import media_type
 
 if TYPE_CHECKING:
@@ -211,14 +218,6 @@ class Signposts:
 # The page head ----------------------------------------------------------------------------------
 
 
-def _publication_date(doi: Doi, record: Record, separator: str) -> str:
-    """The day the DOI was made, or only the year when the metadata says another year."""
-    day = doi.created_at.date()
-    if str(day.year) != record.year:
-        return record.year
-    return day.isoformat().replace("-", separator)
-
-
 def _family_first(author) -> str:
     if author.is_person and author.given:
         return f"{author.family}, {author.given}"
@@ -232,7 +231,7 @@ def highwire_tags(doi: Doi, record: Record) -> list[tuple[str, str]]:
         tags.append(("citation_author", _family_first(author)))
         tags += [("citation_author_institution", a) for a in author.affiliations if a]
     tags += [
-        ("citation_publication_date", _publication_date(doi, record, "/")),
+        ("citation_publication_date", publication_date(doi, record, "/")),
         ("citation_doi", record.doi),
         ("citation_publisher", record.publisher),
     ]
@@ -260,7 +259,7 @@ def dublin_core_tags(doi: Doi, record: Record) -> list[tuple[str, str]]:
     tags += [
         ("DC.identifier", resolver_url(record.doi)),
         ("DC.publisher", record.publisher),
-        ("DC.date", _publication_date(doi, record, "-")),
+        ("DC.date", publication_date(doi, record, "-")),
         ("DC.type", "Dataset" if record.is_dataset else "Software"),
     ]
     tags += [("DC.subject", s) for s in record.subjects]

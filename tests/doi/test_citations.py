@@ -332,6 +332,12 @@ def test_schema_org_of_a_model():
     assert data["keywords"] == ["text-classification", "sentiment"]
 
 
+def test_schema_org_is_published_on_the_day_the_highwire_and_dublin_core_tags_say():
+    assert citations.schema_org(make_doi())["datePublished"] == "2026-11-25"
+    # Metadata that names another year is believed, and only its year is known.
+    assert citations.schema_org(make_doi(publicationYear="2025"))["datePublished"] == "2025"
+
+
 def test_schema_org_of_a_dataset_is_a_dataset():
     doi = make_doi(types={"resourceTypeGeneral": "Dataset", "resourceType": "Dataset"})
     data = citations.schema_org(doi)
