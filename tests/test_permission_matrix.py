@@ -97,6 +97,7 @@ class World:
     users: dict
     org: Organization
     croquet: object  # wonderland/croquet: a private model of the organization, not locked
+    hatter_draft: Doi  # the reserved DOI of wonderland/hatter, a private model: a DataCite draft
     cards: object  # wonderland/cards: a public dataset of the organization, locked by a DOI
     bert: object  # alice/bert: a public model of the owner, locked by DOIs
     bert_failed: Doi  # bert's version DOI, whose last update failed for good
@@ -114,6 +115,7 @@ ORG_LEVELS = {"reader": 1, "writer": 2, "org_admin": 3}
 OWNER_LEVELS = {"owner": 3}
 TARGETS = {
     "croquet": (True, ORG_LEVELS),
+    "hatter": (True, ORG_LEVELS),
     "cards": (False, ORG_LEVELS),
     "bert": (False, OWNER_LEVELS),
 }
@@ -126,6 +128,10 @@ def level(role: str, target: str) -> int:
 
 def _mint(repo, user) -> Doi:
     return mint_doi(repo, user, [{"type": "Personal", "name": user.full_name}])
+
+
+def _draft_url(w: World) -> str:
+    return reverse("doi:resolve", args=[w.hatter_draft.doi])
 
 
 def _build() -> World:
@@ -154,6 +160,18 @@ def _build() -> World:
     redirect = RepoRedirect.objects.create(
         type=RepoType.MODEL, owner="wonderland", name="old-croquet", repo=croquet
     )
+    hatter = RepoFactory(namespace=org.namespace, name="hatter", private=True)
+    commit_files(hatter, users["writer"], {"README.md": CARD})
+    hatter_draft = Doi.objects.mint(
+        repo=hatter,
+        user=users["org_admin"],
+        creators=[{"type": "Personal", "name": "Ada Admin"}],
+        consent_text="I acknowledge …",
+        consent_version="test",
+        draft=True,
+    )
+    for doi in Doi.objects.filter(repo=hatter):
+        Doi.objects.push(doi.pk)
 
     cards = RepoFactory(namespace=org.namespace, name="cards", type=RepoType.DATASET)
     commit_files(cards, users["org_admin"], {"README.md": CARD})
@@ -190,6 +208,7 @@ def _build() -> World:
         users=users,
         org=org,
         croquet=croquet,
+        hatter_draft=Doi.objects.get(pk=hatter_draft.pk),
         cards=cards,
         bert=bert,
         bert_failed=Doi.objects.get(pk=bert_version.pk),
@@ -506,6 +525,27 @@ SITE_ROWS: list[Row] = [
     get("doi:cite", lambda w: reverse("doi:cite", args=[w.bert_failed.doi]), everyone(moved())),
     get("doi:badge", lambda w: reverse("doi:badge", args=[w.bert_failed.doi]), everyone(OK)),
     get("doi:linkset", lambda w: reverse("doi:linkset", args=[w.bert_failed.doi]), everyone(OK)),
+    # A reserved DOI: its page is a 404 for everyone; its citations and Cite panel are for those
+    # who may see the private repository; its badge names nothing.
+    get("doi:resolve", lambda w: _draft_url(w), everyone(NOT_FOUND), label="draft"),
+    get(
+        "doi:resolve",
+        lambda w: _draft_url(w) + "?format=bibtex",
+        lambda role: OK if level(role, "hatter") >= 1 else NOT_FOUND,
+        label="draft-bibtex",
+    ),
+    get(
+        "doi:cite",
+        lambda w: reverse("doi:cite", args=[w.hatter_draft.doi]),
+        lambda role: moved() if level(role, "hatter") >= 1 else NOT_FOUND,
+        label="draft",
+    ),
+    get(
+        "doi:badge",
+        lambda w: reverse("doi:badge", args=[w.hatter_draft.doi]),
+        everyone(OK),
+        label="draft",
+    ),
     # Accounts: signed-in visitors are sent on from joining and logging in.
     get("accounts:join", to("accounts:join"), logged_in(moved(), anonymous=OK)),
     post(
