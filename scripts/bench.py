@@ -114,6 +114,12 @@ class Target:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def url(self, page: list) -> str:
+        """The page's address on this server: from its own seeding, since revision ids (in a
+        file's address) differ from one database to the next."""
+        paths = {name: path for name, path, *_ in self.plan["pages"]}
+        return self.base + paths[page[0]]
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -252,11 +258,11 @@ def count_queries(targets: list[Target], pages: list) -> dict:
     counts = {}
     for target in targets:
         for page in pages:
-            name, path, _, logged_in = page
+            name, _, _, logged_in = page
             seen = []
             for _ in range(4):
                 response = requests.get(
-                    target.base + path,
+                    target.url(page),
                     headers={**_headers(target, page), QUERY_HEADER: "1"},
                     allow_redirects=False,
                     timeout=60,
@@ -282,7 +288,7 @@ def run_rounds(targets: list[Target], pages: list, args) -> dict:
         )
         for page in pages:
             for target in targets:
-                outcome = wrk(target.base + page[1], _headers(target, page), args)
+                outcome = wrk(target.url(page), _headers(target, page), args)
                 results.setdefault((target.name, page[0]), []).append(outcome)
                 log(
                     f"  {target.name:<16} {page[0]:<36} {outcome['rps']:>8.0f} req/s  "

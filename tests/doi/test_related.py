@@ -44,6 +44,16 @@ def _proposed(repo, owner, alice):
     ]
 
 
+def _sent(datacite, doi):
+    """The non-version links the DataCite-like server got for ``doi``, as (relation, type, id)."""
+    (put,) = datacite.requests_for(doi.doi)
+    return [
+        (r["relationType"], r["relatedIdentifierType"], r["relatedIdentifier"])
+        for r in json.loads(put["body"])["data"]["attributes"]["relatedIdentifiers"]
+        if r["relationType"] not in ("IsVersionOf", "IsNewVersionOf")
+    ]
+
+
 # Identifiers --------------------------------------------------------------------------------
 
 
@@ -188,11 +198,14 @@ def test_bad_funders_are_refused_naming_the_field(data, field, message):
         (None, {"model.safetensors": "x"}, "IsDerivedFrom"),
     ],
 )
-def test_base_model_relations_map_to_datacite(owner, alice, mint, relation, files, expected):
+def test_base_model_relations_map_to_datacite(
+    owner, alice, mint, datacite, relation, files, expected
+):
     base_doi = mint(_repo(owner, "bert", {"README.md": "# x"}))
     front = {"base_model": "alice/bert"} | ({"base_model_relation": relation} if relation else {})
     tuned = _repo(owner, "tuned", {"README.md": _card(**front), **files})
     assert _proposed(tuned, owner, alice) == [(expected, "DOI", base_doi.doi)]
+    assert _sent(datacite, mint(tuned)) == [(expected, "DOI", base_doi.doi)]
 
 
 def test_several_base_models_without_a_relation_are_a_merge(owner, alice, mint):
@@ -205,7 +218,9 @@ def test_several_base_models_without_a_relation_are_a_merge(owner, alice, mint):
     ]
 
 
-def test_datasets_are_references_and_new_version_is_a_previous_version(owner, alice, mint):
+def test_datasets_are_references_and_new_version_is_a_previous_version(
+    owner, alice, mint, datacite
+):
     data = mint(_repo(owner, "reviews", {"README.md": "# x"}, type=RepoType.DATASET))
     newer = mint(_repo(owner, "sentiment-v2", {"README.md": "# x"}))
     repo = _repo(
@@ -213,10 +228,9 @@ def test_datasets_are_references_and_new_version_is_a_previous_version(owner, al
         "sentiment",
         {"README.md": _card(datasets=["alice/reviews"], new_version="alice/sentiment-v2")},
     )
-    assert _proposed(repo, owner, alice) == [
-        ("References", "DOI", data.doi),
-        ("IsPreviousVersionOf", "DOI", newer.doi),
-    ]
+    expected = [("References", "DOI", data.doi), ("IsPreviousVersionOf", "DOI", newer.doi)]
+    assert _proposed(repo, owner, alice) == expected
+    assert _sent(datacite, mint(repo)) == expected
 
 
 def test_a_target_without_a_doi_is_linked_by_its_revision_url(owner, alice):
@@ -273,14 +287,13 @@ def test_the_cards_links_reach_datacite(owner, alice, mint, datacite):
     front = {"base_model": "alice/bert", "base_model_relation": "quantized"}
     card = _card(**front, datasets=["alice/reviews"], tags=["arxiv:2106.09685"])
     doi = mint(_repo(owner, "tuned", {"README.md": card}))
-    (put,) = datacite.requests_for(doi.doi)
-    sent = json.loads(put["body"])["data"]["attributes"]["relatedIdentifiers"]
-    assert [(r["relationType"], r["relatedIdentifierType"], r["relatedIdentifier"]) for r in sent
-            if r["relationType"] != "IsVersionOf"] == [
+    assert _sent(datacite, doi) == [
         ("IsVariantFormOf", "URL", f"https://hub.example.org/alice/bert/tree/{base.head.oid}"),
         ("References", "DOI", data.doi),
         ("IsSupplementTo", "arXiv", "arXiv:2106.09685"),
-    ]  # fmt: skip
+    ]
+    (put,) = datacite.requests_for(doi.doi)
+    sent = json.loads(put["body"])["data"]["attributes"]["relatedIdentifiers"]
     assert datacite.attributes(doi.doi)["relatedIdentifiers"] == sent
 
 
