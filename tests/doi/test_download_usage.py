@@ -5,7 +5,6 @@ the site's file view as regular access, the Hub API's ``resolve`` as machine acc
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,13 +17,6 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safar
 # What huggingface_hub 2.x sends: COUNTER's robots list matches its "python/…".
 HF_HUB = "huggingface_hub/2.4.0; python/3.12.1; torch/2.5.0"
 REGULAR, MACHINE = DoiUsageDay.AccessMethod.REGULAR, DoiUsageDay.AccessMethod.MACHINE
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

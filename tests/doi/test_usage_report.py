@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 from jsonschema import Draft4Validator
@@ -23,13 +22,6 @@ REPORT = reverse("admin:doi_doi_usage_report")
 CHANGELIST = reverse("admin:doi_doi_changelist")
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
 HF_HUB = "huggingface_hub/2.4.0; python/3.12.1"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
