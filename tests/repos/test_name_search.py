@@ -85,6 +85,7 @@ def test_the_index_follows_inserts_renames_and_deletions(owner):
     assert found("cuna") == []
 
 
+@pytest.mark.smoke  # SQLite only: the smoke run is where CI runs it
 def test_a_rebuilt_table_gets_its_triggers_back_after_migrate(owner):
     if connection.vendor != "sqlite":
         pytest.skip("SQLite's index: PostgreSQL's is pg_trgm's")
