@@ -68,7 +68,7 @@ def join(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc.message)
             status = 429
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.ModelBackend")
             messages.success(request, f"Welcome, {user.get_full_name()}! Your account is ready.")
             return redirect("home")
     return render(request, "accounts/join.html", {"form": form}, status=status)

@@ -266,12 +266,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         else it is asked for is read on access. One query on ``doi_unique_ci``, compiled once per
         process: the ORM's compiling and building of a full row costs a redirect more than all
         the rest of its answer."""
-        with connection.cursor() as cursor:
-            cursor.execute(*_LeadingTo.query.sql(name=name))
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        return _LeadingTo.build(row)
+        rows = _LeadingTo.query.rows(name=name)
+        return _LeadingTo.build(rows[0]) if rows else None
 
     def live(self) -> DoiQuerySet:
         """DOIs that were not discarded (a discarded one never reached DataCite)."""

@@ -543,7 +543,6 @@ def explain_pages(pages: list, session: str) -> str:
     """The plan of every SELECT each page makes, as the database runs it."""
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     postgres = connection.vendor == "postgresql"
     out = []
@@ -551,22 +550,27 @@ def explain_pages(pages: list, session: str) -> str:
         client = Client(headers={**headers, "Host": "127.0.0.1"})
         if logged_in:
             client.cookies["sessionid"] = session
-        with CaptureQueriesContext(connection) as captured:
+        captured = []
+
+        def capture(execute, sql, params, many, context, captured=captured):
+            captured.append((sql, params))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(capture):
             client.get(path)
         out.append(f"=== {name}: GET {path} ({len(captured)} queries)")
-        for query in captured:
-            sql = query["sql"]
+        for sql, params in captured:
             if not sql.lstrip().upper().startswith("SELECT"):
-                out.append(f"--- {sql}")
+                out.append(f"--- {sql} {params}")
                 continue
             with connection.cursor() as cursor:
                 if postgres:
-                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                    cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", params)
                     plan = "\n".join(row[0] for row in cursor.fetchall())
                 else:
-                    cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+                    cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
                     plan = "\n".join(row[3] for row in cursor.fetchall())
-            out += [f"--- {sql}", plan]
+            out += [f"--- {sql} {params}", plan]
         out.append("")
     return "\n".join(out)
 

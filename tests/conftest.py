@@ -49,7 +49,8 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
         USER=server.user,
         PASSWORD=server.password or "",
         CONN_MAX_AGE=0,
-        OPTIONS={},  # the SQLite ones do not apply
+        # As hubsite.settings sets for PostgreSQL (the SQLite ones do not apply).
+        OPTIONS={"prepare_threshold": 5},
     )
     # Something at start-up may already have opened the SQLite wrapper; start afresh.
     from django.db import connections

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+from django.db import connection
+
 from accounts.models import Namespace
 from hubsite.queries import STAND_IN_ID, STAND_IN_TEXT, Prepared
 from repos.models import Repo
@@ -56,3 +59,28 @@ def test_its_rows_make_the_instances_the_queryset_would(db, django_assert_num_qu
             getattr(stored, f.attname) for f in Repo._meta.concrete_fields
         ]
     assert prepared.rows(pk=full.pk + 1) == []
+
+
+def test_postgresql_plans_a_query_once_per_connection(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's prepared statements")
+    owner = UserFactory(username="ada")
+    prepared = Prepared(lambda pk: Namespace.objects.filter(pk=pk), pk=STAND_IN_ID)
+    sql, _ = prepared.sql(pk=owner.namespace_id)
+
+    def statements() -> int:
+        with connection.cursor() as cursor:
+            statement = sql.replace("%s", "$1")
+            cursor.execute(
+                "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", [statement]
+            )
+            return cursor.fetchone()[0]
+
+    for _ in range(4):
+        assert [r[0] for r in prepared.rows(pk=owner.namespace_id)] == [owner.namespace_id]
+    assert statements() == 0
+    # The fifth run (psycopg's prepare_threshold) prepares it; later runs reuse it.
+    for _ in range(3):
+        assert [r[0] for r in prepared.rows(pk=owner.namespace_id)] == [owner.namespace_id]
+    assert statements() == 1
+    assert prepared.rows(pk=owner.namespace_id + 1000) == []

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
+from accounts.backends import ModelBackend
 from accounts.sessions import SessionStore
 
 
@@ -34,3 +35,15 @@ def test_a_logged_in_user_stays_logged_in_until_logging_out(client, owner):
     assert "<span>alice</span>" in client.get("/").text
     client.post("/logout")
     assert "<span>alice</span>" not in client.get("/").text
+
+
+def test_the_backend_reads_the_user_in_one_query_and_refuses_an_inactive_one(
+    db, owner, django_assert_num_queries
+):
+    backend = ModelBackend()
+    with django_assert_num_queries(1):
+        assert backend.get_user(owner.pk) == owner
+    assert backend.get_user(owner.pk + 1000) is None
+    owner.is_active = False
+    owner.save(update_fields=["is_active"])
+    assert backend.get_user(owner.pk) is None
