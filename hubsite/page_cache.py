@@ -16,13 +16,17 @@ nonce, one without a form sets no CSRF cookie, and each request gets its own of 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import cache as memoize
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.models import AnonymousUser
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csp import get_nonce
@@ -87,6 +91,23 @@ def page(
     for header, value in headers:
         response[header] = value
     return response
+
+
+def age(moment: datetime) -> SafeString:
+    """How long ago ``moment`` was ("3 hours ago"), to fill in."""
+    return ages([moment])[0]
+
+
+def ages(moments: Iterable[datetime]) -> list[SafeString]:
+    """How long ago each of ``moments`` was, each worked out once a second for each language:
+    a listing fills in thirty of them on every request."""
+    second, language = int(time.time()), get_language()
+    return [_age(moment, second, language) for moment in moments]
+
+
+@lru_cache(maxsize=4096)
+def _age(moment: datetime, second: int, language: str) -> SafeString:
+    return conditional_escape(naturaltime(moment))
 
 
 @memoize

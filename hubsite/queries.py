@@ -60,33 +60,64 @@ class Prepared:
 
     def rows(self, **values) -> list[tuple]:
         """The query's rows for ``values``, as the database driver returns them."""
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor = _server_bound(cursor)
-            cursor.execute(*self.sql(**values))
-            return cursor.fetchall()
+        return _run(*self.sql(**values))
+
+    def count(self, **values) -> int:
+        """How many rows the query has for ``values`` (all of them; slice the queryset to
+        count up to a limit)."""
+        sql, params = self.sql(**values)
+        # The ORM's SQL, wrapped: no value is in the text.
+        return _run(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)[0][0]  # noqa: S608
+
+    def column(self, rows: list[tuple], name: str) -> list:
+        """The values of the main model's field ``name`` in ``rows``, converted as the
+        ORM would (SQLite gives datetimes as text), without making instances."""
+        compiler, _, _ = self._compiler()
+        fields = compiler.klass_info["select_fields"]
+        (index,) = [i for i in fields if compiler.select[i][0].target.attname == name]
+        converters, expression = self._converters_of(compiler).get(index, ([], None))
+        values = []
+        for row in rows:
+            value = row[index]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            values.append(value)
+        return values
 
     def instances(self, rows: list[tuple]) -> list[Model]:
         """The model instances of ``rows`` (from ``rows``), with their ``select_related``
-        objects: what iterating the queryset gives (Django's ``ModelIterable``, without
-        running the query again)."""
+        objects and annotations: what iterating the queryset gives (Django's
+        ``ModelIterable``, without running the query again)."""
         compiler, _, _ = self._compiler()
         select, klass_info, alias = compiler.select, compiler.klass_info, connection.alias
-        if alias not in self._converters:
-            self._converters[alias] = compiler.get_converters(
-                [s[0] for s in select[: compiler.col_count]]
-            )
         first, last = klass_info["select_fields"][0], klass_info["select_fields"][-1]
         init_list = [column[0].target.attname for column in select[first : last + 1]]
         model = klass_info["model"]
         populators = get_related_populators(klass_info, select, alias, DEFAULT_FETCH_MODE)
+        annotations = compiler.annotation_col_map.items()
         objects = []
-        for row in compiler.apply_converters(rows, self._converters[alias]):
+        for row in compiler.apply_converters(rows, self._converters_of(compiler)):
             obj = model.from_db(alias, init_list, row[first : last + 1])
             for populator in populators:
                 populator.populate(row, obj)
+            for attribute, position in annotations:
+                setattr(obj, attribute, row[position])
             objects.append(obj)
         return objects
+
+    def _converters_of(self, compiler: SQLCompiler) -> dict:
+        if connection.alias not in self._converters:
+            columns = [s[0] for s in compiler.select[: compiler.col_count]]
+            self._converters[connection.alias] = compiler.get_converters(columns)
+        return self._converters[connection.alias]
+
+
+def _run(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor = _server_bound(cursor)
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _server_bound(cursor: CursorWrapper) -> CursorWrapper:

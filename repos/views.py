@@ -3,12 +3,12 @@ from __future__ import annotations
 import codecs
 import posixpath
 from collections.abc import Callable
-from functools import cached_property, wraps
+from functools import cache, cached_property, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
@@ -39,9 +39,10 @@ from django.views.decorators.http import (
     require_safe,
 )
 
-from accounts.models import Membership, Namespace, Organization
+from accounts.models import Membership, Namespace, Organization, User
 from hubsite import page_cache
 from hubsite.http import HtmxHttpRequest
+from hubsite.queries import STAND_IN_ID, STAND_IN_TEXT, Prepared
 from repos import cards, signals, slots, uploads
 from repos.cards import card_html, size_problem
 from repos.forms import (
@@ -142,7 +143,12 @@ def accepts_large_bodies(view: Callable | None = None, *, upload_limit: bool = F
 
 class ListingPaginator(Paginator):
     """Pages of a listing, counted up to LISTING_COUNT_LIMIT (the pages past it are not
-    offered: a search finds what they hold)."""
+    offered: a search finds what they hold), or as ``count`` says."""
+
+    def __init__(self, object_list, per_page: int, count: int | None = None) -> None:
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.__dict__["count"] = count  # the cached_property's value
 
     @cached_property
     def count(self) -> int:
@@ -153,6 +159,41 @@ class ListingPaginator(Paginator):
     @property
     def count_is_capped(self) -> bool:
         return self.count > LISTING_COUNT_LIMIT
+
+
+def _listed(user, repo_type: str, query: str = "", by_index: bool = True) -> RepoQuerySet:
+    return (
+        Repo.objects.visible_to(user)
+        .of_type(repo_type)
+        .search(query, by_index=by_index)
+        .for_listing()
+        .order_by("-updated_at", "-pk")
+    )
+
+
+@cache
+def _unsearched_count(logged_in: bool, limit: int) -> Prepared:
+    """How many repositories a listing without a search shows (up to ``limit`` + 1), in SQL
+    compiled once per kind of visitor: the listing most visitors see."""
+
+    def build(repo_type: str, user: int) -> RepoQuerySet:
+        visitor = User(pk=user) if logged_in else AnonymousUser()
+        return _listed(visitor, repo_type).order_by().values("pk")[: limit + 1]
+
+    return Prepared(build, repo_type=STAND_IN_TEXT, user=STAND_IN_ID)
+
+
+@cache
+def _unsearched_page(logged_in: bool, number: int, size: int) -> Prepared:
+    """The rows of page ``number`` of a listing without a search, compiled once per kind of
+    visitor and page (the pages are few: the listing counts up to LISTING_COUNT_LIMIT)."""
+    start = (number - 1) * size
+
+    def build(repo_type: str, user: int) -> RepoQuerySet:
+        visitor = User(pk=user) if logged_in else AnonymousUser()
+        return _listed(visitor, repo_type)[start : start + size]
+
+    return Prepared(build, repo_type=STAND_IN_TEXT, user=STAND_IN_ID)
 
 
 @require_GET
@@ -171,34 +212,45 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
     query = request.GET.get("search", "").strip()[:200]
-
-    def listed(by_index: bool = True) -> RepoQuerySet:
-        return (
-            Repo.objects.visible_to(request.user)
-            .of_type(repo_type)
-            .search(query, by_index=by_index)
-            .for_listing()
-            .order_by("-updated_at", "-pk")
+    number = request.GET.get("page")
+    if query:
+        paginator = ListingPaginator(_listed(request.user, repo_type, query), LISTING_PAGE_SIZE)
+        if paginator.count_is_capped:
+            # So many match that reading in listing order fills a page soonest; SQLite's name
+            # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
+            paginator.object_list = _listed(request.user, repo_type, query, by_index=False)
+        page = paginator.get_page(number)
+        repos = list(page.object_list)
+        shown = tuple(
+            (r.pk, r.type, r.namespace.name, r.name, r.private, r.listed_license, r.updated_at)
+            for r in repos
         )
+        ages = [r.updated_at for r in repos]
 
-    paginator = ListingPaginator(listed(), LISTING_PAGE_SIZE)
-    if query and paginator.count_is_capped:
-        # So many match that reading in listing order fills a page soonest; SQLite's name
-        # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
-        paginator.object_list = listed(by_index=False)
-    page = paginator.get_page(request.GET.get("page"))
-    page.object_list = rows = list(page.object_list)
+        def instances() -> list[Repo]:
+            return repos
+    else:
+        # The listing most visitors see, in SQL compiled once, and read as the database gives
+        # it: its rows are made into repositories only when the page is not cached yet.
+        values = {"repo_type": repo_type, "user": request.user.pk}
+        logged_in = request.user.is_authenticated
+        count = _unsearched_count(logged_in, LISTING_COUNT_LIMIT).count(**values)
+        page = ListingPaginator([], LISTING_PAGE_SIZE, count=count).get_page(number)
+        prepared = _unsearched_page(logged_in, page.number, LISTING_PAGE_SIZE)
+        shown = tuple(prepared.rows(**values))
+        ages = prepared.column(shown, "updated_at")
+
+        def instances() -> list[Repo]:
+            return prepared.instances(shown)
+
     # The whole page, for everyone who is shown the same rows: each row's every shown field is
     # in the key, so a new repository or commit, a rename, a visibility change or a deletion
     # changes it. Only the rows' ages ("3 hours ago") are filled in on every request.
-    parts = (repo_type, query, page.number, page.paginator.count)
-    parts += tuple(
-        (r.pk, r.type, r.namespace.name, r.name, r.private, r.listed_license, r.updated_at)
-        for r in rows
-    )
+    parts = (repo_type, query, page.number, page.paginator.count, *shown)
 
     def render_page(placeholders: dict) -> HttpResponse:
-        for i, repo in enumerate(rows):
+        page.object_list = instances()
+        for i, repo in enumerate(page.object_list):
             repo.age = placeholders["holes"][f"age_{i}"]
         context = {
             "page": page,
@@ -211,7 +263,7 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         template = "repos/listing.html#results" if request.htmx else "repos/listing.html"
         return render(request, template, context)
 
-    fill = {f"age_{i}": lambda r=r: naturaltime(r.updated_at) for i, r in enumerate(rows)}
+    fill = {f"age_{i}": lambda a=a: a for i, a in enumerate(page_cache.ages(ages))}
     return page_cache.page(request, "listing", parts, render_page, fill)
 
 
@@ -315,7 +367,7 @@ def repo_page(request: HttpRequest, repo: Repo, rev: str | None = None) -> HttpR
             response["Link"] = link
         return response
 
-    fill = {"revision_age": lambda: naturaltime(revision.created_at)} if revision else {}
+    fill = {"revision_age": lambda: page_cache.age(revision.created_at)} if revision else {}
     return page_cache.page(request, "repo-page", parts, render_page, fill)
 
 

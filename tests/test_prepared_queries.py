@@ -84,3 +84,28 @@ def test_postgresql_plans_a_query_once_per_connection(db):
         assert [r[0] for r in prepared.rows(pk=owner.namespace_id)] == [owner.namespace_id]
     assert statements() == 1
     assert prepared.rows(pk=owner.namespace_id + 1000) == []
+
+
+def test_it_counts_and_converts_a_column_and_keeps_annotations(db):
+    owner = UserFactory(username="ada")
+    for name in ["bert", "gpt"]:
+        repo = RepoFactory(namespace=owner.namespace, name=name)
+        commit_files(repo, owner, {"README.md": "---\nlicense: mit\n---\n# Card\n"})
+    RepoFactory(namespace=owner.namespace, name="empty")
+
+    def build(owner):
+        return Repo.objects.filter(namespace=owner).for_listing().order_by("name")
+
+    prepared = Prepared(build, owner=STAND_IN_ID)
+    expected = list(build(owner.namespace_id))
+    rows = prepared.rows(owner=owner.namespace_id)
+    assert prepared.count(owner=owner.namespace_id) == 3
+    assert prepared.count(owner=owner.namespace_id + 1000) == 0
+    # Datetimes as the ORM gives them (SQLite's driver gives text), without instances.
+    assert prepared.column(rows, "updated_at") == [r.updated_at for r in expected]
+    made = prepared.instances(rows)
+    assert [(r.name, r.listed_license) for r in made] == [
+        ("bert", "mit"),
+        ("empty", None),
+        ("gpt", "mit"),
+    ]

@@ -101,6 +101,7 @@ def test_listing_counts_repositories_up_to_its_limit(client, owner, monkeypatch)
     response = client.get(reverse("repos:models"))
     assert "More than 5 models; search to narrow them down" in response.text
     assert "Page 1</span>" in response.text
+    assert response.content.count(b'class="repo-item"') == 2
     few = client.get(reverse("repos:models"), {"search": "m1"})
     assert "1 model matching “m1”" in few.text
 
