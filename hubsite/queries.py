@@ -113,19 +113,24 @@ class Prepared:
 
 
 def _run(sql: str, params: list) -> list[tuple]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor = _server_bound(cursor)
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _server_bound(cursor: CursorWrapper) -> CursorWrapper:
-    """On PostgreSQL, a cursor like ``cursor`` (Django's wrapper, with its execute wrappers)
-    that sends the parameters apart from the SQL, so that psycopg makes a prepared statement of
-    a query the connection runs often (``prepare_threshold``, 5 by default): PostgreSQL then
-    plans it once per connection, not on every request. Planning a hot page's query takes
-    PostgreSQL several times as long as running it on its index."""
+def _cursor() -> CursorWrapper:
+    """Django's cursor (with its execute wrappers, and its health check of the connection).
+    On PostgreSQL one that sends the parameters apart from the SQL, so that psycopg makes a
+    prepared statement of a query the connection runs often (``prepare_threshold``, 5 by
+    default): PostgreSQL then plans it once per connection, not on every request. Planning a
+    hot page's query takes PostgreSQL several times as long as running it on its index."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    return type(cursor)(ServerBindingCursor(connection.connection), connection)
+    connection.close_if_health_check_failed()  # what connection.cursor() does first
+    connection.ensure_connection()
+    cursor = ServerBindingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)
