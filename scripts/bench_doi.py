@@ -62,7 +62,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8, help="doi_sync --workers")
     parser.add_argument("--sync-latency", type=float, default=0.05, help="seconds, sync phase")
     parser.add_argument("--latency", type=float, default=0.3, help="seconds, mint phase")
-    parser.add_argument("--owners", type=int, default=20, help="Generate DOIs of each kind")
+    parser.add_argument("--owners", type=int, default=60, help="Generate DOIs of each kind")
     parser.add_argument("--hub", type=Path, default=BASE_DIR, help="checkout to benchmark")
     args = parser.parse_args()
     if not os.environ.get("HUB_PG_BINDIR"):  # what scripts/bench sets; on its own, ask pg_config
