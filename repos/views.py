@@ -71,8 +71,11 @@ from repos.paths import media_type
 
 LISTING_PAGE_SIZE = 30
 # Listings count their repositories up to here and say "more than" beyond: counting a million
-# would cost more than the rest of the page.
+# would cost more than the rest of the page. A search counts fewer: counting a term's matches
+# reads about limit ÷ (the share of repositories it matches) rows, so that a common term costs
+# the same on a million repositories as on a thousand.
 LISTING_COUNT_LIMIT = 1000
+SEARCH_COUNT_LIMIT = 100
 COMMITS_PAGE_SIZE = 30
 HOME_RECENT = 8
 
@@ -142,23 +145,24 @@ def accepts_large_bodies(view: Callable | None = None, *, upload_limit: bool = F
 
 
 class ListingPaginator(Paginator):
-    """Pages of a listing, counted up to LISTING_COUNT_LIMIT (the pages past it are not
-    offered: a search finds what they hold), or as ``count`` says."""
+    """Pages of a listing, counted up to ``limit`` (the pages past it are not offered: a
+    narrower search finds what they hold), or as ``count`` says."""
 
-    def __init__(self, object_list, per_page: int, count: int | None = None) -> None:
+    def __init__(self, object_list, per_page: int, limit: int, count: int | None = None) -> None:
         super().__init__(object_list, per_page)
+        self.limit = limit
         if count is not None:
             self.__dict__["count"] = count  # the cached_property's value
 
     @cached_property
     def count(self) -> int:
-        # Unordered and without the listing's joins: any LISTING_COUNT_LIMIT + 1 matches do.
+        # Unordered and without the listing's joins: any limit + 1 matches do.
         matches = self.object_list.order_by().values("pk")
-        return matches[: LISTING_COUNT_LIMIT + 1].count()
+        return matches[: self.limit + 1].count()
 
     @property
     def count_is_capped(self) -> bool:
-        return self.count > LISTING_COUNT_LIMIT
+        return self.count > self.limit
 
 
 def _listed(user, repo_type: str, query: str = "", by_index: bool = True) -> RepoQuerySet:
@@ -214,7 +218,8 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
     query = request.GET.get("search", "").strip()[:200]
     number = request.GET.get("page")
     if query:
-        paginator = ListingPaginator(_listed(request.user, repo_type, query), LISTING_PAGE_SIZE)
+        listed = _listed(request.user, repo_type, query)
+        paginator = ListingPaginator(listed, LISTING_PAGE_SIZE, SEARCH_COUNT_LIMIT)
         if paginator.count_is_capped:
             # So many match that reading in listing order fills a page soonest; SQLite's name
             # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
@@ -235,7 +240,8 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         values = {"repo_type": repo_type, "user": request.user.pk}
         logged_in = request.user.is_authenticated
         count = _unsearched_count(logged_in, LISTING_COUNT_LIMIT).count(**values)
-        page = ListingPaginator([], LISTING_PAGE_SIZE, count=count).get_page(number)
+        paginator = ListingPaginator([], LISTING_PAGE_SIZE, LISTING_COUNT_LIMIT, count=count)
+        page = paginator.get_page(number)
         prepared = _unsearched_page(logged_in, page.number, LISTING_PAGE_SIZE)
         shown = tuple(prepared.rows(**values))
         ages = prepared.column(shown, "updated_at")
@@ -254,7 +260,7 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
             repo.age = placeholders["holes"][f"age_{i}"]
         context = {
             "page": page,
-            "count_limit": LISTING_COUNT_LIMIT,
+            "count_limit": paginator.limit,
             "query": query,
             "repo_type": repo_type,
             "is_dataset": repo_type == RepoType.DATASET,

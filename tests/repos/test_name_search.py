@@ -58,7 +58,7 @@ def test_both_databases_find_the_same_names(named, term, expected):
 def test_a_search_with_many_matches_reads_in_listing_order_and_finds_the_same(
     client, owner, monkeypatch
 ):
-    monkeypatch.setattr("repos.views.LISTING_COUNT_LIMIT", 3)
+    monkeypatch.setattr("repos.views.SEARCH_COUNT_LIMIT", 3)
     monkeypatch.setattr("repos.views.LISTING_PAGE_SIZE", 2)
     for i in range(6):
         RepoFactory(namespace=owner.namespace, name=f"bert-{i}")

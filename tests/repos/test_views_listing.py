@@ -106,6 +106,16 @@ def test_listing_counts_repositories_up_to_its_limit(client, owner, monkeypatch)
     assert "1 model matching “m1”" in few.text
 
 
+def test_a_search_counts_its_matches_up_to_a_lower_limit(client, owner, monkeypatch):
+    monkeypatch.setattr("repos.views.SEARCH_COUNT_LIMIT", 3)
+    for i in range(5):
+        RepoFactory(namespace=owner.namespace, name=f"bert-{i}")
+    assert "5 models" in client.get(reverse("repos:models")).text
+    response = client.get(reverse("repos:models"), {"search": "bert"})
+    assert "More than 3 models matching “bert”; search to narrow them down" in response.text
+    assert response.content.count(b'class="repo-item"') == 4  # the first page, up to 3 + 1
+
+
 def test_listing_htmx_search_renders_only_the_results(client, repo):
     response = client.get(
         reverse("repos:models"), {"search": "bert"}, headers={"HX-Request": "true"}
