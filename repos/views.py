@@ -28,7 +28,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.utils.csp import CSP
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -685,36 +685,104 @@ def delete(request: HttpRequest, repo: Repo) -> HttpResponse:
 # The page of a user or an organization ----------------------------------------------------------
 
 
+# Compiled once per process (see hubsite.queries), with only the columns the page shows: the
+# page's key is made of their rows.
+_NAMESPACE = Prepared(
+    lambda name: (
+        Namespace.objects.select_related("user", "organization")
+        .only(
+            "name",
+            "kind",
+            "user__username",
+            "user__full_name",
+            "organization__display_name",
+            "organization__description",
+        )
+        .with_name(name)
+    ),
+    name=STAND_IN_TEXT,
+)
+_MEMBERS = Prepared(
+    lambda organization: (
+        Membership.objects.filter(organization_id=organization)
+        .select_related("user")
+        .only("role", "user__username", "user__full_name")
+    ),
+    organization=STAND_IN_ID,
+)
+_ORGANIZATIONS_OF = Prepared(
+    lambda user: (
+        Organization.objects.filter(memberships__user_id=user)
+        .select_related("namespace")
+        .only("display_name", "namespace__name")
+    ),
+    user=STAND_IN_ID,
+)
+
+
+@cache
+def _namespace_repos(logged_in: bool) -> Prepared:
+    """The repositories of a namespace a visitor may see, compiled once per kind of visitor."""
+
+    def build(namespace: int, user: int) -> RepoQuerySet:
+        visitor = User(pk=user) if logged_in else AnonymousUser()
+        return (
+            Repo.objects.visible_to(visitor)
+            .filter(namespace_id=namespace)
+            .only("namespace_id", "name", "type", "private", "updated_at")
+        )
+
+    return Prepared(build, namespace=STAND_IN_ID, user=STAND_IN_ID + 1)
+
+
 @require_safe
 def namespace_page(request: HttpRequest, name: str) -> HttpResponse:
-    namespace = get_object_or_404(
-        Namespace.objects.select_related("user", "organization").with_name(name)
-    )
+    namespace_rows = _NAMESPACE.rows(name=name.lower())
+    if not namespace_rows:
+        raise Http404
+    (namespace,) = _NAMESPACE.instances(namespace_rows)
     if namespace.name != name:
         return redirect(namespace, permanent=True)
     if not namespace.has_owner:
         raise Http404("Nobody has this name.")
-    repos = list(Repo.objects.visible_to(request.user).filter(namespace=namespace))
-    for repo in repos:
-        repo.namespace = namespace  # spares a query per repository when building its URL
-    context = {
-        "namespace": namespace,
-        "models": [r for r in repos if r.type == RepoType.MODEL],
-        "datasets": [r for r in repos if r.type == RepoType.DATASET],
-    }
-    if namespace.kind == Namespace.Kind.ORGANIZATION:
-        memberships = list(namespace.organization.memberships.select_related("user"))
-        context["organization"] = namespace.organization
-        context["memberships"] = memberships
-        context["is_admin"] = any(
-            m.user_id == request.user.pk and m.role == Membership.Role.ADMIN for m in memberships
-        )
-        template = "repos/organization_page.html"
+    repo_rows = _namespace_repos(request.user.is_authenticated).rows(
+        namespace=namespace.pk, user=request.user.pk
+    )
+    is_organization = namespace.kind == Namespace.Kind.ORGANIZATION
+    if is_organization:
+        related = _MEMBERS.rows(organization=namespace.organization.pk)
+        members = _MEMBERS.column(related, "user_id")
+        roles = zip(members, _MEMBERS.column(related, "role"), strict=True)
+        # Only an admin gets the settings link; what else differs by visitor is in the rows.
+        manages = (request.user.pk, Membership.Role.ADMIN) in roles
     else:
-        profile_user = namespace.user
-        context["profile_user"] = profile_user
-        context["organizations"] = Organization.objects.filter(
-            memberships__user=profile_user
-        ).select_related("namespace")
-        template = "repos/user_page.html"
-    return render(request, template, context)
+        related = _ORGANIZATIONS_OF.rows(user=namespace.user.pk)
+        manages = namespace.user.pk == request.user.pk  # the owner gets an edit link
+
+    # The whole page, for everyone who is shown the same rows: each row's every shown column is
+    # in the key, so a new repository or commit, a rename, a visibility change, a deletion or a
+    # membership change gives a new key.
+    parts = (namespace_rows, repo_rows, related, manages)
+
+    def render_page(placeholders: dict) -> HttpResponse:
+        repos = _namespace_repos(request.user.is_authenticated).instances(repo_rows)
+        for repo in repos:
+            repo.namespace = namespace  # spares a query per repository when building its URL
+        context = {
+            "namespace": namespace,
+            "models": [r for r in repos if r.type == RepoType.MODEL],
+            "datasets": [r for r in repos if r.type == RepoType.DATASET],
+            **placeholders,
+        }
+        if is_organization:
+            context["organization"] = namespace.organization
+            context["memberships"] = _MEMBERS.instances(related)
+            context["is_admin"] = manages
+            template = "repos/organization_page.html"
+        else:
+            context["organizations"] = _ORGANIZATIONS_OF.instances(related)
+            context["is_self"] = manages
+            template = "repos/user_page.html"
+        return render(request, template, context)
+
+    return page_cache.page(request, "namespace-page", parts, render_page)
