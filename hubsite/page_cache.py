@@ -37,7 +37,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from hubsite.caching import get_or_render, key
+from hubsite.caching import key
 
 
 def page(
@@ -140,13 +140,25 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
+# What _for_user rendered, in this process: a template and what it shows of a user make the
+# same HTML for as long as the process runs, so none of it is asked of the cache on every
+# request. Emptied when full.
+_RENDERED_FOR_USER: dict[tuple, SafeString] = {}
+_RENDERED_FOR_USER_MAX = 4096
+
+
 def _for_user(request: HttpRequest, template: str) -> SafeString:
     """A piece of base.html that shows who is logged in, once per user as they stand."""
     user = request.user
     parts = (template, user.pk, user.get_username(), user.is_staff)
-    context = {"user": user, "csrf_token": _placeholder("csrf_token")}
-    html = get_or_render("for-user", parts, lambda: render_to_string(template, context))
-    return mark_safe(html)  # noqa: S308 (rendered by the template, escaped there)
+    html = _RENDERED_FOR_USER.get(parts)
+    if html is None:
+        context = {"user": user, "csrf_token": _placeholder("csrf_token")}
+        html = mark_safe(render_to_string(template, context))  # noqa: S308 (escaped there)
+        if len(_RENDERED_FOR_USER) >= _RENDERED_FOR_USER_MAX:
+            _RENDERED_FOR_USER.clear()
+        _RENDERED_FOR_USER[parts] = html
+    return html
 
 
 def _messages(request: HttpRequest) -> SafeString:
