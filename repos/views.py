@@ -145,34 +145,32 @@ def accepts_large_bodies(view: Callable | None = None, *, upload_limit: bool = F
 
 
 class ListingPaginator(Paginator):
-    """Pages of a listing, counted up to ``limit`` (the pages past it are not offered: a
-    narrower search finds what they hold), or as ``count`` says."""
+    """Pages of a listing that has ``count`` repositories, counted up to ``limit`` (the pages
+    past it are not offered: a narrower search finds what they hold)."""
 
-    def __init__(self, object_list, per_page: int, limit: int, count: int | None = None) -> None:
+    def __init__(self, object_list, per_page: int, *, count: int, limit: int) -> None:
         super().__init__(object_list, per_page)
         self.limit = limit
-        if count is not None:
-            self.__dict__["count"] = count  # the cached_property's value
-
-    @cached_property
-    def count(self) -> int:
-        # Unordered and without the listing's joins: any limit + 1 matches do.
-        matches = self.object_list.order_by().values("pk")
-        return matches[: self.limit + 1].count()
+        self.__dict__["count"] = count  # Paginator.count's cached value
 
     @property
     def count_is_capped(self) -> bool:
         return self.count > self.limit
 
 
+def _matching(user, repo_type: str, query: str = "", by_index: bool = True) -> RepoQuerySet:
+    return Repo.objects.visible_to(user).of_type(repo_type).search(query, by_index=by_index)
+
+
 def _listed(user, repo_type: str, query: str = "", by_index: bool = True) -> RepoQuerySet:
-    return (
-        Repo.objects.visible_to(user)
-        .of_type(repo_type)
-        .search(query, by_index=by_index)
-        .for_listing()
-        .order_by("-updated_at", "-pk")
-    )
+    listed = _matching(user, repo_type, query, by_index).for_listing()
+    return listed.order_by("-updated_at", "-pk")
+
+
+def _counted(matching: RepoQuerySet, limit: int) -> RepoQuerySet:
+    """Up to ``limit`` + 1 of ``matching``, to count: unordered and without the listing's
+    joins (SQLite would make them for every row counted), any will do."""
+    return matching.order_by().values("pk")[: limit + 1]
 
 
 @cache
@@ -182,7 +180,7 @@ def _unsearched_count(logged_in: bool, limit: int) -> Prepared:
 
     def build(repo_type: str, user: int) -> RepoQuerySet:
         visitor = User(pk=user) if logged_in else AnonymousUser()
-        return _listed(visitor, repo_type).order_by().values("pk")[: limit + 1]
+        return _counted(_matching(visitor, repo_type), limit)
 
     return Prepared(build, repo_type=STAND_IN_TEXT, user=STAND_IN_ID)
 
@@ -218,8 +216,13 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
     query = request.GET.get("search", "").strip()[:200]
     number = request.GET.get("page")
     if query:
-        listed = _listed(request.user, repo_type, query)
-        paginator = ListingPaginator(listed, LISTING_PAGE_SIZE, SEARCH_COUNT_LIMIT)
+        count = _counted(_matching(request.user, repo_type, query), SEARCH_COUNT_LIMIT).count()
+        paginator = ListingPaginator(
+            _listed(request.user, repo_type, query),
+            LISTING_PAGE_SIZE,
+            count=count,
+            limit=SEARCH_COUNT_LIMIT,
+        )
         if paginator.count_is_capped:
             # So many match that reading in listing order fills a page soonest; SQLite's name
             # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
@@ -240,7 +243,7 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         values = {"repo_type": repo_type, "user": request.user.pk}
         logged_in = request.user.is_authenticated
         count = _unsearched_count(logged_in, LISTING_COUNT_LIMIT).count(**values)
-        paginator = ListingPaginator([], LISTING_PAGE_SIZE, LISTING_COUNT_LIMIT, count=count)
+        paginator = ListingPaginator([], LISTING_PAGE_SIZE, count=count, limit=LISTING_COUNT_LIMIT)
         page = paginator.get_page(number)
         prepared = _unsearched_page(logged_in, page.number, LISTING_PAGE_SIZE)
         shown = tuple(prepared.rows(**values))
