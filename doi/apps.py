@@ -52,10 +52,10 @@ def _delete_drafts(sender, *, repo, **kwargs) -> None:
     Doi.objects.delete_drafts(repo)
 
 
-def _foresee_drafts(sender, *, repo, action, **kwargs) -> str:
+def _foresee_drafts(sender, *, request, repo, action, **kwargs) -> str:
     from doi.owner_views import foreseen_for_drafts
 
-    return foreseen_for_drafts(repo, action)
+    return foreseen_for_drafts(request, repo, action)
 
 
 def _drafts_deleted(sender, *, repo, **kwargs) -> str:

@@ -330,7 +330,8 @@ class DoiQuerySet(models.QuerySet["Doi"]):
 
     def drafts(self) -> DoiQuerySet:
         """Live DOIs meant to be drafts at DataCite (reserved, or their reservation still to
-        be confirmed): what making the repository public publishes, or deleting it deletes."""
+        be confirmed): what making the repository public publishes, or deleting it deletes
+        (``Doi.is_draft`` says it of one DOI)."""
         return self.live().filter(
             Q(remote_state=Doi.RemoteState.DRAFT)
             | Q(remote_state=Doi.RemoteState.NONE, pending_action=Doi.Action.RESERVE)
@@ -846,6 +847,16 @@ class Doi(models.Model):
     def at_datacite(self) -> bool:
         """DataCite has this DOI (findable or hidden), so doi.org resolves it."""
         return self.state in (self.State.FINDABLE, self.State.HIDDEN)
+
+    @property
+    def is_draft(self) -> bool:
+        """Meant to be a draft at DataCite (reserved, or its reservation still to be
+        confirmed): ``Doi.objects.drafts()`` filters by the same rule."""
+        if self.discarded_at is not None:
+            return False
+        if self.remote_state == self.RemoteState.NONE:
+            return self.pending_action == self.Action.RESERVE
+        return self.remote_state == self.RemoteState.DRAFT
 
     @property
     def is_unpublished_draft(self) -> bool:

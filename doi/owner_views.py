@@ -3,6 +3,7 @@ form behind Generate DOI / Generate new DOI, Edit metadata, and Retry / Retry no
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -46,9 +47,25 @@ from doi.registrars import DataCiteRegistrar, get_registrar
 from doi.related import describe
 from hubsite import caching
 from hubsite.http import HtmxHttpRequest
+from hubsite.queries import STAND_IN_ID, Prepared
 from repos.models import Repo, Revision
 from repos.pages import header_context, repo_admin_view
 
+# The DOIs of a repository's DOI section, newest first, compiled once per process (see
+# hubsite.queries). Without the JSON documents (authors, record, DataCite attributes, citing
+# works): an item shows none of them, so the rest of its row as stored is what it is rendered
+# from (``Panel.stored``), and a page of fifty DOIs decodes none.
+_SECTION_DOIS = Prepared(
+    lambda repo: (
+        Doi.objects.filter(repo_id=repo)
+        .live()
+        .with_outdated()
+        .with_last_retry()
+        .defer("creators", "record", "metadata", "citing_works")
+        .order_by("-number")
+    ),
+    repo=STAND_IN_ID,
+)
 SECTION_TEMPLATE = "doi/owner/_section.html"
 ITEM_TEMPLATE = "doi/owner/_doi_item.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
@@ -70,12 +87,16 @@ class Panel:
     latest: Doi | None
     offer: str  # generate | generate-new | reserve | current | empty
     polling: bool
+    stored: dict[int, str]  # each DOI's row as read, hashed: what its item is rendered from
 
     @classmethod
     def load(cls, repo: Repo) -> Panel:
-        dois = list(
-            Doi.objects.for_repo(repo).live().with_outdated().with_last_retry()
-        )  # newest first
+        rows = _SECTION_DOIS.rows(repo=repo.pk)
+        dois = _SECTION_DOIS.instances(rows)  # newest first
+        stored = {}
+        for doi, row in zip(dois, rows, strict=True):
+            doi.repo = repo  # the page's own, already loaded
+            stored[doi.pk] = hashlib.md5(repr(row).encode(), usedforsecurity=False).hexdigest()
         versions = [d for d in dois if d.kind == Doi.Kind.VERSION]
         concept = next((d for d in dois if d.kind == Doi.Kind.CONCEPT), None)
         latest = versions[0] if versions else None
@@ -90,7 +111,22 @@ class Panel:
         else:
             offer = "generate-new"
         polling = any(d.state == Doi.State.PENDING or d.update_pending for d in dois)
-        return cls(repo, versions, concept, latest, offer, polling)
+        return cls(repo, versions, concept, latest, offer, polling, stored)
+
+    @classmethod
+    def for_page(cls, request: HttpRequest, repo: Repo) -> Panel:
+        """Loaded once per request for the settings page: its DOI section, and what it says
+        making the repository public or deleting it does to the reserved DOIs."""
+        panels = request.__dict__.setdefault("_doi_panels", {})
+        if repo.pk not in panels:
+            panels[repo.pk] = cls.load(repo)
+        return panels[repo.pk]
+
+    @property
+    def drafts(self) -> list[Doi]:
+        """The reserved DOIs (``Doi.objects.drafts()``), oldest first."""
+        dois = [*self.versions, *([self.concept] if self.concept else [])]
+        return sorted((d for d in dois if d.is_draft), key=lambda d: d.number)
 
     @property
     def can_generate(self) -> bool:
@@ -117,40 +153,50 @@ def sandbox_note() -> str:
     return "nothing is registered at DataCite. DOIs made here resolve only on this site."
 
 
-def _item_html(request: HttpRequest, repo: Repo, doi: Doi) -> SafeString:
-    """One DOI of the section (versions newest first, then the concept DOI).
+def _items_html(request: HttpRequest, panel: Panel) -> list[SafeString]:
+    """The section's DOIs, versions newest first, then the concept DOI.
 
-    A DOI whose pushes went well is rendered once per version of its row (``cache_version``:
-    its state, metadata, counts…), whether a newer version outdates it, the repository's
-    name (its links) and the language and time zone its dates are shown in, for everyone who
-    administers it (``hubsite.caching``): a section of fifty DOIs otherwise reverses a URL a
-    thousand times. One with an error is rendered on every request: it says when the next
-    attempt is, and its Retry form holds this request's CSRF token."""
+    A DOI whose pushes went well is rendered once per version of its row (``Panel.stored``: its
+    state, counts…, whether a newer version outdates it), the repository's name (its links) and
+    the language and time zone its dates are shown in, for everyone who administers it
+    (``hubsite.caching``): a section of fifty DOIs otherwise reverses a URL a thousand times.
+    One with an error is rendered on every request: it says when the next attempt is, and its
+    Retry form holds this request's CSRF token."""
+    repo = panel.repo
+    dois = {d.pk: d for d in [*panel.versions, *([panel.concept] if panel.concept else [])]}
 
-    def render() -> str:
-        return render_to_string(ITEM_TEMPLATE, {"repo": repo, "doi": doi}, request=request)
+    def render(pk: int) -> str:
+        context = {"repo": repo, "doi": dois[pk]}
+        return render_to_string(ITEM_TEMPLATE, context, request=request)
 
-    if doi.last_error or doi.error_is_permanent:
-        return mark_safe(render())  # noqa: S308 (rendered by the template, escaped there)
-    parts = (
+    shown_for = (
         repo.type,
         repo.namespace.name,
         repo.name,
-        doi.cache_version,
-        doi.is_outdated,
         get_language(),
         timezone.get_current_timezone_name(),
     )
-    return mark_safe(caching.get_or_render("doi-settings-item", parts, render))  # noqa: S308
+    cached = caching.get_many_or_render(
+        "doi-settings-item",
+        {
+            pk: (*shown_for, panel.stored[pk])
+            for pk, doi in dois.items()
+            if not (doi.last_error or doi.error_is_permanent)
+        },
+        render,
+    )
+    # Rendered by the template, escaped there.
+    return [mark_safe(cached[pk] if pk in cached else render(pk)) for pk in dois]  # noqa: S308
 
 
-def section_html(request: HttpRequest, repo: Repo, *, notice: str = "") -> SafeString:
-    panel = Panel.load(repo)
-    shown = [*panel.versions, *([panel.concept] if panel.concept else [])]
+def section_html(
+    request: HttpRequest, repo: Repo, *, notice: str = "", panel: Panel | None = None
+) -> SafeString:
+    panel = panel or Panel.load(repo)
     context = {
         "repo": repo,
         "panel": panel,
-        "items": [_item_html(request, repo, doi) for doi in shown],
+        "items": _items_html(request, panel),
         "notice": notice,
         "sandbox": sandbox_note(),
         "settings_url": repo.url("settings"),
@@ -164,7 +210,7 @@ def settings_slot(request: HttpRequest, repo: Repo, revision: Revision | None) -
     """The DOI section on the repository's settings page (registered in DoiConfig.ready)."""
     if not repo.can_admin(request.user):
         return ""
-    return section_html(request, repo)
+    return section_html(request, repo, panel=Panel.for_page(request, repo))
 
 
 def _back_to_section(request: HtmxHttpRequest, repo: Repo, notice: str) -> HttpResponse:
@@ -539,10 +585,13 @@ def _drafts_named(dois: list[Doi]) -> tuple[str, str]:
     return f"the reserved DOIs {', '.join(names[:-1])} and {names[-1]}", "they"
 
 
-def foreseen_for_drafts(repo: Repo, action: str) -> str:
-    """What making the repository public, or deleting it, does to its reserved DOIs."""
-    drafts = list(Doi.objects.drafts().filter(repo=repo).order_by("number"))
-    if not drafts or action not in ("make_public", "delete"):
+def foreseen_for_drafts(request: HttpRequest, repo: Repo, action: str) -> str:
+    """What making the repository public, or deleting it, does to its reserved DOIs (read with
+    the settings page's DOI section)."""
+    if action not in ("make_public", "delete"):
+        return ""
+    drafts = Panel.for_page(request, repo).drafts
+    if not drafts:
         return ""
     named, it = _drafts_named(drafts)
     if action == "make_public":

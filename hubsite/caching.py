@@ -50,6 +50,21 @@ def get_or_render[T](name: str, parts: Iterable, render: Callable[[], T]) -> T:
     return value
 
 
+def get_many_or_render[K, T](
+    name: str, parts: dict[K, Iterable], render: Callable[[K], T]
+) -> dict[K, T]:
+    """``get_or_render`` for several pieces at once, read from the cache in one go (one round
+    trip to Redis): for each ``k`` of ``parts``, piece ``name`` for ``parts[k]``, rendered by
+    ``render(k)`` when not cached yet."""
+    keys = {k: key(name, piece_parts) for k, piece_parts in parts.items()}
+    found = cache.get_many(keys.values())
+    rendered = {cache_key: render(k) for k, cache_key in keys.items() if cache_key not in found}
+    if rendered:
+        cache.set_many(rendered, timeout=None)
+    found |= rendered
+    return {k: found[cache_key] for k, cache_key in keys.items()}
+
+
 # What is not the site's code: data, caches, tests and the virtual environment.
 _NOT_CODE = {"var", "staticfiles", "tests", "test-artifacts", "node_modules", "__pycache__"}
 _SUFFIXES = {".py", ".html", ".css", ".js", ".svg", ".txt", ".json", ".xml", ".lock"}

@@ -8,9 +8,11 @@ publishes a private repository's draft DOIs when it goes public, deletes them wh
 - ``removed(sender=Repo, repo=repo)``: sent inside the transaction that deleted its files.
 - ``deleted(sender=Repo, repo=repo)``: sent after an owner's delete was committed; a receiver
   answers with a sentence for the owner saying what became of its records ("" for nothing).
-- ``foreseen(sender=Repo, repo=repo, action=action)``: sent while the settings page is drawn,
-  ``action`` being "make_public" or "delete"; a receiver answers with a sentence saying what
-  that action will do to its records ("" for nothing), shown beside the action's button.
+- ``foreseen(sender=Repo, request=request, repo=repo, action=action)``: sent while the settings
+  page is drawn for ``request`` (once per action: a receiver may read its records once per
+  request), ``action`` being "make_public" or "delete"; a receiver answers with a sentence
+  saying what that action will do to its records ("" for nothing), shown beside the action's
+  button.
 - ``downloaded(sender=Revision, request=request, revision=revision, path=path, by_api=bool)``:
   sent when a GET is answered with the bytes of the file ``path`` at ``revision``, or with the
   redirect to them in the object store: the site's file view (``by_api=False``) and the Hub

@@ -602,7 +602,7 @@ def _render_settings(request: HttpRequest, repo: Repo, **forms) -> HttpResponse:
     context["delete_form"] = forms.get("delete_form") or DeleteForm(repo=repo)
     context["visibility_error"] = forms.get("visibility_error", "")
     context["foreseen"] = {
-        action: _answers(signals.foreseen, repo, action=action)
+        action: _answers(signals.foreseen, repo, request=request, action=action)
         for action in ("make_public", "delete")
     }
     return render(request, "repos/settings.html", context)

@@ -326,3 +326,58 @@ def test_a_failure_is_never_served_from_the_cache(client, owner, repo):
     for _ in range(2):  # each with this request's CSRF token
         html = section(client, owner, repo)
         assert "DataCite refused the record" in html and 'name="csrfmiddlewaretoken"' in html
+
+
+# On the settings page ---------------------------------------------------------------------
+
+
+def settings_page(client, user, repo) -> str:
+    client.force_login(user)
+    response = client.get(repo.url("settings"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(("private", "queries"), [(False, 6), (True, 8)])
+def test_the_settings_page_costs_the_same_queries_whatever_the_number_of_dois(
+    client, owner, repo, private, queries, settings, django_assert_num_queries
+):
+    settings.DOI_QUOTA_PER_REPO_PER_DAY = settings.DOI_QUOTA_PER_USER_PER_DAY = 0  # no limit
+    repo.set_private(private)  # a private one's are drafts, which the page speaks of too
+    for i in range(5):
+        commit_files(repo, owner, {f"f{i}.txt": str(i)})
+        Doi.objects.mint(
+            repo=repo,
+            user=owner,
+            creators=AUTHOR,
+            consent_text="Consent",
+            consent_version="test",
+            draft=private,
+        )
+    client.force_login(owner)
+    # Session, user, repository, its locks, the section's DOIs (its drafts among them), and the
+    # header's; the rename form's namespaces where the repository is not locked (a draft does not
+    # lock it). Rendered, then its rows cached.
+    for _ in range(2):
+        with django_assert_num_queries(queries):
+            html = client.get(repo.url("settings")).content.decode()
+        assert len(items(html)) == 6
+        assert ("also publishes the reserved DOIs" in html) is private
+
+
+@each_backend
+def test_a_change_to_a_doi_shows_on_the_settings_page_at_the_next_request(client, owner, repo):
+    doi = reserve(repo, owner)
+    Doi.objects.filter(pk=doi.pk).update(remote_state=Doi.RemoteState.FINDABLE, pending_action="")
+    first = items(settings_page(client, owner, repo))[0]
+    assert "Findable" in first and "update pending" not in first
+    doi.refresh_from_db()
+    changes = doi.edit(
+        user=owner, creators=AUTHOR, record={**doi.record_defaults(), "description": "New words"}
+    )
+    assert changes
+    first = items(settings_page(client, owner, repo))[0]
+    assert "Findable — update pending" in first and "Updating at DataCite" in first
+    Doi.objects.filter(pk=doi.pk).update(remote_state=Doi.RemoteState.REGISTERED, pending_action="")
+    first = items(settings_page(client, owner, repo))[0]
+    assert "Hidden" in first and "Findable" not in first and "update pending" not in first
