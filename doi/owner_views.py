@@ -54,7 +54,7 @@ from repos.pages import header_context, repo_admin_view
 # The DOIs of a repository's DOI section, newest first, compiled once per process (see
 # hubsite.queries). Without the JSON documents (authors, record, DataCite attributes, citing
 # works): an item shows none of them, so the rest of its row as stored is what it is rendered
-# from (``Panel.stored``), and a page of fifty DOIs decodes none.
+# from (``Item.key``), and a page of fifty DOIs decodes none.
 _SECTION_DOIS = Prepared(
     lambda repo: (
         Doi.objects.filter(repo_id=repo)
@@ -66,6 +66,7 @@ _SECTION_DOIS = Prepared(
     ),
     repo=STAND_IN_ID,
 )
+_ITEM_COLUMNS = ("kind", "last_error", "error_is_permanent")
 SECTION_TEMPLATE = "doi/owner/_section.html"
 ITEM_TEMPLATE = "doi/owner/_doi_item.html"
 FORM_TEMPLATE = "doi/owner/generate.html"
@@ -78,28 +79,64 @@ LOCKED_NOTE = (
 
 
 @dataclass
+class Item:
+    """One DOI of the section as read: its row, and the cache key of its HTML (made of the row
+    as the database returned it, see ``_SECTION_DOIS``); once any process rendered it, that HTML
+    and what the section needs to know of its state, so that a cached one builds no ``Doi``."""
+
+    row: tuple
+    kind: str
+    failing: bool  # an error: rendered on every request (when to retry, a CSRF token)
+    key: str
+    cached: tuple[str, bool, bool] | None = None  # HTML, in progress, a draft
+    doi: Doi | None = None  # built from the row where needed
+
+    @property
+    def in_progress(self) -> bool:
+        """Registering or updating at DataCite: the section polls until it is done."""
+        if self.cached:
+            return self.cached[1]
+        return self.doi.state == Doi.State.PENDING or self.doi.update_pending
+
+    @property
+    def is_draft(self) -> bool:
+        return self.cached[2] if self.cached else self.doi.is_draft
+
+
+@dataclass
 class Panel:
     """What the DOI section shows for a repository, and which action it offers."""
 
     repo: Repo
-    versions: list[Doi]
-    concept: Doi | None
+    items: list[Item]  # versions newest first, then the concept DOI
     latest: Doi | None
     offer: str  # generate | generate-new | reserve | current | empty
     polling: bool
-    stored: dict[int, str]  # each DOI's row as read, hashed: what its item is rendered from
 
     @classmethod
     def load(cls, repo: Repo) -> Panel:
         rows = _SECTION_DOIS.rows(repo=repo.pk)
-        dois = _SECTION_DOIS.instances(rows)  # newest first
-        stored = {}
-        for doi, row in zip(dois, rows, strict=True):
-            doi.repo = repo  # the page's own, already loaded
-            stored[doi.pk] = hashlib.md5(repr(row).encode(), usedforsecurity=False).hexdigest()
-        versions = [d for d in dois if d.kind == Doi.Kind.VERSION]
-        concept = next((d for d in dois if d.kind == Doi.Kind.CONCEPT), None)
-        latest = versions[0] if versions else None
+        # What an item shows besides its row: the repository's name (its links), and the
+        # language and time zone of its dates.
+        shown_for = (
+            repo.type,
+            repo.namespace.name,
+            repo.name,
+            get_language(),
+            timezone.get_current_timezone_name(),
+        )
+        columns = [_SECTION_DOIS.column(rows, name) for name in _ITEM_COLUMNS]
+        items = [
+            Item(row, kind, failing=bool(error) or permanent, key=_item_key(shown_for, row))
+            for row, kind, error, permanent in zip(rows, *columns, strict=True)
+        ]
+        items.sort(key=lambda item: item.kind != Doi.Kind.VERSION)  # (stable: newest first)
+        cached = caching.get_many(item.key for item in items if not item.failing)
+        for item in items:
+            item.cached = cached.get(item.key)
+        _build(repo, [item for item in items if item.cached is None])
+        versions = [item for item in items if item.kind == Doi.Kind.VERSION]
+        latest = _build(repo, versions[:1])[0] if versions else None
         if repo.head_id is None:
             offer = "empty"
         elif latest is not None and latest.revision_id == repo.head_id:
@@ -110,8 +147,8 @@ class Panel:
             offer = "generate"
         else:
             offer = "generate-new"
-        polling = any(d.state == Doi.State.PENDING or d.update_pending for d in dois)
-        return cls(repo, versions, concept, latest, offer, polling, stored)
+        polling = any(item.in_progress for item in items)
+        return cls(repo, items, latest, offer, polling)
 
     @classmethod
     def for_page(cls, request: HttpRequest, repo: Repo) -> Panel:
@@ -123,10 +160,14 @@ class Panel:
         return panels[repo.pk]
 
     @property
+    def has_versions(self) -> bool:
+        return any(item.kind == Doi.Kind.VERSION for item in self.items)
+
+    @property
     def drafts(self) -> list[Doi]:
         """The reserved DOIs (``Doi.objects.drafts()``), oldest first."""
-        dois = [*self.versions, *([self.concept] if self.concept else [])]
-        return sorted((d for d in dois if d.is_draft), key=lambda d: d.number)
+        drafts = _build(self.repo, [item for item in self.items if item.is_draft])
+        return sorted(drafts, key=lambda d: d.number)
 
     @property
     def can_generate(self) -> bool:
@@ -153,40 +194,44 @@ def sandbox_note() -> str:
     return "nothing is registered at DataCite. DOIs made here resolve only on this site."
 
 
+def _item_key(shown_for: tuple, row: tuple) -> str:
+    stored = hashlib.md5(repr(row).encode(), usedforsecurity=False).hexdigest()
+    return caching.key("doi-settings-item", (*shown_for, stored))
+
+
+def _build(repo: Repo, items: list[Item]) -> list[Doi]:
+    """The DOIs of ``items``, built from their rows once."""
+    unbuilt = [item for item in items if item.doi is None]
+    if not unbuilt:
+        return [item.doi for item in items]
+    for item, doi in zip(unbuilt, _SECTION_DOIS.instances([i.row for i in unbuilt]), strict=True):
+        doi.repo = repo  # the page's own, already loaded
+        item.doi = doi
+    return [item.doi for item in items]
+
+
 def _items_html(request: HttpRequest, panel: Panel) -> list[SafeString]:
     """The section's DOIs, versions newest first, then the concept DOI.
 
-    A DOI whose pushes went well is rendered once per version of its row (``Panel.stored``: its
-    state, counts…, whether a newer version outdates it), the repository's name (its links) and
-    the language and time zone its dates are shown in, for everyone who administers it
-    (``hubsite.caching``): a section of fifty DOIs otherwise reverses a URL a thousand times.
-    One with an error is rendered on every request: it says when the next attempt is, and its
-    Retry form holds this request's CSRF token."""
-    repo = panel.repo
-    dois = {d.pk: d for d in [*panel.versions, *([panel.concept] if panel.concept else [])]}
-
-    def render(pk: int) -> str:
-        context = {"repo": repo, "doi": dois[pk]}
-        return render_to_string(ITEM_TEMPLATE, context, request=request)
-
-    shown_for = (
-        repo.type,
-        repo.namespace.name,
-        repo.name,
-        get_language(),
-        timezone.get_current_timezone_name(),
-    )
-    cached = caching.get_many_or_render(
-        "doi-settings-item",
-        {
-            pk: (*shown_for, panel.stored[pk])
-            for pk, doi in dois.items()
-            if not (doi.last_error or doi.error_is_permanent)
-        },
-        render,
-    )
+    A DOI whose pushes went well is rendered once per version of its row (its state, counts…,
+    whether a newer version outdates it), the repository's name and the language and time zone
+    its dates are shown in, for everyone who administers it (``Panel.load``, ``hubsite.caching``):
+    a section of fifty DOIs otherwise reverses a URL a thousand times. One with an error is
+    rendered on every request: it says when the next attempt is, and its Retry form holds this
+    request's CSRF token."""
+    html, rendered = [], {}
+    for item in panel.items:
+        if item.cached:
+            html.append(item.cached[0])
+            continue
+        context = {"repo": panel.repo, "doi": item.doi}
+        text = render_to_string(ITEM_TEMPLATE, context, request=request)
+        if not item.failing:
+            rendered[item.key] = (text, item.in_progress, item.is_draft)
+        html.append(text)
+    caching.set_many(rendered)
     # Rendered by the template, escaped there.
-    return [mark_safe(cached[pk] if pk in cached else render(pk)) for pk in dois]  # noqa: S308
+    return [mark_safe(text) for text in html]  # noqa: S308
 
 
 def section_html(

@@ -50,19 +50,16 @@ def get_or_render[T](name: str, parts: Iterable, render: Callable[[], T]) -> T:
     return value
 
 
-def get_many_or_render[K, T](
-    name: str, parts: dict[K, Iterable], render: Callable[[K], T]
-) -> dict[K, T]:
-    """``get_or_render`` for several pieces at once, read from the cache in one go (one round
-    trip to Redis): for each ``k`` of ``parts``, piece ``name`` for ``parts[k]``, rendered by
-    ``render(k)`` when not cached yet."""
-    keys = {k: key(name, piece_parts) for k, piece_parts in parts.items()}
-    found = cache.get_many(keys.values())
-    rendered = {cache_key: render(k) for k, cache_key in keys.items() if cache_key not in found}
-    if rendered:
-        cache.set_many(rendered, timeout=None)
-    found |= rendered
-    return {k: found[cache_key] for k, cache_key in keys.items()}
+def get_many(keys: Iterable[str]) -> dict[str, object]:
+    """Those of the pieces under ``keys`` (each from ``key``) that are cached, read in one go
+    (one round trip to Redis): for a page of many pieces, with ``set_many`` for the others."""
+    return cache.get_many(keys)
+
+
+def set_many(pieces: dict[str, object]) -> None:
+    """Cache ``pieces`` (by their ``key``), kept as long as ``get_or_render`` keeps one."""
+    if pieces:
+        cache.set_many(pieces, timeout=None)
 
 
 # What is not the site's code: data, caches, tests and the virtual environment.
