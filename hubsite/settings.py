@@ -121,13 +121,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("SQLITE_BUSY_TIMEOUT", 20, minimum=1),
         "init_command": ("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL"),
     }
-elif env_bool("DATABASE_PREPARED_STATEMENTS", True):
-    # The hottest pages' queries (hubsite.queries.Prepared) become prepared statements once a
-    # connection has run them five times, so PostgreSQL plans each once per connection instead
-    # of on every request. Django's other queries are never prepared. Off (false) behind a
-    # pooler that hands one connection to several clients and cannot keep prepared statements
-    # apart (PgBouncer in transaction mode before 1.21).
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's, with CONN_HEALTH_CHECKS only for a connection that sat unused (see its module).
+    DATABASES["default"]["ENGINE"] = "hubsite.postgresql"
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # The hottest pages' queries (hubsite.queries.Prepared) become prepared statements once
+        # a connection has run them five times, so PostgreSQL plans each once per connection
+        # instead of on every request. Django's other queries are never prepared. Off (false)
+        # behind a pooler that hands one connection to several clients and cannot keep
+        # prepared statements apart (PgBouncer in transaction mode before 1.21).
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -42,7 +42,7 @@ def django_db_modify_db_settings(request: pytest.FixtureRequest) -> None:
         return
     server = request.getfixturevalue("postgresql_server")
     settings.DATABASES["default"].update(
-        ENGINE="django.db.backends.postgresql",
+        ENGINE="hubsite.postgresql",  # as hubsite.settings makes it
         NAME="hub",
         HOST=server.host,
         PORT=server.port,
