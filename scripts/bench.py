@@ -499,7 +499,9 @@ def seed_pages() -> tuple[list, str]:
             repo.commit(
                 author=owner,
                 message=f"Revision {i}",
-                add={"README.md": CARD.format(name=name).encode(), f"file{i}.txt": b"x" * 100},
+                # The same two files at every revision (the data file changes), so that the pages
+                # with and without DOIs list the same files and differ by their DOIs alone.
+                add={"README.md": CARD.format(name=name).encode(), "file0.txt": b"%d" % i * 100},
             )
             if dois:
                 Doi.objects.mint(
