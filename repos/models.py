@@ -105,6 +105,11 @@ def _name_contains(term: str, by_index: bool) -> Q:
     return Q(name__icontains=term)
 
 
+def _ids(repos: RepoQuerySet) -> RepoQuerySet:
+    """The ids of ``repos``, unordered: to count them (any will do)."""
+    return repos.order_by().values("pk")
+
+
 class RepoQuerySet(models.QuerySet["Repo"]):
     # The lock guard: bulk paths refuse when any repository in the set is locked.
 
@@ -181,6 +186,28 @@ class RepoQuerySet(models.QuerySet["Repo"]):
             return self.filter(_name_contains(name, by_index), namespace__name__icontains=owner)
         owner_named = Namespace.objects.with_name(query).values("pk")[:1]
         return self.filter(_name_contains(query, by_index) | Q(namespace=Subquery(owner_named)))
+
+    def search_count(self, query: str, limit: int) -> int:
+        """How many repositories ``search(query)`` keeps, counted up to ``limit`` + 1.
+
+        On SQLite the names containing the term are counted by joining its trigram table,
+        which gives matches one at a time until the limit: ``pk IN (the index's matches)``, as
+        ``search`` reads them, first collects every match (2 ms for a term in one name in eight
+        of 100,000, 0.06 ms joined). The table cannot be joined under an OR: the owner's
+        repositories named otherwise are added with UNION ALL, which SQLite also reads only up
+        to the limit."""
+        query = query.strip()
+        owner, slash, name = query.partition("/")
+        phrase = name_search.phrase(name if slash else query)
+        if connection.vendor != "sqlite" or phrase is None:
+            return _ids(self.search(query))[: limit + 1].count()
+        named = self.filter(name_search__name__match=phrase)
+        if slash:
+            return _ids(named.filter(namespace__name__icontains=owner))[: limit + 1].count()
+        owner_named = Namespace.objects.with_name(query).values("pk")[:1]
+        others = self.filter(namespace=Subquery(owner_named)).exclude(name__icontains=query)
+        both = _ids(named).union(_ids(others), all=True).order_by()
+        return both[: limit + 1].count()
 
     def for_listing(self) -> RepoQuerySet:
         """What lists of repositories show: the owner and the card's licence as
@@ -536,6 +563,26 @@ class Repo(models.Model):
             if sha256 not in blobs:
                 raise NotStoredHere(path, sha256)
         return {path: blobs[sha256] for path, sha256 in stored.items()}
+
+
+class RepoNameSearch(models.Model):
+    """A repository's name in SQLite's trigram index (``repos.name_search``; PostgreSQL has
+    no such table), for joining: ``Repo.objects.filter(name_search__name__match=…)``."""
+
+    repo = models.OneToOneField(
+        Repo, models.DO_NOTHING, primary_key=True, db_column="rowid", related_name="name_search"
+    )
+    name = models.CharField(max_length=NAME_MAX_LENGTH)
+
+    class Meta:
+        managed = False
+        db_table = name_search.TABLE
+
+    def __str__(self) -> str:
+        return self.name
+
+
+RepoNameSearch._meta.get_field("name").register_lookup(name_search.Match)
 
 
 class CommitRefused(Exception):

@@ -13,6 +13,8 @@ is missing, refilling the index from the table when it does.
 
 from __future__ import annotations
 
+from django.db.models import Lookup
+
 TABLE = "repos_repo_name_search"
 MIN_LENGTH = 3  # a trigram
 
@@ -72,10 +74,27 @@ def drop(connection) -> None:
         cursor.execute("DROP TABLE IF EXISTS repos_repo_name_search")
 
 
-def matching_ids_sql(term: str) -> tuple[str, list[str]] | None:
-    """The SQL of the ids of the repositories whose name contains ``term`` in any case, or
-    None when the index cannot say (a term under three characters)."""
+def phrase(term: str) -> str | None:
+    """The FTS5 query of the names containing ``term`` in any case (the term as it is, no FTS5
+    syntax), or None when the index cannot say (a term under three characters)."""
     if len(term) < MIN_LENGTH:
         return None
-    phrase = '"' + term.replace('"', '""') + '"'  # the term as it is, no FTS5 syntax
-    return _MATCHING, [phrase]
+    return '"' + term.replace('"', '""') + '"'
+
+
+def matching_ids_sql(term: str) -> tuple[str, list[str]] | None:
+    """The SQL of the ids of the repositories whose name contains ``term`` in any case, or
+    None when the index cannot say."""
+    query = phrase(term)
+    return None if query is None else (_MATCHING, [query])
+
+
+class Match(Lookup):
+    """``name__match=phrase(term)`` on the index's model (``repos.models.RepoNameSearch``)."""
+
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]

@@ -216,7 +216,8 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
     query = request.GET.get("search", "").strip()[:200]
     number = request.GET.get("page")
     if query:
-        count = _counted(_matching(request.user, repo_type, query), SEARCH_COUNT_LIMIT).count()
+        visible = Repo.objects.visible_to(request.user).of_type(repo_type)
+        count = visible.search_count(query, SEARCH_COUNT_LIMIT)
         paginator = ListingPaginator(
             _listed(request.user, repo_type, query),
             LISTING_PAGE_SIZE,

@@ -120,3 +120,5 @@ def test_the_listing_takes_its_two_queries_cached_or_not(
     for _ in range(2):  # session, user, count, page
         with django_assert_num_queries(4):
             assert names(client, search="gp") == ["alice/gpt"]
+        with django_assert_num_queries(4):  # through SQLite's trigram index
+            assert names(client, search="bert") == ["alice/bert"]

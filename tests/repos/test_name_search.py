@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from repos import name_search
 from repos.models import Repo
-from tests.factories import RepoFactory
+from tests.factories import RepoFactory, UserFactory
 
 NAMES = ["bert-base", "BERT_large", "distilbert.v2", "gpt2", "t5", "Roberta", "secret-bert"]
 
@@ -53,6 +55,59 @@ def found(term: str, by_index: bool = True) -> list[str]:
 def test_both_databases_find_the_same_names(named, term, expected):
     assert found(term) == expected
     assert found(term, by_index=False) == expected  # what a search with many matches reads
+
+
+@pytest.fixture
+def owner_named_bert(named):
+    """An owner named as the term: one name found twice (by name and by owner), one by owner."""
+    bert = UserFactory(username="bert")
+    RepoFactory(namespace=bert.namespace, name="bert-tiny")
+    RepoFactory(namespace=bert.namespace, name="gpt-mini")
+    RepoFactory(namespace=bert.namespace, name="hidden", private=True)
+    return bert
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(
+    "term",
+    [
+        "bert",
+        "BERT",
+        "rt_",
+        "rt%",
+        "r%t",
+        '"bert"',
+        "bert OR gpt",
+        "ber*",
+        "o'hara",
+        "t5",
+        "T",
+        "bért",
+        "alice",
+        "ALICE",
+        "alice/bert",
+        "bert/",
+        "/bert",
+        "bert/gpt",
+        "secret",
+        "hidden",
+    ],
+)
+@pytest.mark.parametrize("limit", [1, 4, 5, 6, 100])
+def test_a_search_counts_what_it_finds_up_to_its_limit(owner_named_bert, owner, term, limit):
+    for visitor in [AnonymousUser(), owner, owner_named_bert]:
+        visible = Repo.objects.visible_to(visitor)
+        expected = min(visible.search(term).count(), limit + 1)
+        assert visible.search_count(term, limit) == expected, visitor
+
+
+def test_a_search_counts_in_one_query_reading_sqlites_index_joined(owner_named_bert):
+    with CaptureQueriesContext(connection) as queries:
+        assert Repo.objects.public().search_count("bert", 100) == 6
+    (count,) = queries.captured_queries
+    if connection.vendor == "sqlite":  # the index gives its matches one at a time
+        assert 'JOIN "repos_repo_name_search"' in count["sql"]
+        assert "UNION ALL" in count["sql"]
 
 
 def test_a_search_with_many_matches_reads_in_listing_order_and_finds_the_same(
