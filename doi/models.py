@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
-from django.db.models import Exists, Max, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Upper
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
@@ -254,6 +254,10 @@ CITING_HOW = {
 
 
 class DoiQuerySet(models.QuerySet["Doi"]):
+    def update(self, **kwargs) -> int:
+        """Raises the rows' ``row_version`` (see ``Doi.save``), ``bulk_update``'s too."""
+        return super().update(**{"row_version": F("row_version") + 1, **kwargs})
+
     def named(self, name: str) -> DoiQuerySet:
         """The DOI called ``name``, in any case: on the index of ``doi_unique_ci`` (UPPER(doi)),
         on SQLite too, where ``doi__iexact`` would be a LIKE that reads the whole table."""
@@ -795,6 +799,11 @@ class Doi(models.Model):
     own_counted_at = models.DateTimeField(
         null=True, blank=True, help_text="When the hub's own counts were last summed."
     )
+    # Raised by one on every change to the row, by the database itself (``save`` and
+    # ``DoiQuerySet``'s bulk paths), so that concurrent writers never give two contents the same
+    # number: what a cached page showing the row is keyed on, without reading the row's
+    # documents. A change made outside the ORM must raise it too.
+    row_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = DoiQuerySet.as_manager()
 
@@ -826,6 +835,14 @@ class Doi(models.Model):
 
     def __str__(self) -> str:
         return self.doi
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        if not self._state.adding and (update_fields is None or update_fields):
+            # In the UPDATE itself, read back with RETURNING: two writers each get their own.
+            self.row_version = F("row_version") + 1
+            if update_fields is not None:
+                update_fields = [*update_fields, "row_version"]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     # Display ------------------------------------------------------------------------------------
 

@@ -2,12 +2,12 @@
 ``DoiConfig.ready()``: the ``doi:`` tag and Cite panel in the header, and the "outdated" banner.
 
 All slots share one query per page (see ``PageDois``), however many versions the repository
-has; ``cache_key`` tells a cache of the whole page when what they show has changed.
+has; ``cache_key`` tells a cache of the whole page when what they show has changed, with a
+query of its own that reads two numbers per DOI: a cached page makes only that one.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -94,38 +94,47 @@ def _page_dois(repo: int, revision: int, *, old_revision: bool):
     return Doi.objects.filter(wanted)
 
 
-def _query(repo: Repo, revision: Revision) -> Prepared:
-    return _PAGE_DOIS if revision.pk == repo.head_id else _PAGE_DOIS_OLD_REVISION
+def _query(repo: Repo, revision: Revision, *, versions: bool = False) -> Prepared:
+    if revision.pk == repo.head_id:
+        return _PAGE_DOI_VERSIONS if versions else _PAGE_DOIS
+    return _PAGE_DOI_VERSIONS_OLD_REVISION if versions else _PAGE_DOIS_OLD_REVISION
 
 
-def _rows(repo: Repo, revision: Revision | None) -> list[tuple]:
-    """The rows of the page's DOIs, as the database driver returns them."""
+def _rows(repo: Repo, revision: Revision | None, *, versions: bool = False) -> list[tuple]:
+    """The rows of the page's DOIs, as the database driver returns them; with ``versions``,
+    only each one's id and ``row_version``."""
     if revision is None:
         return []
-    return _query(repo, revision).rows(repo=repo.pk, revision=revision.pk)
+    return _query(repo, revision, versions=versions).rows(repo=repo.pk, revision=revision.pk)
 
 
-def _rows_for_page(request: HttpRequest, repo: Repo, revision: Revision | None) -> list[tuple]:
-    """``_rows``, read once per request for every slot."""
+def _rows_for_page(
+    request: HttpRequest, repo: Repo, revision: Revision | None, *, versions: bool = False
+) -> list[tuple]:
+    """``_rows``, read once per request for every slot; none, without a query, when the page's
+    versions were read first and found no DOI."""
     cache = request.__dict__.setdefault("_page_doi_rows", {})
     key = (repo.pk, revision.pk if revision else None)
-    if key not in cache:
-        cache[key] = _rows(repo, revision)
-    return cache[key]
+    if (key, versions) not in cache:
+        no_doi = cache.get((key, True)) == []
+        cache[key, versions] = [] if no_doi else _rows(repo, revision, versions=versions)
+    return cache[key, versions]
 
 
 # Compiled once per process (see hubsite.queries): the ORM's compiling cost a page more than
 # running the query on the repository's index.
-_PAGE_DOIS = Prepared(
-    lambda repo, revision: _page_dois(repo, revision, old_revision=False),
-    repo=STAND_IN_ID,
-    revision=STAND_IN_ID + 1,
-)
-_PAGE_DOIS_OLD_REVISION = Prepared(
-    lambda repo, revision: _page_dois(repo, revision, old_revision=True),
-    repo=STAND_IN_ID,
-    revision=STAND_IN_ID + 1,
-)
+def _prepared(*, old_revision: bool, versions: bool) -> Prepared:
+    def build(repo, revision):
+        dois = _page_dois(repo, revision, old_revision=old_revision)
+        return dois.values_list("pk", "row_version") if versions else dois
+
+    return Prepared(build, repo=STAND_IN_ID, revision=STAND_IN_ID + 1)
+
+
+_PAGE_DOIS = _prepared(old_revision=False, versions=False)
+_PAGE_DOIS_OLD_REVISION = _prepared(old_revision=True, versions=False)
+_PAGE_DOI_VERSIONS = _prepared(old_revision=False, versions=True)
+_PAGE_DOI_VERSIONS_OLD_REVISION = _prepared(old_revision=True, versions=True)
 
 
 def header(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
@@ -202,14 +211,15 @@ def link(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
 
 
 def cache_key(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
-    """What the slots above show beyond the repository and revision: the page's DOI rows as
-    stored (any change to one, by any process, changes it) and the Cite panel's choice. Made
-    of the rows as the database returns them, so that a cached page builds no DOI."""
-    rows = _rows_for_page(request, repo, revision)
+    """What the slots above show beyond the repository and revision: which DOIs the page shows,
+    each at its ``row_version`` (any change to one, by any process, raises it), and the Cite
+    panel's choice. Read without the rows' documents (a concept DOI's metadata lists every
+    version), so that a cached page costs the same however many versions there are."""
+    rows = _rows_for_page(request, repo, revision, versions=True)
     if not rows:
         return ""
-    stored = hashlib.md5(repr(rows).encode(), usedforsecurity=False).hexdigest()
-    return f"{stored}:{_cite_choice(request)}"
+    shown = ",".join(f"{pk}.{version}" for pk, version in rows)
+    return f"{shown}:{_cite_choice(request)}"
 
 
 def _cite_choice(request: HttpRequest) -> str:

@@ -146,6 +146,49 @@ def test_each_choice_of_the_panel_is_its_own_piece(client, repo, mint):
     )
 
 
+# What the page is keyed on: a DOI's row version ------------------------------------------------
+
+
+def stored_version(doi: Doi) -> int:
+    return Doi.objects.values_list("row_version", flat=True).get(pk=doi.pk)
+
+
+def test_every_way_of_changing_a_doi_raises_its_row_version(repo, mint):
+    doi = mint(repo)
+    seen = [stored_version(doi)]
+    doi.last_error = "first"
+    doi.save()
+    assert doi.row_version == stored_version(doi)  # read back, not left an expression
+    seen.append(doi.row_version)
+    doi.last_error = "second"
+    doi.save(update_fields=["last_error"])
+    seen.append(doi.row_version)
+    Doi.objects.filter(pk=doi.pk).update(attempts=3)
+    seen.append(stored_version(doi))
+    fresh = Doi.objects.get(pk=doi.pk)
+    fresh.view_count = 5
+    Doi.objects.bulk_update([fresh], ["view_count"])
+    seen.append(stored_version(doi))
+    assert seen == sorted(set(seen)), seen  # raised by each, never the same twice
+
+
+def test_two_writers_of_the_same_copy_each_get_their_own_row_version(repo, mint):
+    doi = mint(repo)
+    first, second = Doi.objects.get(pk=doi.pk), Doi.objects.get(pk=doi.pk)
+    first.last_error = "one"
+    first.save(update_fields=["last_error"])
+    second.last_error = "another"
+    second.save(update_fields=["last_error"])
+    assert second.row_version == first.row_version + 1 == stored_version(doi)
+
+
+def test_saving_nothing_leaves_the_row_version(repo, mint):
+    doi = mint(repo)
+    before = stored_version(doi)
+    doi.save(update_fields=[])
+    assert stored_version(doi) == before
+
+
 # What the DOI costs -------------------------------------------------------------------------
 
 
@@ -169,11 +212,12 @@ def test_the_repository_page_costs_the_same_queries_with_any_number_of_dois(
         if member:
             client.force_login(owner)
         assert ("doi-tag" in page(client, repo)) == bool(versions)
-        # The repository with its owner and head, and the page's DOIs (one query for both
-        # slots); a member adds the session and the user.
+        # The repository with its owner and head, and the page's DOIs' versions (what the
+        # cached page is keyed on); a member adds the session and the user.
         assert count(client, url) == 2 + 2 * member
         cache.clear()
-        assert count(client, url) == 3 + 2 * member  # and the files, when not cached
+        # When not cached: the files, and the DOIs themselves (one query for every slot).
+        assert count(client, url) == 3 + bool(versions) + 2 * member
 
 
 def test_the_doi_redirect_and_negotiation_cost_one_query(client, repo, mint):
