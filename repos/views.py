@@ -164,7 +164,9 @@ def _matching(user, repo_type: str, query: str = "", by_index: bool = True) -> R
 
 def _listed(user, repo_type: str, query: str = "", by_index: bool = True) -> RepoQuerySet:
     listed = _matching(user, repo_type, query, by_index).for_listing()
-    return listed.order_by("-updated_at", "-pk")
+    # What a row shows, alone: every column read is converted, and is in the page's cache key.
+    shown = listed.only("namespace__name", "name", "type", "private", "updated_at")
+    return shown.order_by("-updated_at", "-pk")
 
 
 def _counted(matching: RepoQuerySet, limit: int) -> RepoQuerySet:
