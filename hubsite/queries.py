@@ -70,11 +70,14 @@ class Prepared:
         return _run(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)[0][0]  # noqa: S608
 
     def column(self, rows: list[tuple], name: str) -> list:
-        """The values of the main model's field ``name`` in ``rows``, converted as the
-        ORM would (SQLite gives datetimes as text), without making instances."""
+        """The values of the main model's field or the annotation ``name`` in ``rows``,
+        converted as the ORM would (SQLite gives datetimes as text), without making instances."""
         compiler, _, _ = self._compiler()
-        fields = compiler.klass_info["select_fields"]
-        (index,) = [i for i in fields if compiler.select[i][0].target.attname == name]
+        if name in compiler.annotation_col_map:
+            index = compiler.annotation_col_map[name]
+        else:
+            fields = compiler.klass_info["select_fields"]
+            (index,) = [i for i in fields if compiler.select[i][0].target.attname == name]
         converters, expression = self._converters_of(compiler).get(index, ([], None))
         values = []
         for row in rows:

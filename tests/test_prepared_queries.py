@@ -103,6 +103,7 @@ def test_it_counts_and_converts_a_column_and_keeps_annotations(db):
     assert prepared.count(owner=owner.namespace_id + 1000) == 0
     # Datetimes as the ORM gives them (SQLite's driver gives text), without instances.
     assert prepared.column(rows, "updated_at") == [r.updated_at for r in expected]
+    assert prepared.column(rows, "listed_license") == ["mit", None, "mit"]
     made = prepared.instances(rows)
     assert [(r.name, r.listed_license) for r in made] == [
         ("bert", "mit"),
