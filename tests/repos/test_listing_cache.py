@@ -110,13 +110,20 @@ def _frozen(moment):
     return Frozen
 
 
-def test_the_listing_takes_its_two_queries_cached_or_not(
-    client, repos, owner, django_assert_num_queries
+def test_the_listing_takes_its_queries_cached_or_not(
+    client, repos, owner, monkeypatch, django_assert_num_queries
 ):
     for _ in range(2):  # rendered, then from the cache
-        with django_assert_num_queries(2):  # count, page
+        with django_assert_num_queries(1):  # the first page, each row with the count
             assert names(client) == ["alice/t5", "alice/gpt", "alice/bert"]
+    monkeypatch.setattr("repos.views.LISTING_PAGE_SIZE", 2)
+    for _ in range(2):
+        with django_assert_num_queries(2):  # count, page
+            assert names(client, page=2) == ["alice/bert"]
     client.force_login(owner)
+    for _ in range(2):  # session, user, the first page with its count
+        with django_assert_num_queries(3):
+            assert names(client) == ["alice/t5", "alice/gpt"]
     for _ in range(2):  # session, user, count, page
         with django_assert_num_queries(4):
             assert names(client, search="gp") == ["alice/gpt"]

@@ -69,6 +69,11 @@ def test_listing_shows_private_repositories_to_those_who_can_see_them(
     assert b"alice/secret" not in content
 
 
+def test_an_empty_listing_says_so(client, repo):
+    assert "0 datasets" in client.get(reverse("repos:datasets")).text
+    assert "0 datasets" in client.get(reverse("repos:datasets"), {"page": 3}).text
+
+
 def test_listing_paginates(client, owner):
     for i in range(35):
         RepoFactory(namespace=owner.namespace, name=f"m{i:02d}")
