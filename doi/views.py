@@ -24,12 +24,14 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.models import Namespace
 from doi import badges, citations, discovery, history, usage
 from doi.citations import FORMATS, FORMATS_BY_MEDIA_TYPE, STYLES, Format
 from doi.models import Doi
 from hubsite import caching
 from hubsite.http import HtmxHttpRequest
 from hubsite.queries import STAND_IN_TEXT, Prepared
+from repos.models import Repo, Revision
 
 HTML = "text/html"
 NEGOTIABLE = [HTML, *FORMATS_BY_MEDIA_TYPE]
@@ -66,6 +68,28 @@ _WHOLE_ROW = Prepared(
     ),
     name=STAND_IN_TEXT,
 )
+
+
+def _versions(name: str):
+    """What a citation varies on, for ``_WHOLE_ROW``'s DOI: its own and its concept's
+    ``row_version`` (any change to either, by any process, raises it) instead of their
+    documents, and the rows of its repository, owner and revision."""
+    related = {"repo": Repo, "repo__namespace": Namespace, "revision": Revision}
+    columns = [
+        f"{path}__{f.attname}"
+        for path, model in related.items()
+        for f in model._meta.concrete_fields
+    ]
+    return (
+        Doi.objects.live()
+        .named(name)
+        .order_by()
+        .values_list("pk", "row_version", "concept_id", "concept__row_version", *columns)[:1]
+    )
+
+
+# Compiled once per process; a cached citation reads only this.
+_VERSIONS = Prepared(_versions, name=STAND_IN_TEXT)
 
 
 def find_doi(value: str) -> Doi | None:
@@ -203,15 +227,15 @@ class Citation:
     filename: str
 
 
-def _citation(rows: list[tuple], fmt: Format) -> Citation:
-    """The answer in ``fmt`` for the DOI of ``rows`` (``_WHOLE_ROW``), made once for each
-    version of those rows: any change to the DOI (its metadata, its state), its concept, its
-    repository or owner (a rename), by any process, gives a new key (``hubsite.caching``).
-    A cached answer builds no model instance and reverses no URL."""
-    stored = hashlib.md5(repr(rows).encode(), usedforsecurity=False).hexdigest()
+def _citation(name: str, versions: tuple, fmt: Format) -> Citation:
+    """The answer in ``fmt`` for the DOI called ``name``, made once for each of its
+    ``versions`` (``_VERSIONS``): any change to the DOI (its metadata, its state), its concept,
+    its repository or owner (a rename), by any process, gives a new key (``hubsite.caching``).
+    A cached answer reads no document, builds no model instance and reverses no URL."""
+    stored = hashlib.md5(repr(versions).encode(), usedforsecurity=False).hexdigest()
 
     def render() -> Citation:
-        doi = _WHOLE_ROW.instances(rows)[0]
+        doi = _WHOLE_ROW.instances(_WHOLE_ROW.rows(name=name))[0]
         link = discovery.Signposts.of(doi).metadata_header() if doi.at_datacite else ""
         filename = citations.Record.of(doi).filename
         return Citation(doi.doi, doi.is_unpublished_draft, fmt.cached(doi), link, filename)
@@ -222,14 +246,14 @@ def _citation(rows: list[tuple], fmt: Format) -> Citation:
 def _citation_response(
     request: HttpRequest, value: str, name: str | None, fmt: Format
 ) -> HttpResponse:
-    rows = _WHOLE_ROW.rows(name=name) if name is not None else []
-    if not rows:
+    versions = _VERSIONS.rows(name=name) if name is not None else []
+    if not versions:
         return _not_found(request, value, name)
-    citation = _citation(rows, fmt)
+    citation = _citation(name, versions[0], fmt)
     if value != citation.doi:
         return _to_canonical(request, citation.doi)
     if citation.unpublished_draft:
-        return _draft(request, fmt, _WHOLE_ROW.instances(rows)[0], citation)
+        return _draft(request, fmt, _WHOLE_ROW.instances(_WHOLE_ROW.rows(name=name))[0], citation)
     return _respond_with(request, citation, fmt)
 
 
