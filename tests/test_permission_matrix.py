@@ -251,11 +251,13 @@ SNAPSHOT_APPS = {"accounts", "repos", "doi", "support", "auth", "django_tasks_da
 
 def _snapshot() -> tuple:
     """Every row of the hub's tables (sessions aside), to tell whether a request changed any.
-    On PostgreSQL one query hashes each table; elsewhere the rows themselves are read."""
+    On PostgreSQL one query hashes each table; elsewhere the rows themselves are read. Tables
+    the hub does not manage are left out: SQLite's name index (repos.RepoNameSearch) is only
+    there, and follows the repositories' table."""
     models = [
         model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.app_label in SNAPSHOT_APPS
+        if model._meta.app_label in SNAPSHOT_APPS and model._meta.managed
     ]
     if connection.vendor != "postgresql":
         return tuple(list(m._base_manager.order_by("pk").values()) for m in models)
