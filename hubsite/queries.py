@@ -10,7 +10,10 @@ run the same SQL with their own values::
     rows = Doi.objects.raw(*PAGE_DOIS.sql(repo=repo.pk))
 
 A stand-in must be a value no other parameter of the query can equal (``STAND_IN_ID``,
-``STAND_IN_TEXT`` and their neighbours are).
+``STAND_IN_TEXT`` and their neighbours are). On PostgreSQL the query is planned once per
+connection (see ``_cursor``); with ``planned_once=False`` it is planned on every run for its
+values, as the ORM's queries are: for a query whose best plan depends on them (a search, whose
+term may be in one name or in every other).
 
 A page that only needs to know whether what it showed has changed reads the rows as the
 database driver returns them (``rows``: no model instances, no JSON decoded), and makes model
@@ -40,8 +43,10 @@ STAND_IN_TEXT = "\x00stand-in"
 class Prepared:
     """The SQL of the queryset ``build(**stand_ins)`` returns, compiled once per database."""
 
-    def __init__(self, build: Callable[..., QuerySet], **stand_ins) -> None:
-        self.build, self.stand_ins = build, stand_ins
+    def __init__(
+        self, build: Callable[..., QuerySet], *, planned_once: bool = True, **stand_ins
+    ) -> None:
+        self.build, self.stand_ins, self.planned_once = build, stand_ins, planned_once
         self._compiled: dict[str, tuple[SQLCompiler, str, tuple]] = {}
         self._converters: dict[str, dict] = {}
 
@@ -60,14 +65,15 @@ class Prepared:
 
     def rows(self, **values) -> list[tuple]:
         """The query's rows for ``values``, as the database driver returns them."""
-        return _run(*self.sql(**values))
+        return _run(*self.sql(**values), planned_once=self.planned_once)
 
     def count(self, **values) -> int:
         """How many rows the query has for ``values`` (all of them; slice the queryset to
         count up to a limit)."""
         sql, params = self.sql(**values)
         # The ORM's SQL, wrapped: no value is in the text.
-        return _run(f"SELECT COUNT(*) FROM ({sql}) AS counted", params)[0][0]  # noqa: S608
+        counted = f"SELECT COUNT(*) FROM ({sql}) AS counted"  # noqa: S608
+        return _run(counted, params, planned_once=self.planned_once)[0][0]
 
     def column(self, rows: list[tuple], name: str) -> list:
         """The values of the main model's field or the annotation ``name`` in ``rows``,
@@ -115,8 +121,8 @@ class Prepared:
         return self._converters[connection.alias]
 
 
-def _run(sql: str, params: list) -> list[tuple]:
-    with _cursor() as cursor:
+def _run(sql: str, params: list, *, planned_once: bool) -> list[tuple]:
+    with _cursor() if planned_once else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
