@@ -41,7 +41,13 @@ _TRIGGERS = {
     ),
 }
 _REBUILD = "INSERT INTO repos_repo_name_search(repos_repo_name_search) VALUES ('rebuild')"
-_MATCHING = "SELECT rowid FROM repos_repo_name_search WHERE repos_repo_name_search MATCH %s"
+# The term is quoted in SQL (an FTS5 phrase: the term as it is, no FTS5 syntax), so that it is
+# one parameter, whole: a compiled query (``hubsite.queries.Prepared``) can take another.
+_PHRASE = """'"' || REPLACE({}, '"', '""') || '"'"""
+MATCHING = (
+    "SELECT rowid FROM repos_repo_name_search WHERE name MATCH "
+    """'"' || REPLACE(%s, '"', '""') || '"'"""
+)
 
 
 def ensure(connection, *, create: bool = True) -> None:
@@ -74,27 +80,19 @@ def drop(connection) -> None:
         cursor.execute("DROP TABLE IF EXISTS repos_repo_name_search")
 
 
-def phrase(term: str) -> str | None:
-    """The FTS5 query of the names containing ``term`` in any case (the term as it is, no FTS5
-    syntax), or None when the index cannot say (a term under three characters)."""
-    if len(term) < MIN_LENGTH:
-        return None
-    return '"' + term.replace('"', '""') + '"'
-
-
-def matching_ids_sql(term: str) -> tuple[str, list[str]] | None:
-    """The SQL of the ids of the repositories whose name contains ``term`` in any case, or
-    None when the index cannot say."""
-    query = phrase(term)
-    return None if query is None else (_MATCHING, [query])
+def indexed(term: str) -> bool:
+    """Whether the index can find the names that contain ``term`` (a trigram cannot find a
+    term under three characters)."""
+    return len(term) >= MIN_LENGTH
 
 
 class Match(Lookup):
-    """``name__match=phrase(term)`` on the index's model (``repos.models.RepoNameSearch``)."""
+    """``name__match=term`` on the index's model (``repos.models.RepoNameSearch``): the names
+    that contain ``term`` in any case."""
 
     lookup_name = "match"
 
     def as_sql(self, compiler, connection) -> tuple[str, list]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+        return f"{lhs} MATCH {_PHRASE.format(rhs)}", [*lhs_params, *rhs_params]

@@ -44,7 +44,7 @@ from accounts.models import Membership, Namespace, Organization, User
 from hubsite import page_cache
 from hubsite.http import HtmxHttpRequest
 from hubsite.queries import STAND_IN_ID, STAND_IN_TEXT, Prepared
-from repos import cards, signals, slots, uploads
+from repos import cards, name_search, signals, slots, uploads
 from repos.cards import card_html, size_problem
 from repos.forms import (
     CardForm,
@@ -218,6 +218,45 @@ def _unsearched_first_page(logged_in: bool, size: int, limit: int) -> Prepared:
     return Prepared(build, repo_type=STAND_IN_TEXT, user=STAND_IN_ID)
 
 
+# A search's values in SQL compiled once: the term, and the owner in "owner/name" (no search
+# holds a NUL).
+_SEARCH_STAND_INS = {
+    "repo_type": STAND_IN_TEXT,
+    "user": STAND_IN_ID,
+    "term": "\x00term",
+    "owner": "\x00owner",
+}
+
+
+@cache
+def _search_count(logged_in: bool, slash: bool, by_index: bool, limit: int) -> Prepared:
+    """How many repositories a search shows (up to ``limit`` + 1), in SQL compiled once per
+    kind of visitor and of search (``owner/name`` or not, through SQLite's index or not).
+    PostgreSQL plans it for each term: how common the term is decides the best plan."""
+
+    def build(repo_type: str, user: int, term: str, owner: str) -> RepoQuerySet:
+        visitor = User(pk=user) if logged_in else AnonymousUser()
+        query = f"{owner}/{term}" if slash else term
+        matching = Repo.objects.visible_to(visitor).of_type(repo_type)
+        return matching.search_ids(query, by_index=by_index)[: limit + 1]
+
+    return Prepared(build, planned_once=False, **_SEARCH_STAND_INS)
+
+
+@cache
+def _search_page(logged_in: bool, slash: bool, by_index: bool, number: int, size: int) -> Prepared:
+    """The rows of page ``number`` of a search, compiled once per kind of visitor, of search
+    and page (the pages are few: a search counts up to SEARCH_COUNT_LIMIT)."""
+    start = (number - 1) * size
+
+    def build(repo_type: str, user: int, term: str, owner: str) -> RepoQuerySet:
+        visitor = User(pk=user) if logged_in else AnonymousUser()
+        query = f"{owner}/{term}" if slash else term
+        return _listed(visitor, repo_type, query, by_index)[start : start + size]
+
+    return Prepared(build, planned_once=False, **_SEARCH_STAND_INS)
+
+
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     public = Repo.objects.public().for_listing()
@@ -235,54 +274,44 @@ def home(request: HttpRequest) -> HttpResponse:
 def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
     query = request.GET.get("search", "").strip()[:200]
     number = request.GET.get("page")
+    values = {"repo_type": repo_type, "user": request.user.pk}
+    logged_in = request.user.is_authenticated
     if query:
-        visible = Repo.objects.visible_to(request.user).of_type(repo_type)
-        count = visible.search_count(query, SEARCH_COUNT_LIMIT)
-        paginator = ListingPaginator(
-            _listed(request.user, repo_type, query),
-            LISTING_PAGE_SIZE,
-            count=count,
-            limit=SEARCH_COUNT_LIMIT,
-        )
-        if paginator.count_is_capped:
-            # So many match that reading in listing order fills a page soonest; SQLite's name
-            # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
-            paginator.object_list = _listed(request.user, repo_type, query, by_index=False)
+        # Searches find names and owners in any case: the term is lowered as the owner's
+        # name is compared (Namespace.objects.with_name), for SQL compiled once.
+        lowered = query.lower()
+        owner, slash, name = lowered.partition("/")
+        term = name if slash else lowered
+        values |= {"term": term, "owner": owner if slash else ""}
+        indexed = name_search.indexed(term)
+        counted = _search_count(logged_in, bool(slash), indexed, SEARCH_COUNT_LIMIT)
+        count = counted.count(**values)
+        paginator = ListingPaginator([], LISTING_PAGE_SIZE, count=count, limit=SEARCH_COUNT_LIMIT)
         page = paginator.get_page(number)
-        repos = list(page.object_list)
-        shown = tuple(
-            (r.pk, r.type, r.namespace.name, r.name, r.private, r.listed_license, r.updated_at)
-            for r in repos
-        )
-        ages = [r.updated_at for r in repos]
-
-        def instances() -> list[Repo]:
-            return repos
-    else:
+        # So many match that reading in listing order fills a page soonest; SQLite's name
+        # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
+        by_index = indexed and not paginator.count_is_capped
+        prepared = _search_page(logged_in, bool(slash), by_index, page.number, LISTING_PAGE_SIZE)
+        # No further than the count, as the paginator's pages go.
+        shown = tuple(prepared.rows(**values))[: count - page.start_index() + 1]
+    elif number in (None, "1"):
         # The listing most visitors see, in SQL compiled once, and read as the database gives
         # it: its rows are made into repositories only when the page is not cached yet.
-        values = {"repo_type": repo_type, "user": request.user.pk}
-        logged_in = request.user.is_authenticated
-        if number in (None, "1"):
-            prepared = _unsearched_first_page(logged_in, LISTING_PAGE_SIZE, LISTING_COUNT_LIMIT)
-            shown = tuple(prepared.rows(**values))
-            count = prepared.column(shown[:1], "listing_count")[0] if shown else 0
-            paginator = ListingPaginator(
-                [], LISTING_PAGE_SIZE, count=count, limit=LISTING_COUNT_LIMIT
-            )
-            page = paginator.page(1)
-        else:
-            count = _unsearched_count(logged_in, LISTING_COUNT_LIMIT).count(**values)
-            paginator = ListingPaginator(
-                [], LISTING_PAGE_SIZE, count=count, limit=LISTING_COUNT_LIMIT
-            )
-            page = paginator.get_page(number)
-            prepared = _unsearched_page(logged_in, page.number, LISTING_PAGE_SIZE)
-            shown = tuple(prepared.rows(**values))
-        ages = prepared.column(shown, "updated_at")
+        prepared = _unsearched_first_page(logged_in, LISTING_PAGE_SIZE, LISTING_COUNT_LIMIT)
+        shown = tuple(prepared.rows(**values))
+        count = prepared.column(shown[:1], "listing_count")[0] if shown else 0
+        paginator = ListingPaginator([], LISTING_PAGE_SIZE, count=count, limit=LISTING_COUNT_LIMIT)
+        page = paginator.page(1)
+    else:
+        count = _unsearched_count(logged_in, LISTING_COUNT_LIMIT).count(**values)
+        paginator = ListingPaginator([], LISTING_PAGE_SIZE, count=count, limit=LISTING_COUNT_LIMIT)
+        page = paginator.get_page(number)
+        prepared = _unsearched_page(logged_in, page.number, LISTING_PAGE_SIZE)
+        shown = tuple(prepared.rows(**values))
+    ages = prepared.column(shown, "updated_at")
 
-        def instances() -> list[Repo]:
-            return prepared.instances(shown)
+    def instances() -> list[Repo]:
+        return prepared.instances(shown)
 
     # The whole page, for everyone who is shown the same rows: each row's every shown field is
     # in the key, so a new repository or commit, a rename, a visibility change or a deletion
