@@ -20,6 +20,7 @@ class DoiConfig(AppConfig):
         repo_slots.register("head", slots.head)
         repo_slots.register("link", slots.link)
         repo_slots.register("cache_key", slots.cache_key)
+        repo_slots.column(slots.HEAD_DOIS, slots.head_dois())
 
         signals.made_public.connect(_publish_drafts, dispatch_uid="doi-publish-drafts")
         signals.deleting.connect(_keep_drafts, dispatch_uid="doi-keep-drafts")

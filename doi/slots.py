@@ -2,8 +2,9 @@
 ``DoiConfig.ready()``: the ``doi:`` tag and Cite panel in the header, and the "outdated" banner.
 
 All slots share one query per page (see ``PageDois``), however many versions the repository
-has; ``cache_key`` tells a cache of the whole page when what they show has changed, with a
-query of its own that reads two numbers per DOI: a cached page makes only that one.
+has; ``cache_key`` tells a cache of the whole page when what they show has changed, from two
+numbers per DOI read with the repository itself (``HEAD_DOIS``): a cached page makes no query
+for its DOIs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, Subquery
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
@@ -100,25 +102,64 @@ def _query(repo: Repo, revision: Revision, *, versions: bool = False) -> Prepare
     return _PAGE_DOI_VERSIONS_OLD_REVISION if versions else _PAGE_DOIS_OLD_REVISION
 
 
-def _rows(repo: Repo, revision: Revision | None, *, versions: bool = False) -> list[tuple]:
-    """The rows of the page's DOIs, as the database driver returns them; with ``versions``,
-    only each one's id and ``row_version``."""
+def _rows(repo: Repo, revision: Revision | None) -> list[tuple]:
+    """The rows of the page's DOIs, as the database driver returns them."""
     if revision is None:
         return []
-    return _query(repo, revision, versions=versions).rows(repo=repo.pk, revision=revision.pk)
+    return _query(repo, revision).rows(repo=repo.pk, revision=revision.pk)
 
 
-def _rows_for_page(
-    request: HttpRequest, repo: Repo, revision: Revision | None, *, versions: bool = False
-) -> list[tuple]:
+def _rows_for_page(request: HttpRequest, repo: Repo, revision: Revision | None) -> list[tuple]:
     """``_rows``, read once per request for every slot; none, without a query, when the page's
-    versions were read first and found no DOI."""
+    versions are known to name none."""
     cache = request.__dict__.setdefault("_page_doi_rows", {})
-    key = (repo.pk, revision.pk if revision else None)
-    if (key, versions) not in cache:
-        no_doi = cache.get((key, True)) == []
-        cache[key, versions] = [] if no_doi else _rows(repo, revision, versions=versions)
-    return cache[key, versions]
+    key = revision.pk if revision else None
+    if key not in cache:
+        none = _known_versions(request, repo, revision) == ""
+        cache[key] = [] if none else _rows(repo, revision)
+    return cache[key]
+
+
+HEAD_DOIS = "doi_head_versions"
+
+
+def head_dois() -> Concat:
+    """The repository's ``HEAD_DOIS``, read with it (``repos.slots.column``): its concept DOI
+    and its latest version, each as "id.row_version" or "", with a comma between: which DOIs
+    its page shows at the current revision, as ``cache_key`` names them."""
+    live = Doi.objects.live().filter(repo=OuterRef("pk"))
+
+    def latest(kind: str) -> Coalesce:
+        named = Concat("pk", Value("."), "row_version", output_field=CharField())
+        return Coalesce(
+            Subquery(live.filter(kind=kind).order_by("-number").values(key=named)[:1]), Value("")
+        )
+
+    return Concat(
+        latest(Doi.Kind.CONCEPT), Value(","), latest(Doi.Kind.VERSION), output_field=CharField()
+    )
+
+
+def _known_versions(request: HttpRequest, repo: Repo, revision: Revision | None) -> str | None:
+    """``_versions``, when known without a query; else None."""
+    if revision is None:
+        return ""
+    if revision.pk == repo.head_id and (read := getattr(repo, HEAD_DOIS, None)) is not None:
+        return "" if read == "," else read
+    return request.__dict__.get("_page_doi_versions", {}).get(revision.pk)
+
+
+def _versions(request: HttpRequest, repo: Repo, revision: Revision | None) -> str:
+    """Which DOIs the page shows, each as "id.row_version" ("" for none): at the current
+    revision read with the repository (``HEAD_DOIS``); on an older one, or for a repository
+    loaded otherwise, by a query of its own, once per request."""
+    known = _known_versions(request, repo, revision)
+    if known is not None:
+        return known
+    rows = _query(repo, revision, versions=True).rows(repo=repo.pk, revision=revision.pk)
+    read = ",".join(f"{pk}.{version}" for pk, version in rows)
+    request.__dict__.setdefault("_page_doi_versions", {})[revision.pk] = read
+    return read
 
 
 # Compiled once per process (see hubsite.queries): the ORM's compiling cost a page more than
@@ -215,11 +256,8 @@ def cache_key(request: HttpRequest, repo: Repo, revision: Revision | None) -> st
     each at its ``row_version`` (any change to one, by any process, raises it), and the Cite
     panel's choice. Read without the rows' documents (a concept DOI's metadata lists every
     version), so that a cached page costs the same however many versions there are."""
-    rows = _rows_for_page(request, repo, revision, versions=True)
-    if not rows:
-        return ""
-    shown = ",".join(f"{pk}.{version}" for pk, version in rows)
-    return f"{shown}:{_cite_choice(request)}"
+    versions = _versions(request, repo, revision)
+    return f"{versions}:{_cite_choice(request)}" if versions else ""
 
 
 def _cite_choice(request: HttpRequest) -> str:

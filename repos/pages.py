@@ -21,6 +21,7 @@ from django.shortcuts import redirect
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 
 from hubsite.queries import STAND_IN_TEXT, Prepared
+from repos import slots
 from repos.cards import as_list
 from repos.models import Repo, RepoRedirect, RepoType, Revision
 
@@ -68,10 +69,12 @@ def _same_page_of(request: HttpRequest, repo: Repo) -> str:
 
 
 # Compiled once per process (see hubsite.queries): the ORM's compiling cost a repository page
-# as much as all the rest of a cached one.
+# as much as all the rest of a cached one. With what other apps read with it (slots.column).
 _NAMED = Prepared(
-    lambda repo_type, owner, name: Repo.objects.select_related("head__author").named(
-        repo_type, owner, name
+    lambda repo_type, owner, name: (
+        Repo.objects.select_related("head__author")
+        .annotate(**slots.columns())
+        .named(repo_type, owner, name)
     ),
     repo_type=STAND_IN_TEXT,
     owner=STAND_IN_TEXT + "o",

@@ -38,6 +38,13 @@ The contract:
                holding it (``cache_key``); read what it needs without building what only a
                render needs, as a cached page renders no slot.
 
+- ``column(name, expression)`` (not a slot): a value read with the repository itself, in the
+  query that finds it by its URL (``pages.repo_view``), and set on the `Repo` as ``name``; the
+  expression may use ``OuterRef("pk")`` and ``OuterRef("head_id")`` of the repository. For
+  what a slot needs on every request (``cache_key``'s rows), so that a page costs no query of
+  its own for it. Register it in ``AppConfig.ready()``: the lookup is compiled at first use.
+  A `Repo` loaded some other way does not have it: read it with ``getattr(repo, name, None)``.
+
 - On the repository's own page, ``revision.files.all()`` is prefetched (with each file's blob),
   so a slot may list the files without a query.
 
@@ -54,6 +61,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING
 
+from django.db.models.expressions import BaseExpression
 from django.http import HttpRequest
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -73,6 +81,7 @@ _WRAPPERS = {
 SLOTS = frozenset({*_WRAPPERS, "link", "cache_key"})
 
 _registry: dict[str, list[SlotCallable]] = {slot: [] for slot in SLOTS}
+_columns: dict[str, BaseExpression] = {}
 
 
 def register(slot: str, fn: SlotCallable) -> SlotCallable:
@@ -89,6 +98,16 @@ def unregister(slot: str, fn: SlotCallable) -> None:
     if fn in _registry.get(slot, []):
         _registry[slot].remove(fn)
         _names.cache_clear()
+
+
+def column(name: str, expression: BaseExpression) -> None:
+    """Read ``expression`` with the repository a page shows, as its attribute ``name``."""
+    _columns[name] = expression
+
+
+def columns() -> dict[str, BaseExpression]:
+    """What ``column`` registered: annotations for the repository's lookup."""
+    return dict(_columns)
 
 
 def render(slot: str, request: HttpRequest, repo: Repo, revision: Revision | None) -> SafeString:

@@ -53,6 +53,21 @@ def test_a_new_version_doi_shows_on_the_next_request(client, repo, owner, mint):
 
 
 @each_backend
+def test_a_change_to_an_older_revisions_doi_shows_on_its_page_at_once(client, repo, owner, mint):
+    first = mint(repo)
+    first_revision = repo.head
+    new_revision(repo, owner, "v2")
+    mint(repo)
+    assert "registration failed" not in page(client, repo, first_revision)
+    Doi.objects.filter(pk=first.pk).update(
+        remote_state=Doi.RemoteState.NONE, error_is_permanent=True
+    )
+    html = page(client, repo, first_revision)
+    assert tag(html).startswith(f"{first.doi} ->") and "registration failed" in html
+    assert "registration failed" not in page(client, repo)  # the current revision's is fine
+
+
+@each_backend
 def test_a_discarded_doi_goes_from_the_page_at_once(client, repo, mint):
     doi = mint(repo)
     assert "doi-tag" in page(client, repo)
@@ -212,12 +227,25 @@ def test_the_repository_page_costs_the_same_queries_with_any_number_of_dois(
         if member:
             client.force_login(owner)
         assert ("doi-tag" in page(client, repo)) == bool(versions)
-        # The repository with its owner and head, and the page's DOIs' versions (what the
-        # cached page is keyed on); a member adds the session and the user.
-        assert count(client, url) == 2 + 2 * member
+        # The repository with its owner and head, and which DOIs its page shows, at which row
+        # version (what the cached page is keyed on); a member adds the session and the user.
+        assert count(client, url) == 1 + 2 * member
         cache.clear()
         # When not cached: the files, and the DOIs themselves (one query for every slot).
-        assert count(client, url) == 3 + bool(versions) + 2 * member
+        assert count(client, url) == 2 + bool(versions) + 2 * member
+
+
+def test_an_older_revisions_page_reads_which_dois_it_shows_in_one_query(client, repo, owner, mint):
+    first = mint(repo)
+    first_revision = repo.head
+    new_revision(repo, owner, "v2")
+    mint(repo)
+    url = first_revision.get_absolute_url()
+    assert "doi-outdated" in client.get(url).text
+    # The repository, the revision, and which DOIs its page shows (not read with the
+    # repository, which reads the current revision's).
+    assert count(client, url) == 3
+    assert first.doi in client.get(url).text
 
 
 def test_the_doi_redirect_and_negotiation_cost_one_query(client, repo, mint):
