@@ -270,8 +270,18 @@ class DoiQuerySet(models.QuerySet["Doi"]):
         else it is asked for is read on access. One query on ``doi_unique_ci``, compiled once per
         process: the ORM's compiling and building of a full row costs a redirect more than all
         the rest of its answer."""
+        row = self.leading_row(name)
+        return self.leading_from(row) if row is not None else None
+
+    def leading_row(self, name: str) -> tuple | None:
+        """``leading_to``'s row, as the database driver returns it (hashable: what is decided
+        from it can be kept per row), or None."""
         rows = _LeadingTo.query.rows(name=name)
-        return _LeadingTo.build(rows[0]) if rows else None
+        return rows[0] if rows else None
+
+    def leading_from(self, row: tuple) -> Doi:
+        """The DOI of ``leading_row``'s ``row``."""
+        return _LeadingTo.build(row)
 
     def live(self) -> DoiQuerySet:
         """DOIs that were not discarded (a discarded one never reached DataCite)."""
