@@ -8,7 +8,8 @@ module ``scripts.bench_settings``, which adds the floor view and a query counter
 product's settings), and then loads every page with wrk, in interleaved rounds: each round runs
 each page on each server in turn, so that whatever else the machine does hits them all alike.
 Each page is reported as a ratio to the floor ("ok" through the same middleware) of its own
-server in the same round, and each large scale as a ratio to its small one.
+server, measured just before and just after it, and each large scale as a ratio to its small
+one.
 
 Seeding: the repositories the pages show are made through the product's own API (commits, DOIs
 minted with the local registrar); the rest of the scale (users, organizations, memberships,
@@ -133,7 +134,10 @@ def main() -> int:
         "busy 2-core machine; --sqlite-scales 1000,1000000 to wait for it)",
     )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=5, help="of wrk per page and round")
+    parser.add_argument("--seconds", type=int, default=4, help="of wrk per page and round")
+    parser.add_argument(
+        "--floor-seconds", type=int, default=2, help="of wrk per floor run (one between pages)"
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pages", help="only the pages whose name contains this")
     parser.add_argument(
@@ -279,32 +283,48 @@ def count_queries(targets: list[Target], pages: list) -> dict:
 
 
 def run_rounds(targets: list[Target], pages: list, args) -> dict:
-    """{(target, page): [wrk result per round]}; every page on every server, in turn."""
+    """{(target, page): [wrk result per round]}; every page on every server, in turn.
+
+    Each run of a page is bracketed by runs of its own server's floor, just before it and
+    just after it (the one after is also the next page's before), and its result carries
+    their mean as ``floor``: the ratio compares runs seconds apart, not minutes, so that the
+    machine slowing down or speeding up in between (others' work on a shared host) mostly
+    cancels out."""
     results: dict = {}
-    runs = len(targets) * len(pages)
+    floor, rest = pages[0], pages[1:]
+    runs = len(targets) * (2 * len(rest) + 1)
+    minutes = len(targets) * len(rest) * (args.seconds + args.floor_seconds + 0.6) / 60
     for round_number in range(1, args.rounds + 1):
-        log(
-            f"Round {round_number} of {args.rounds}: {runs} runs of {args.seconds} s "
-            f"(about {runs * (args.seconds + 0.3) / 60:.0f} min)"
-        )
-        for page in pages:
+        log(f"Round {round_number} of {args.rounds}: {runs} runs (about {minutes:.0f} min)")
+        before = {t.name: _run(t, floor, args.floor_seconds, results, args) for t in targets}
+        for page in rest:
             for target in targets:
-                outcome = wrk(target.url(page), _headers(target, page), args)
-                results.setdefault((target.name, page[0]), []).append(outcome)
-                log(
-                    f"  {target.name:<16} {page[0]:<36} {outcome['rps']:>8.0f} req/s  "
-                    f"p50 {outcome['p50']:.1f} ms  p99 {outcome['p99']:.1f} ms"
-                    + (f"  {outcome['errors']} errors" if outcome["errors"] else "")
-                )
+                outcome = _run(target, page, args.seconds, results, args)
+                after = _run(target, floor, args.floor_seconds, results, args)
+                outcome["floor"] = (before[target.name]["rps"] + after["rps"]) / 2
+                before[target.name] = after
     return results
+
+
+def _run(target: Target, page: list, seconds: int, results: dict, args) -> dict:
+    """Loads ``page`` for ``seconds``, and keeps and gives wrk's result."""
+    outcome = wrk(target.url(page), _headers(target, page), seconds, args)
+    results.setdefault((target.name, page[0]), []).append(outcome)
+    if page[0] != "floor":
+        log(
+            f"  {target.name:<16} {page[0]:<36} {outcome['rps']:>8.0f} req/s  "
+            f"p50 {outcome['p50']:.1f} ms  p99 {outcome['p99']:.1f} ms"
+            + (f"  {outcome['errors']} errors" if outcome["errors"] else "")
+        )
+    return outcome
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
 
-def wrk(url: str, headers: dict, args) -> dict:
-    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.seconds}s", "--latency"]
+def wrk(url: str, headers: dict, seconds: int, args) -> dict:
+    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{seconds}s", "--latency"]
     command += ["--timeout", "10s"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
@@ -335,12 +355,13 @@ def format_report(targets, pages, queries, results, args, elapsed: float | None)
     lines = [
         f"scripts/bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
         f"load average {' '.join(load)} at the end; {args.rounds} interleaved rounds of "
-        f"{args.seconds} s per page, wrk -t2 -c{args.connections}, gunicorn 2 sync workers; "
+        f"{args.seconds} s per page between {args.floor_seconds} s runs of the floor, "
+        f"wrk -t2 -c{args.connections}, gunicorn 2 sync workers; "
         f"{elapsed / 60:.0f} min in all."
         if elapsed is not None
         else "",
         "req/s, p50 and p99: medians over the rounds; ratio: to the floor of the same server "
-        "in the same round (median over the rounds); queries: per request.",
+        "in the runs just before and after (median over the rounds); queries: per request.",
         "",
         "Seeding:",
     ]
@@ -362,8 +383,10 @@ def format_report(targets, pages, queries, results, args, elapsed: float | None)
 
 
 def _ratios(results, target: str, page: str) -> list[float]:
-    floors = results[target, "floor"]
-    return [_ratio(o["rps"], f["rps"]) for o, f in zip(results[target, page], floors, strict=True)]
+    """The page's ratio to its floor (the runs just before and after it), round by round."""
+    if page == "floor":
+        return [1.0 for _ in results[target, page]]
+    return [_ratio(o["rps"], o["floor"]) for o in results[target, page]]
 
 
 def _ratio(a: float, b: float) -> float:
