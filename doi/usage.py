@@ -83,18 +83,19 @@ def _session(request: HttpRequest, now: datetime) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def count(request: HttpRequest, doi: Doi) -> bool:
-    """Count ``/doi/<doi>`` answered to a person as an investigation of ``doi``, by COUNTER's
-    rules. Returns whether it counted (robots and double-clicks do not)."""
+def count(request: HttpRequest, doi_id: int, revision_id: int | None) -> bool:
+    """Count ``/doi/<doi>`` answered to a person as an investigation of the DOI ``doi_id``, by
+    COUNTER's rules: ``revision_id`` is the revision a version DOI names, None for a concept
+    DOI. Returns whether it counted (robots and double-clicks do not)."""
     if is_robot(request.META.get("HTTP_USER_AGENT", "")):
         return False
     # A version DOI is known by its revision, as its downloads are (``count_download``), so
     # that a session's first look at it is unique once, whichever it began with.
-    dataset = f"rev{doi.revision_id}" if doi.kind == Doi.Kind.VERSION else f"doi{doi.pk}"
+    dataset = f"doi{doi_id}" if revision_id is None else f"rev{revision_id}"
     counts = _counts(request, dataset, item="", regular=True, download=False)
     if counts is None:
         return False
-    _add(doi.pk, counts[0], DoiUsageDay.AccessMethod.REGULAR, counts[1])
+    _add(doi_id, counts[0], DoiUsageDay.AccessMethod.REGULAR, counts[1])
     return True
 
 

@@ -162,8 +162,8 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
         return _plain("The Accept header is too long to read: send a shorter one.", 400)
     if refusal is not None:
         raise refusal
-    if lead.at_datacite and not usage.is_robot(request.META.get("HTTP_USER_AGENT", "")):
-        usage.count(request, Doi.objects.leading_from(row))
+    if lead.at_datacite:
+        usage.count(request, lead.pk, lead.version_of)
     if lead.reason:
         # A removed repository's page is the tombstone: the DOI is permanent, the repository
         # is gone for good. The page shows the whole row.
@@ -178,7 +178,9 @@ def resolve(request: HttpRequest, value: str) -> HttpResponse:
 class _Lead:
     """What ``resolve`` decides from a DOI's ``leading_row``."""
 
+    pk: int
     doi: str
+    version_of: int | None  # the revision a version DOI names (usage.count)
     unpublished_draft: bool
     at_datacite: bool
     reason: str  # discovery.own_page_reason
@@ -192,7 +194,9 @@ def _lead(row: tuple, script_prefix: str) -> _Lead:
     reversing its repository's URL were a third of a redirect's time."""
     doi = Doi.objects.leading_from(row)
     return _Lead(
+        doi.pk,
         doi.doi,
+        doi.revision_id if doi.kind == Doi.Kind.VERSION else None,
         doi.is_unpublished_draft,
         doi.at_datacite,
         discovery.own_page_reason(doi),
