@@ -1,5 +1,5 @@
 """hubsite.postgresql: Django's health check of a reused connection, made only when the
-connection sat unused, against the real server (PostgreSQL only)."""
+connection sat unused, and the planner's settings, against the real server (PostgreSQL only)."""
 
 from __future__ import annotations
 
@@ -76,3 +76,15 @@ def test_one_that_broke_just_after_use_fails_one_request_and_is_then_replaced(ch
     with pytest.raises(OperationalError):
         request()
     assert request() not in (first, None)
+
+
+def test_every_connection_plans_without_memoize(checks):
+    pids = set()
+    for _ in range(2):  # each connection is set up anew
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_memoize'), pg_backend_pid()")
+            setting, pid = cursor.fetchone()
+        assert setting == "off"
+        pids.add(pid)
+        connection.close()
+    assert len(pids) == 2
