@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.models import AccessToken, InvalidToken
 from hubapi.errors import INVALID_CREDENTIALS, ApiError, Forbidden, Unauthorized
+from hubsite.http import STORE_ERRORS, STORE_RETRY_AFTER, STORE_UNAVAILABLE, log_store_error
 
 
 class ApiRequest(HttpRequest):
@@ -71,7 +72,8 @@ def require_token(request: ApiRequest, scope: str) -> AccessToken:
 def endpoint(methods: Iterable[str] = ("GET",), *, scope: str | None = None) -> Callable:
     """An API view: the request authenticated by its Bearer token (``scope`` "read" or
     "write" requires one), no CSRF, and an ``ApiError`` raised anywhere in the view answered
-    in the Hub's JSON error shape. HEAD is allowed wherever GET is."""
+    in the Hub's JSON error shape, as is an object store that failed (503). HEAD is allowed
+    wherever GET is."""
     allowed = {m.upper() for m in methods}
     if "GET" in allowed:
         allowed.add("HEAD")
@@ -101,6 +103,10 @@ def endpoint(methods: Iterable[str] = ("GET",), *, scope: str | None = None) -> 
                 if exc.status == 405:
                     response["Allow"] = ", ".join(sorted(allowed))
                 return response
+            except STORE_ERRORS as exc:
+                log_store_error(request, exc)
+                headers = {"Retry-After": STORE_RETRY_AFTER}
+                return ApiError(STORE_UNAVAILABLE, status=503, headers=headers).response()
 
         return wrapper
 

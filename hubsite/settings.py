@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "hubsite.middleware.StoreUnavailableMiddleware",
     # Last: turns a refused log-in into the log-in page saying when to try again.
     "axes.middleware.AxesMiddleware",
 ]

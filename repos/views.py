@@ -42,7 +42,13 @@ from django.views.decorators.http import (
 
 from accounts.models import Membership, Namespace, Organization, User
 from hubsite import page_cache
-from hubsite.http import HtmxHttpRequest
+from hubsite.http import (
+    STORE_ERRORS,
+    STORE_RETRY_AFTER,
+    STORE_UNAVAILABLE,
+    HtmxHttpRequest,
+    log_store_error,
+)
 from hubsite.queries import STAND_IN_ID, STAND_IN_TEXT, Prepared
 from repos import cards, name_search, signals, slots, uploads
 from repos.cards import card_html, size_problem
@@ -477,14 +483,15 @@ def blob(request: HttpRequest, repo: Repo, rev: str, path: str) -> HttpResponse:
     except RevisionFile.DoesNotExist:
         raise Http404 from None
     direct = entry.blob.direct_download_url(posixpath.basename(path))
-    # HEAD (what FAIR Signposting clients ask of a file first) downloads nothing.
+    fh = None if direct is not None else entry.blob.open()
+    # HEAD (what FAIR Signposting clients ask of a file first) downloads nothing; a file the
+    # store failed to open (503) neither.
     if request.method == "GET":
         signals.downloaded.send(
             sender=Revision, request=request, revision=revision, path=path, by_api=False
         )
-    if direct is not None:
+    if fh is None:
         return HttpResponseRedirect(direct)
-    fh = entry.blob.open()
     text = _is_text(fh.read(8192))
     fh.seek(0)
     # Shown in the browser, text is plain text whatever it is; a download is what its name says.
@@ -531,6 +538,10 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
             except UploadNotVerified as exc:
                 form.add_error("files", str(exc))
                 status = 422
+            except STORE_ERRORS as exc:  # the message stays in the form
+                log_store_error(request, exc)
+                form.add_error(None, STORE_UNAVAILABLE)
+                status = 503
             else:
                 count = len(form.cleaned_data["paths"]) + len(stored)
                 messages.success(
@@ -549,6 +560,8 @@ def upload(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpRespon
             repo_quota_bytes=settings.LFS_REPO_QUOTA_MB * 1024 * 1024,
         )
     response = render(request, "repos/upload.html", context | {"direct": direct}, status=status)
+    if status == 503:
+        response["Retry-After"] = STORE_RETRY_AFTER
     if direct:
         # The page's script hashes files with WebAssembly (hash-wasm) and PUTs them to the store.
         policy = dict(settings.SECURE_CSP)
@@ -586,8 +599,9 @@ def upload_large(request: HttpRequest, repo: Repo) -> JsonResponse:
     )
 
 
-def _current_readme(repo: Repo) -> tuple[str, str]:
-    """The README's text for the editor, or "" and why it is not loaded (too large)."""
+def _current_readme(repo: Repo, *, read: bool = True) -> tuple[str, str]:
+    """The README's text for the editor, or "" and why it is not loaded (too large). Without
+    ``read`` only why (a POST brings its own text: the store need not be asked)."""
     if repo.head is None:
         return "", ""
     entry = repo.head.files.select_related("blob").filter(path=README).first()
@@ -599,7 +613,7 @@ def _current_readme(repo: Repo) -> tuple[str, str]:
             f"{too_large}, so it is not loaded here. What you commit replaces it; to keep it, "
             "download it from the file list and upload a shorter one."
         )
-    return entry.blob.read_text(), ""
+    return (entry.blob.read_text() if read else ""), ""
 
 
 @login_required
@@ -609,24 +623,33 @@ def _current_readme(repo: Repo) -> tuple[str, str]:
 def edit_card(request: HttpRequest, repo: Repo, body_error: str = "") -> HttpResponse:
     _require_write(request, repo)
     status = 200
-    text, not_loaded = _current_readme(repo)
+    posted = request.method == "POST" and not body_error
+    text, not_loaded = _current_readme(repo, read=not posted)
     initial = {"content": text}
     if body_error:
         form, status = CardForm(initial=initial, dataset=repo.is_dataset), 413
     else:
-        data = request.POST if request.method == "POST" else None
-        form = CardForm(data, initial=initial, dataset=repo.is_dataset)
-        if request.method == "POST" and form.is_valid():
-            revision = repo.commit(
-                author=request.user,
-                message=form.cleaned_data["message"],
-                add={README: form.cleaned_data["content"].encode()},
-            )
-            messages.success(request, f"Saved README.md as revision {revision.short_oid}.")
-            return redirect(repo.url("page"))
+        form = CardForm(request.POST if posted else None, initial=initial, dataset=repo.is_dataset)
+        if posted and form.is_valid():
+            try:
+                revision = repo.commit(
+                    author=request.user,
+                    message=form.cleaned_data["message"],
+                    add={README: form.cleaned_data["content"].encode()},
+                )
+            except STORE_ERRORS as exc:  # the text stays in the form, to be sent again
+                log_store_error(request, exc)
+                form.add_error(None, STORE_UNAVAILABLE)
+                status = 503
+            else:
+                messages.success(request, f"Saved README.md as revision {revision.short_oid}.")
+                return redirect(repo.url("page"))
     context = header_context(request, repo, repo.head, "card")
     context.update(form=form, body_error=body_error, not_loaded=not_loaded)
-    return render(request, "repos/edit_card.html", context, status=status)
+    response = render(request, "repos/edit_card.html", context, status=status)
+    if status == 503:
+        response["Retry-After"] = STORE_RETRY_AFTER
+    return response
 
 
 # Settings ----------------------------------------------------------------------------------------

@@ -35,13 +35,6 @@ def resolve(
         raise EntryNotFound(f"{repo.full_name} has no file {path!r} at {at.short_oid}.") from None
     blob = entry.blob
     direct = blob.direct_download_url(posixpath.basename(path))
-    if request.method == "GET" or direct is not None:
-        # A HEAD the site answers itself is the client asking before its GET. A redirect to the
-        # store is the download, to HEAD too: the client takes Location from its HEAD and asks
-        # the store for the bytes, which the hub never hears of.
-        signals.downloaded.send(
-            sender=Revision, request=request, revision=at, path=path, by_api=True
-        )
     if direct is not None:
         response = HttpResponseRedirect(direct)
         # The address expires and may open a private file: no cache keeps it.
@@ -57,6 +50,14 @@ def resolve(
             content_type="application/octet-stream",
         )
         response["Content-Length"] = str(blob.size)
+    if request.method == "GET" or direct is not None:
+        # Counted once the file is open (a store that fails answers 503, and counts nothing).
+        # A HEAD the site answers itself is the client asking before its GET. A redirect to the
+        # store is the download, to HEAD too: the client takes Location from its HEAD and asks
+        # the store for the bytes, which the hub never hears of.
+        signals.downloaded.send(
+            sender=Revision, request=request, revision=at, path=path, by_api=True
+        )
     # On a redirect the size is only in X-Linked-Size: a Content-Length there would promise a
     # body the redirect does not have, and a client reading it would wait for it.
     response["ETag"] = f'"{blob.sha256}"'
