@@ -298,8 +298,7 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         # index would give them all, to be sorted (PostgreSQL's planner chooses by itself).
         by_index = indexed and not paginator.count_is_capped
         prepared = _search_page(logged_in, bool(slash), by_index, page.number, LISTING_PAGE_SIZE)
-        # No further than the count, as the paginator's pages go.
-        shown = tuple(prepared.rows(**values))[: count - page.start_index() + 1]
+        shown = tuple(prepared.rows(**values))
     elif number in (None, "1"):
         # The listing most visitors see, in SQL compiled once, and read as the database gives
         # it: its rows are made into repositories only when the page is not cached yet.
@@ -314,6 +313,9 @@ def listing(request: HtmxHttpRequest, repo_type: str) -> HttpResponse:
         page = paginator.get_page(number)
         prepared = _unsearched_page(logged_in, page.number, LISTING_PAGE_SIZE)
         shown = tuple(prepared.rows(**values))
+    # No further than the count, as the paginator's pages go: the last page of a capped count
+    # ends at its limit + 1, however many rows follow.
+    shown = shown[: count - page.start_index() + 1]
     ages = prepared.column(shown, "updated_at")
 
     def instances() -> list[Repo]:

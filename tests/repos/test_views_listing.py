@@ -111,6 +111,17 @@ def test_listing_counts_repositories_up_to_its_limit(client, owner, monkeypatch)
     assert "1 model matching “m1”" in few.text
 
 
+def test_the_last_page_of_a_capped_listing_ends_where_its_count_does(client, owner, monkeypatch):
+    monkeypatch.setattr("repos.views.LISTING_COUNT_LIMIT", 4)
+    monkeypatch.setattr("repos.views.LISTING_PAGE_SIZE", 3)
+    for i in range(8):
+        RepoFactory(namespace=owner.namespace, name=f"m{i}")
+    response = client.get(reverse("repos:models"), {"page": "2"})
+    assert "Page 2</span>" in response.text
+    # The 4th and 5th of the 5 counted (up to 4 + 1), as a search's last page; not 3 more.
+    assert response.content.count(b'class="repo-item"') == 2
+
+
 def test_a_search_counts_its_matches_up_to_a_lower_limit(client, owner, monkeypatch):
     monkeypatch.setattr("repos.views.SEARCH_COUNT_LIMIT", 3)
     for i in range(5):
