@@ -45,4 +45,5 @@ class StoreUnavailableMiddleware:
         context = {"message": STORE_UNAVAILABLE}
         response = render(request, "store_unavailable.html", context, status=503)
         response["Retry-After"] = STORE_RETRY_AFTER
+        response["X-Error-Message"] = STORE_UNAVAILABLE  # what a page's script shows (htmx)
         return response
