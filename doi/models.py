@@ -834,6 +834,11 @@ class Doi(models.Model):
         ]
         indexes = [
             models.Index(fields=["repo", "-number"]),
+            # A repository's concept DOI, or its latest version, in one step however many
+            # versions it has: as PostgreSQL runs a page's prepared query (a generic plan, the
+            # kind a parameter), the live concept's unique index does not apply, and the one
+            # above would walk every version down to the concept.
+            models.Index(fields=["repo", "kind", "-number"], name="doi_repo_kind_newest"),
             # The highest number in use (``DoiCounter.allocate``) without reading every row.
             models.Index(fields=["number"], name="doi_number"),
         ]

@@ -83,15 +83,18 @@ class PageDois:
 
 def _page_dois(repo: int, revision: int, *, old_revision: bool):
     """The query of ``PageDois.load``: the concept DOI and the latest version, and on an older
-    revision that revision's; each found through an index (the live concept's and a revision's
-    live version's unique ones, the repository's DOIs by number), so that the query reads the
-    same few rows however many versions there are."""
+    revision that revision's; each found in one step of an index (the repository's DOIs by kind
+    and number, a revision's DOIs), so that the query reads the same few rows however many
+    versions there are, as PostgreSQL runs it prepared (``doi_repo_kind_newest``)."""
     live = Doi.objects.live().filter(repo_id=repo)
     concept_pk = live.filter(kind=Doi.Kind.CONCEPT).values("pk")[:1]
     latest_pk = live.filter(kind=Doi.Kind.VERSION).order_by("-number").values("pk")[:1]
     wanted = Q(pk=Subquery(concept_pk)) | Q(pk=Subquery(latest_pk))
     if old_revision:
-        shown_pk = live.filter(kind=Doi.Kind.VERSION, revision_id=revision).values("pk")[:1]
+        # By the revision alone (its live version is unique): by the repository as well, it
+        # would be looked for among all the repository's versions, newest first.
+        shown = Doi.objects.live().filter(kind=Doi.Kind.VERSION, revision_id=revision)
+        shown_pk = shown.order_by().values("pk")[:1]
         wanted |= Q(pk=Subquery(shown_pk))
     return Doi.objects.filter(wanted)
 

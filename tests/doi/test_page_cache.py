@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from doi.models import Doi
-from repos.models import lock_override
+from repos.models import Repo, lock_override
 from tests.doi.test_repo_header import new_revision, page, tag
+from tests.factories import RepoFactory
 
 each_backend = pytest.mark.usefixtures("cache_backend")
 BIBTEX = {"HTTP_ACCEPT": "application/x-bibtex"}
@@ -233,6 +234,101 @@ def test_the_repository_page_costs_the_same_queries_with_any_number_of_dois(
         cache.clear()
         # When not cached: the files, and the DOIs themselves (one query for every slot).
         assert count(client, url) == 2 + bool(versions) + 2 * member
+
+
+def doi_rows_read(queries: list[tuple[str, list]]) -> int:
+    """How many rows of DOIs PostgreSQL reads to run ``queries`` (SQL and parameters, as sent)
+    the way it runs a query prepared on a connection: one generic plan, whatever the values."""
+    types = {bool: "boolean", int: "bigint", str: "text"}  # in this order: a bool is an int
+    read = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")
+        for sql, params in queries:
+            first, *rest = sql.split("%s")
+            numbered = first + "".join(f"${n}{text}" for n, text in enumerate(rest, 1))
+            statement = numbered.replace("%%", "%")
+            kinds = ", ".join(next(t for k, t in types.items() if isinstance(p, k)) for p in params)
+            cursor.execute(f"PREPARE counted ({kinds}) AS {statement}")
+            values = ", ".join(["%s"] * len(params))
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE counted ({values})", params)
+            plan = cursor.fetchone()[0]
+            cursor.execute("DEALLOCATE counted")
+            read += _doi_rows(plan[0]["Plan"])
+        cursor.execute("RESET plan_cache_mode")
+    return read
+
+
+def _doi_rows(node: dict) -> int:
+    here = 0
+    if node.get("Relation Name") == "doi_doi":
+        kept_and_dropped = node["Actual Rows"] + node.get("Rows Removed by Filter", 0)
+        here = kept_and_dropped * node["Actual Loops"]
+    return here + sum(_doi_rows(child) for child in node.get("Plans", ()))
+
+
+def page_queries(client, url: str) -> list[tuple[str, list]]:
+    sent = []
+
+    def keep(execute, sql, params, many, context):
+        sent.append((sql, list(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        assert client.get(url).status_code == 200
+    return [(sql, params) for sql, params in sent if "doi_doi" in sql]
+
+
+def as_on_a_hub_with_many_dois(repos: int, each: int) -> None:
+    """Add ``repos`` other repositories with ``each`` DOIs, copies of the last DOI, and have
+    PostgreSQL gather the table's statistics: on a test's few rows, reading the whole table can
+    be its cheapest plan, and which index it uses a toss-up; on a real hub's, never."""
+    namespace = RepoFactory().namespace
+    others = Repo.objects.bulk_create(
+        Repo(namespace=namespace, name=f"other-{n}") for n in range(repos)
+    )
+    columns = [f.column for f in Doi._meta.concrete_fields if not f.primary_key]
+    copied = {"doi": "'10.0/other-' || n", "number": "1000000 + n"}
+    copied |= {"repo_id": "(%s::bigint[])[1 + n %% %s]", "revision_id": "NULL"}
+    copied |= {"kind": "'version'", "concept_id": "NULL"}
+    values = ", ".join(copied.get(column, f'"{column}"') for column in columns)
+    names = ", ".join(f'"{column}"' for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO doi_doi ({names}) SELECT {values}"  # noqa: S608 (the model's columns)
+            " FROM doi_doi, generate_series(1, %s) AS n WHERE id = %s",
+            [[r.pk for r in others], repos, repos * each, Doi.objects.latest("pk").pk],
+        )
+        cursor.execute("ANALYZE doi_doi")
+
+
+def test_the_repository_pages_queries_read_the_same_dois_however_many_versions(
+    client, owner, mint, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans of prepared queries")
+    settings.DOI_QUOTA_PER_REPO_PER_DAY = settings.DOI_QUOTA_PER_USER_PER_DAY = 0
+    pages = {}
+    for versions in (2, 50):
+        repo = RepoFactory(namespace=owner.namespace, name=f"model-{versions}")
+        first = new_revision(repo, owner, "v0")
+        mint(repo)
+        for n in range(1, versions):
+            new_revision(repo, owner, f"v{n}")
+            mint(repo)
+        pages[versions, False] = repo.get_absolute_url()
+        pages[versions, True] = first.get_absolute_url()
+    as_on_a_hub_with_many_dois(2_000, each=10)
+    read = {}
+    for key, url in pages.items():
+        cold = page_queries(client, url)  # which DOIs it shows, and the DOIs themselves
+        warm = page_queries(client, url)  # which DOIs it shows
+        read[key] = (doi_rows_read(cold), doi_rows_read(warm))
+    # The concept and the latest version (and on an older revision, its own), each found in
+    # one step: never all the versions down to the concept, as an index on the repository's
+    # DOIs by number alone would have PostgreSQL do.
+    for older in (False, True):
+        assert read[50, older] == read[2, older], read
+    assert read[2, False][1] == 2  # the concept's and the latest version's rows, read once
 
 
 def test_an_older_revisions_page_reads_which_dois_it_shows_in_one_query(client, repo, owner, mint):
