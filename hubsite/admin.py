@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from doi.models import Doi, Event
+from hubsite import redis_cache
 from repos.models import Repo, RepoLock
 from support.models import SupportRequest
 
@@ -59,6 +60,7 @@ class HubAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context=None):
         piles = desk(request.user)
         context = {"desk": piles, "desk_total": sum(p.count for p in piles)}
+        context["cache_outage"] = redis_cache.outage()
         return super().index(request, {**context, **(extra_context or {})})
 
 

@@ -249,7 +249,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Rendered model cards and pieces of pages, each keyed by what it shows (hubsite/caching.py):
-# in each process's memory, or with CACHE_URL in one Redis all processes and machines share.
+# in each process's memory, or with CACHE_URL in one Redis all processes and machines share
+# (Django's backend, missing rather than failing while Redis does not answer).
 _cache_url = env_str("CACHE_URL")
 if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
@@ -258,7 +259,7 @@ if _cache_url and not _cache_url.startswith(("redis://", "rediss://", "unix://")
     )
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        {"BACKEND": "hubsite.redis_cache.RedisCache", "LOCATION": _cache_url}
         if _cache_url
         else {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",

@@ -77,34 +77,40 @@ def _empty_cache() -> None:
     cache.clear()
 
 
-@pytest.fixture(scope="session")
-def redis_server(tmp_path_factory) -> str:
-    """A real redis-server (Debian's package) on 127.0.0.1 and a free port, for the whole run;
-    its URL. Skips where redis-server is not installed (scripts/test installs it)."""
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_redis(folder: Path, port: int) -> subprocess.Popen:
+    """A real redis-server (Debian's package) on 127.0.0.1 and ``port``, answering; skips
+    where redis-server is not installed (scripts/test installs it)."""
     executable = shutil.which("redis-server")
     if executable is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
     command = [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
     command += ["--appendonly", "no", "--dir", str(folder), "--logfile", str(folder / "log")]
     process = subprocess.Popen(command)
-    url = f"redis://127.0.0.1:{port}/0"
     import redis
 
-    client = redis.Redis.from_url(url)
+    client = redis.Redis(host="127.0.0.1", port=port)
     for _ in range(100):
         try:
             client.ping()
-            break
+            return process
         except redis.ConnectionError:
             time.sleep(0.05)
-    else:
-        process.terminate()
-        pytest.fail(f"redis-server did not answer on port {port}")
-    yield url
+    process.terminate()
+    pytest.fail(f"redis-server did not answer on port {port}")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> str:
+    """A real redis-server for the whole run; its URL."""
+    port = free_port()
+    process = start_redis(tmp_path_factory.mktemp("redis"), port)
+    yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(10)
 
@@ -116,7 +122,7 @@ def cache_backend(request, settings) -> str:
     if request.param == "redis":
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "hubsite.redis_cache.RedisCache",
                 "LOCATION": request.getfixturevalue("redis_server"),
                 "KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
             }

@@ -62,7 +62,7 @@ def test_the_cache_warning_is_for_production_with_a_cache_per_process(settings):
     assert check_shared_cache(None) == []
     settings.DEBUG = False
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {"BACKEND": "hubsite.redis_cache.RedisCache", "LOCATION": REDIS_URL}
     }
     assert check_shared_cache(None) == []
 
@@ -120,7 +120,7 @@ def test_cache_url_shares_one_redis_between_processes():
     assert result.returncode == 0, result.stderr
     # The last line: the shell may first say what it imported.
     assert result.stdout.splitlines()[-1].split() == [
-        "django.core.cache.backends.redis.RedisCache",
+        "hubsite.redis_cache.RedisCache",
         "redis://127.0.0.1:6379/1",
     ]
     result = manage("shell", "-c", show, **PRODUCTION)
