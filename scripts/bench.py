@@ -377,6 +377,7 @@ def format_report(targets, pages, queries, results, args, elapsed: float | None)
     for database in dict.fromkeys(t.database for t in targets):
         group = [t for t in targets if t.database == database]
         lines += ["", _table(database, group, pages, queries, results)]
+    lines += ["", _doi_cost(targets, pages, results)]
     errors = sum(o["errors"] for runs in results.values() for o in runs)
     lines += ["", f"Non-2xx/3xx answers and socket errors during the timed runs: {errors}."]
     return "\n".join(lines)
@@ -433,6 +434,37 @@ def _table(database: str, group: list[Target], pages, queries, results) -> str:
         "(q: queries per request; p50 and p99 in ms; large/small: the page's ratio at the "
         "largest scale over the smallest, round by round, median; 1.00 = unchanged)"
     )
+    return "\n".join(rows)
+
+
+# Each page with DOIs, and the same page without: what the DOI tag and Cite panel cost.
+DOI_PAIRS = [
+    ("repo page, 1 DOI", "repo page, no DOI"),
+    ("repo page, 50 versions with DOIs", "repo page, no DOI"),
+    ("repo page, 50 versions, owner", "repo page, no DOI, owner"),
+]
+
+
+def _doi_cost(targets, pages, results) -> str:
+    """Each page with DOIs over the same page without, round by round (the two runs minutes
+    apart at most), median: the machine's drift between rounds cancels out, as in large/small."""
+    names = {name for name, *_ in pages}
+    pairs = [(a, b) for a, b in DOI_PAIRS if a in names and b in names]
+    if not pairs:
+        return ""
+    head = f"{'the DOI: page with DOIs / without':<58}" + "".join(
+        f" | {t.name:>16}" for t in targets
+    )
+    rows = [head, "-" * len(head)]
+    for with_dois, without in pairs:
+        row = f"{f'{with_dois} / {without}':<58}"
+        for t in targets:
+            pair = zip(
+                _ratios(results, t.name, with_dois), _ratios(results, t.name, without), strict=True
+            )
+            row += f" | {_median(_ratio(a, b) for a, b in pair):>16.2f}"
+        rows.append(row)
+    rows.append("(round by round, median; 1.00 = the DOI costs nothing; the target is ≥ 0.95)")
     return "\n".join(rows)
 
 
