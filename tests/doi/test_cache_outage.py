@@ -126,6 +126,8 @@ def test_the_staff_desk_says_when_redis_does_not_answer(admin_client, own_redis,
     html = admin_client.get(desk).text
     assert "Redis, the shared cache (<code>CACHE_URL</code>), does not answer" in html
     assert "Connection refused" in html and 'role="alert"' in html
+    since, _ = redis_cache.outage()
+    assert f">{since:%H:%M} UTC</time> (" in html  # the clock time, then how long ago
     assert "Nothing else is waiting for staff." in html  # the alert is one thing to see to
     own_redis.start()
     assert "does not answer" not in admin_client.get(desk).text
