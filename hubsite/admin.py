@@ -59,8 +59,11 @@ class HubAdminSite(admin.AdminSite):
 
     def index(self, request: HttpRequest, extra_context=None):
         piles = desk(request.user)
-        context = {"desk": piles, "desk_total": sum(p.count for p in piles)}
-        context["cache_outage"] = redis_cache.outage()
+        context = {
+            "desk": piles,
+            "desk_total": sum(p.count for p in piles),
+            "cache_outage": redis_cache.outage(),
+        }
         return super().index(request, {**context, **(extra_context or {})})
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from pytest_postgresql import factories
 
+from tests import processes
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytest_plugins = ["tests.object_store"]
@@ -77,12 +77,6 @@ def _empty_cache() -> None:
     cache.clear()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def start_redis(folder: Path, port: int) -> subprocess.Popen:
     """A real redis-server (Debian's package) on 127.0.0.1 and ``port``, answering; skips
     where redis-server is not installed (scripts/test installs it)."""
@@ -108,7 +102,7 @@ def start_redis(folder: Path, port: int) -> subprocess.Popen:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory) -> str:
     """A real redis-server for the whole run; its URL."""
-    port = free_port()
+    port = processes.free_port()
     process = start_redis(tmp_path_factory.mktemp("redis"), port)
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()

@@ -14,7 +14,8 @@ from django.urls import reverse
 
 from doi.models import DoiUsageDay
 from hubsite import redis_cache
-from tests.conftest import free_port, start_redis
+from tests import processes
+from tests.conftest import start_redis
 from tests.doi.test_own_usage import BROWSER
 from tests.doi.test_repo_header import page, tag
 
@@ -29,7 +30,7 @@ def own_redis(tmp_path, settings):
     """The site's cache in a redis-server of this test's own, which it may stop and start."""
 
     class Server:
-        port = free_port()
+        port = processes.free_port()
         process = None
 
         def start(self):
