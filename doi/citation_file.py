@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,10 +29,13 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 
 from doi.related import clean_identifier, from_card
+from hubsite.http import STORE_ERRORS
 from repos.cards import CardRefused, json_safe, load_yaml
 
 if TYPE_CHECKING:
     from repos.models import Repo, Revision
+
+logger = logging.getLogger(__name__)
 
 FILENAME = "CITATION.cff"
 MAX_KB = 256
@@ -88,6 +92,14 @@ def _read(repo: Repo, revision: Revision) -> CitationFile | None:
         text = file.blob.read().decode()
     except UnicodeDecodeError:
         return CitationFile(problem=f"{FILENAME} is not UTF-8 text, so it was not read.")
+    except STORE_ERRORS as error:
+        # Only a proposal: the form works without it, and says so.
+        logger.error("The object store failed reading %s of %s", FILENAME, repo, exc_info=error)
+        return CitationFile(
+            problem=f"{FILENAME} could not be read just now (the hub's file store did not "
+            "answer), so its authors and works are not proposed. Fill them in, or reload "
+            "this page in a few minutes."
+        )
     return parse(text, own=_own_identifiers(repo))
 
 

@@ -12,7 +12,6 @@ The owner's record of a DOI is what they set at generation and later in Edit met
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -22,7 +21,6 @@ from datacite import schema45
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from jsonschema.exceptions import best_match
-from markdown_it import MarkdownIt
 
 from doi.citation_file import proposed_related_works
 from doi.related import (
@@ -32,9 +30,7 @@ from doi.related import (
     funding_attributes,
     related_attributes,
 )
-from hubsite import caching
-from repos.cards import as_list, parse_card
-from repos.models import README
+from repos.cards import as_list
 
 if TYPE_CHECKING:
     from doi.models import Doi
@@ -99,8 +95,6 @@ FAMILY_PARTICLES = {
     "al", "bin", "da", "das", "de", "del", "della", "den", "der", "di", "do", "dos", "du",
     "la", "le", "st", "ten", "ter", "van", "von", "zu",
 }  # fmt: skip
-
-_markdown = MarkdownIt("commonmark")
 
 
 class DoiMetadataError(Exception):
@@ -518,49 +512,21 @@ def rights(licence) -> list[dict]:
 
 
 def _abstract(revision) -> str:
-    """The abstract the revision's card gives. A revision's card and files never change, so it
-    is worked out once (a mint, then each push of its DOIs, asks again)."""
-    return caching.get_or_render(
-        "doi-abstract",
-        (revision.oid,),
-        lambda: summary(revision.card_metadata, _readme_body(revision)),
-    )
+    return summary(revision.card_metadata, revision.outline()["lead"])
 
 
-def _readme_body(revision) -> str:
-    readme = revision.files.filter(path=README).select_related("blob").first()
-    return parse_card(readme.blob.read_text()).body if readme else ""
-
-
-def summary(card: dict, body: str) -> str:
-    """Plain text for the abstract: the card's ``summary``/``description``, else the README's
-    first paragraph of text (headings, badges and HTML skipped). Characters a citation cannot
-    carry are left out, so what the hub proposes is always a description it accepts."""
-    for key in ("summary", "description"):
-        value = card.get(key)
+def summary(card: dict, lead: str) -> str:
+    """Plain text for the abstract: the card's ``summary``/``description``, else ``lead``, the
+    README's first paragraph of text (``Card.outline``). Characters a citation cannot carry are
+    left out, so what the hub proposes is always a description it accepts."""
+    for value in (card.get("summary"), card.get("description"), lead):
         if isinstance(value, str) and _citable(value).strip():
             return _trim(" ".join(_citable(value).split()))
-    tokens = _markdown.parse(body)
-    for previous, token in itertools.pairwise(tokens):
-        if token.type == "inline" and previous.type == "paragraph_open":
-            text = " ".join(_citable(_inline_text(token)).split())
-            if text:
-                return _trim(text)
     return ""
 
 
 def _citable(text: str) -> str:
     return "".join(c for c in text if not _refused_in_names(c))
-
-
-def _inline_text(token) -> str:
-    parts = []
-    for child in token.children or []:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts)
 
 
 def _trim(text: str) -> str:

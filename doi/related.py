@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 import idutils
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from markdown_it import MarkdownIt
 
-from repos.cards import as_list, parse_card
-from repos.models import README, Repo
+from repos.cards import as_list
+from repos.models import Repo
 
 if TYPE_CHECKING:
     from repos.models import Revision
@@ -120,8 +119,6 @@ CROSSREF_FUNDER_PREFIX = "10.13039/"
 ROR_URI = "https://ror.org/"
 _ROR_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32, lower case
 _ROR_ID = re.compile(r"0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}")
-
-_markdown = MarkdownIt("commonmark")
 
 
 # Checking identifiers -----------------------------------------------------------------------
@@ -397,7 +394,7 @@ def from_card(repo: Repo, revision: Revision | None) -> list[dict]:
         rows += _hub_rows(base_models, "model", relation, repo)
     rows += _hub_rows(as_list(card.get("datasets")), "dataset", "References", repo)
     rows += _hub_rows(as_list(card.get("new_version")), repo.type, "IsPreviousVersionOf", repo)
-    for text in [*as_list(card.get("tags")), *_card_links(revision)]:
+    for text in [*as_list(card.get("tags")), *revision.outline()["links"]]:
         paper = _paper(text)
         if paper is not None and paper["identifier"].upper() not in own:
             rows.append(paper)
@@ -476,16 +473,3 @@ def _paper(text: str) -> dict | None:
     else:
         return None
     return {"identifier": identifier, "identifier_type": kind, "relation_type": "IsSupplementTo"}
-
-
-def _card_links(revision: Revision) -> list[str]:
-    readme = revision.files.filter(path=README).select_related("blob").first()
-    if readme is None:
-        return []
-    body = parse_card(readme.blob.read_text()).body
-    links = []
-    for token in _markdown.parse(body):
-        for child in token.children or []:
-            if child.type == "link_open":
-                links.append(str(child.attrs.get("href", "")))
-    return links

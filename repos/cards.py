@@ -8,8 +8,10 @@ YAML aliases (each level multiplies what the anchor holds) and cards over ``CARD
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from urllib.parse import urlsplit
@@ -55,6 +57,53 @@ class Card:
     # Why the hub refuses this text as a card (the card editor shows it as a form error); a
     # commit that brings it in some other way keeps the files and only ignores the metadata.
     refused: str = ""
+
+    def outline(self) -> dict:
+        """What a DOI's record takes from the README's Markdown, worked out when it is committed
+        so that minting never needs the file store: ``lead``, the plain text of the first
+        paragraph that shows something (headings, badges and HTML left out), and ``links``, the
+        targets of its links to papers (arXiv, doi.org)."""
+        lead, links = "", {}
+        tokens = _plain_markdown.parse(self.body)
+        for previous, token in itertools.pairwise(tokens):
+            if not lead and token.type == "inline" and previous.type == "paragraph_open":
+                text = _inline_text(token)
+                if any(unicodedata.category(c)[0] in _VISIBLE for c in text):
+                    lead = text[:LEAD_MAX_CHARS]
+        for token in tokens:
+            for child in token.children or []:
+                href = str(child.attrs.get("href", "")) if child.type == "link_open" else ""
+                if href.strip().lower().startswith(_PAPER_LINKS):
+                    links[href] = None
+        return {"lead": lead, "links": list(links)[:MAX_PAPER_LINKS]}
+
+
+# Parsed for its text only, never rendered.
+_plain_markdown = MarkdownIt("commonmark")
+# Letters, marks, numbers, punctuation and symbols: what a paragraph needs to say something.
+_VISIBLE = frozenset("LMNPS")
+# Far longer than any abstract proposed from it, and bounded: it is kept with every revision.
+LEAD_MAX_CHARS = 5000
+MAX_PAPER_LINKS = 100
+_PAPER_LINKS = (
+    "arxiv:",
+    "doi:",
+    *(
+        f"{scheme}://{host}/"
+        for scheme in ("https", "http")
+        for host in ("arxiv.org", "www.arxiv.org", "doi.org", "dx.doi.org")
+    ),
+)
+
+
+def _inline_text(token) -> str:
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
 
 
 def max_card_bytes() -> int:

@@ -25,7 +25,7 @@ from django.utils.http import content_disposition_header
 from accounts.models import WRITER_ROLES, Membership, Namespace
 from accounts.validators import NAME_MAX_LENGTH, validate_name
 from repos import name_search, signals, uploads
-from repos.cards import as_list, parse_card
+from repos.cards import Card, as_list, parse_card
 from repos.paths import media_type, normalize, shown, validate_path
 
 README = "README.md"
@@ -518,6 +518,7 @@ class Repo(models.Model):
             tree: dict[str, Blob] = {}
             if head is not None:
                 tree = {f.path: f.blob for f in head.files.select_related("blob")}
+            readme_before = tree.get(README)
             for path in remove:
                 if tree.pop(path, None) is None:
                     raise NothingToRemove(path, folder=False)
@@ -536,9 +537,8 @@ class Repo(models.Model):
                 repo=repo, parent=head, message=message, author=author, created_at=now
             )
             revision.oid = revision.compute_oid(tree)
-            if README in tree:
-                card = parse_card(tree[README].read_text())
-                revision.card_metadata, revision.card_error = card.metadata, card.error
+            unchanged = readme_before is not None and tree.get(README) == readme_before
+            revision.take_card(tree.get(README), head if unchanged else None)
             revision.save()
             RevisionFile.objects.bulk_create(
                 RevisionFile(revision=revision, path=path, blob=blob)
@@ -966,6 +966,9 @@ class Revision(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     card_metadata = models.JSONField(default=dict, blank=True)
     card_error = models.CharField(max_length=300, blank=True)
+    # ``Card.outline()`` of the README: what a DOI's record takes from its text. None for a
+    # revision committed before it was kept; ``outline()`` works it out then, once.
+    card_outline = models.JSONField(null=True, blank=True, editable=False)
 
     objects = RevisionQuerySet.as_manager()
 
@@ -989,6 +992,34 @@ class Revision(models.Model):
                 self.repo.full_name, "rewritten (a revision deleted)", self.repo.lock_reasons
             )
         return super().delete(*args, **kwargs)
+
+    def take_card(self, readme: Blob | None, unchanged_from: Revision | None) -> None:
+        """Parse the card from ``readme``, or take it from ``unchanged_from``, a revision with
+        the same README: a commit that does not touch it does not read it from the store."""
+        if readme is None:
+            self.card_metadata, self.card_error, self.card_outline = {}, "", Card().outline()
+            return
+        if unchanged_from is not None and unchanged_from.card_outline is not None:
+            self.card_metadata = unchanged_from.card_metadata
+            self.card_error = unchanged_from.card_error
+            self.card_outline = unchanged_from.card_outline
+            return
+        card = parse_card(readme.read_text())
+        self.card_metadata, self.card_error, self.card_outline = (
+            card.metadata,
+            card.error,
+            card.outline(),
+        )
+
+    def outline(self) -> dict:
+        """``card_outline``, worked out from the README in the store (and kept) for a revision
+        committed before it was."""
+        if self.card_outline is None:
+            readme = self.files.filter(path=README).select_related("blob").first()
+            card = parse_card(readme.blob.read_text()) if readme else Card()
+            self.card_outline = card.outline()
+            Revision.objects.filter(pk=self.pk).update(card_outline=self.card_outline)
+        return self.card_outline
 
     def compute_oid(self, tree: Mapping[str, Blob]) -> str:
         """A 40-hex id in git's spirit: the hash of the parent, author, time, message and files."""

@@ -666,11 +666,13 @@ class BulkSeed:
         from django.contrib.auth.hashers import make_password
         from django.db import transaction
 
+        from repos.cards import parse_card
         from repos.models import Blob
 
         self.password = make_password(None)  # nobody logs in as the filler (and no hashing)
-        readme = CARD.format(name="a-model").encode()
-        self.blob = Blob.store(readme).pk
+        readme = CARD.format(name="a-model")
+        self.blob = Blob.store(readme.encode()).pk
+        self.outline = json.dumps(parse_card(readme).outline())  # as a commit keeps it
         with transaction.atomic():
             if self.postgres:
                 # Rows are consistent by construction: skip the per-row foreign key triggers
@@ -858,12 +860,13 @@ class BulkSeed:
                     oid = _oid(i, v)
                     created = self.time(3600 + versions - v)
                     yield (pk, first_repo + i, oid, pk - 1 if v else None, f"Revision {v}",
-                           self.first_user + author, created, metadata)  # fmt: skip
+                           self.first_user + author, created, metadata,
+                           self.outline)  # fmt: skip
 
         self.counts["revisions"] = self.load(
             Revision,
             ["id", "repo_id", "oid", "parent_id", "message", "author_id", "created_at",
-             "card_metadata"],
+             "card_metadata", "card_outline"],
             revisions(),
         )  # fmt: skip
         self.load(

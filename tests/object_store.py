@@ -163,3 +163,30 @@ def object_store(tmp_path_factory) -> ObjectStore:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def folder(object_store):
+    """A folder of its own in the test store."""
+    return object_store.new_folder()
+
+
+@pytest.fixture
+def store(settings, object_store, folder):
+    """The hub's files in ``folder`` of the test store; files over 1 MB go by LFS."""
+    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings(folder)}
+    settings.LFS_THRESHOLD_MB = 1
+
+
+@pytest.fixture
+def take_down(settings, object_store, folder, store):
+    """Point the hub at an address where nothing listens: every request to the store is
+    refused. ``take_down(False)`` brings it back."""
+
+    def switch(down: bool = True) -> None:
+        default = object_store.storage_settings(folder)
+        if down:
+            default["OPTIONS"]["endpoint_url"] = f"http://127.0.0.1:{_free_ports(1)[0]}"
+        settings.STORAGES = {**settings.STORAGES, "default": default}
+
+    return switch

@@ -1,6 +1,7 @@
 """In a real browser, a click whose request fails (here: the object store down while Generate
-DOI reads the repository's CITATION.cff) says what happened, in sight, and leaves the page as
-it was; once the store is back the same click works."""
+DOI reads the README of a revision committed before its outline was kept with it) says what
+happened, in sight, and leaves the page as it was; once the store is back the same click
+works."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from hubsite.http import STORE_UNAVAILABLE
+from repos.models import Revision
 from tests.browser.axe import audit, prepare
 from tests.doi.test_citation_file import CFF
 from tests.factories import RepoFactory, commit_files
@@ -24,7 +26,8 @@ def test_a_failed_click_says_why_and_the_same_click_works_once_the_store_is_back
     up = object_store.storage_settings(folder)
     settings.STORAGES = {**settings.STORAGES, "default": up}
     repo = RepoFactory(namespace=owner.namespace, name="tuned")
-    commit_files(repo, owner, {"README.md": "# Tuned\n", "CITATION.cff": CFF})
+    revision = commit_files(repo, owner, {"README.md": "# Tuned\n", "CITATION.cff": CFF})
+    Revision.objects.filter(pk=revision.pk).update(card_outline=None)
     prepare(page.context)
     log_in(page, "alice")
     page.goto(repo.url("settings"))

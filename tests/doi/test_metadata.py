@@ -16,6 +16,7 @@ from doi.metadata import (
     validate_attributes,
 )
 from doi.models import Doi
+from repos.cards import Card
 from repos.models import RepoType, lock_override
 from tests.doi.conftest import CONSENT
 from tests.factories import RepoFactory, commit_files
@@ -382,4 +383,5 @@ def test_the_proposed_abstract_leaves_out_what_a_citation_cannot_carry():
     # A right-to-left override in the card would be refused as the DOI's description; the
     # proposal drops it, so the owner is not stopped by a character they cannot see.
     assert summary({"summary": "Happy \u202egnorw or sad"}, "") == "Happy gnorw or sad"
-    assert summary({}, "# Title\n\nTells\u2066 happy\u0007 from sad.\n") == "Tells happy from sad."
+    body = "# Title\n\n\u2066\u0007\n\nTells\u2066 happy\u0007 from sad.\n"
+    assert summary({}, Card(body=body).outline()["lead"]) == "Tells happy from sad."

@@ -206,3 +206,43 @@ def test_the_card_editor_does_not_load_a_readme_over_the_limit(client, owner, se
     assert response.context["form"]["content"].value() == ""
     assert "over the limit of 1 KB for a card, so it is not loaded here" in response.text
     assert "word word" not in response.text
+
+
+def test_the_outline_is_the_first_paragraph_of_text_and_the_links_to_papers():
+    body = (
+        "# Tuned\n\n"
+        "[![badge](https://example.org/badge.svg)](https://example.org/ci)\n\n"
+        "<div>raw html</div>\n\n"
+        "Tells *happy* from `sad`,\nas [the paper](https://arXiv.org/abs/2106.09685) says.\n\n"
+        "See [the data](doi:10.5281/zenodo.1234567), [our site](https://example.org) and "
+        "[the paper again](https://arXiv.org/abs/2106.09685).\n"
+    )
+
+    assert cards.Card(body=body).outline() == {
+        "lead": "Tells happy from sad, as the paper says.",
+        "links": ["https://arXiv.org/abs/2106.09685", "doi:10.5281/zenodo.1234567"],
+    }
+
+
+def test_the_outline_kept_with_each_revision_is_bounded():
+    papers = "".join(f"[p{n}](https://doi.org/10.1234/{n}) " for n in range(500))
+    outline = cards.Card(body=f"{'word ' * 5000}\n\n{papers}\n").outline()
+
+    assert len(outline["lead"]) == cards.LEAD_MAX_CHARS
+    assert outline["links"][-1] == f"https://doi.org/10.1234/{cards.MAX_PAPER_LINKS - 1}"
+    assert len(outline["links"]) == cards.MAX_PAPER_LINKS
+
+
+def test_a_commit_keeps_the_cards_outline(owner):
+    repo = RepoFactory(namespace=owner.namespace)
+    card = "---\nlicense: mit\n---\n# A\n\nFirst words.\n"
+    first = commit_files(repo, owner, {"README.md": card, "a.txt": "a"})
+    second = commit_files(repo, owner, {"b.txt": "b"})  # the README left alone
+    third = commit_files(repo, owner, {"README.md": "# A\n\nOther words.\n"})
+    repo.commit(author=owner, message="No card", remove=["README.md"])
+
+    assert first.card_outline == second.card_outline == {"lead": "First words.", "links": []}
+    assert second.card_metadata == {"license": "mit"}
+    assert third.card_outline["lead"] == "Other words." and third.card_metadata == {}
+    assert repo.head.card_outline == {"lead": "", "links": []}
+    assert repo.head.card_metadata == {}

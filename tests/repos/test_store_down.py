@@ -18,34 +18,8 @@ from hubsite.http import STORE_UNAVAILABLE
 from repos import signals
 from repos.models import LfsUpload
 from tests.factories import RepoFactory, commit_files
-from tests.object_store import _free_ports
 
 README = "---\nlicense: mit\n---\n# Sentiment model\n\nIt reads reviews.\n"
-
-
-@pytest.fixture
-def folder(object_store):
-    return object_store.new_folder()
-
-
-@pytest.fixture
-def store(settings, object_store, folder):
-    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings(folder)}
-    settings.LFS_THRESHOLD_MB = 1
-
-
-@pytest.fixture
-def take_down(settings, object_store, folder, store):
-    """Point the hub at an address where nothing listens: every request to the store is
-    refused. ``take_down(False)`` brings it back."""
-
-    def switch(down: bool = True) -> None:
-        default = object_store.storage_settings(folder)
-        if down:
-            default["OPTIONS"]["endpoint_url"] = f"http://127.0.0.1:{_free_ports(1)[0]}"
-        settings.STORAGES = {**settings.STORAGES, "default": default}
-
-    return switch
 
 
 @pytest.fixture
@@ -179,3 +153,12 @@ def test_an_lfs_upload_whose_completion_met_the_store_down_completes_once_it_is_
     assert again.status_code == 200, again.text
     upload.refresh_from_db()
     assert upload.blob.read() == content
+
+
+def test_a_commit_that_leaves_the_readme_alone_does_not_read_it(owner, repo, take_down):
+    take_down()
+    revision = repo.commit(author=owner, message="Drop the config", remove=["config.json"])
+
+    assert revision.card_metadata == {"license": "mit"}
+    assert revision.card_outline == {"lead": "It reads reviews.", "links": []}
+    assert repo.head == revision
