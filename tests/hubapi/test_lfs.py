@@ -28,14 +28,9 @@ def _site_url(settings, live_server):
 
 
 @pytest.fixture
-def folder(object_store):
-    return object_store.new_folder()
-
-
-@pytest.fixture
-def store(settings, object_store, folder):
-    settings.STORAGES = {**settings.STORAGES, "default": object_store.storage_settings(folder)}
-    settings.LFS_THRESHOLD_MB = 1
+def store(store, settings, object_store, folder):
+    """The test store (``tests.object_store``), downloads over 1 MB sent to it; gives the keys
+    in it."""
     settings.S3_REDIRECT_DOWNLOADS_OVER_MB = 1
     return lambda: object_store.keys(folder)
 
