@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -107,6 +108,9 @@ class Target:
     port: int = field(default_factory=free_port)
     plan: dict = field(default_factory=dict)
     process: subprocess.Popen | None = None
+    # The processes whose CPU time serves this target's requests: gunicorn, and PostgreSQL.
+    cpu_roots: list[int] = field(default_factory=list)
+    plan_file: Path | None = None
 
     @property
     def name(self) -> str:
@@ -141,13 +145,22 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pages", help="only the pages whose name contains this")
     parser.add_argument(
+        "--instructions",
+        type=int,
+        default=INSTRUCTION_REQUESTS,
+        help="requests of each page to count the instructions of under valgrind (0: none)",
+    )
+    parser.add_argument(
         "--report-from", help="print the table again from a run's raw.json (with its options)"
     )
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
+    parser.add_argument("--answer", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed is not None:
         return seed_database(args.seed, Path(args.plan))
+    if args.answer is not None:
+        return answer_in_process(Path(args.plan), args.answer, args.instructions)
     if args.report_from:
         print(report_from(Path(args.report_from), args))
         return 0
@@ -207,13 +220,18 @@ def main() -> int:
                     check=True,
                 )
                 target.plan = json.loads(plan_file.read_text())
+                target.plan_file = plan_file
                 targets.append(target)
         for target in targets:
             start_gunicorn(target, workdir)
+            target.cpu_roots = [target.process.pid]
+            if target.database == "postgres":
+                target.cpu_roots.append(postgres.pid)
         pages = [p for p in targets[0].plan["pages"] if not args.pages or args.pages in p[0]]
         pages = [targets[0].plan["pages"][0], *(p for p in pages if p[0] != "floor")]
         queries = count_queries(targets, pages)
         results = run_rounds(targets, pages, args)
+        instructions = count_instructions(targets, pages, workdir, args.instructions)
     finally:
         for target in targets:
             if target.process is not None and target.process.poll() is None:
@@ -221,8 +239,10 @@ def main() -> int:
                 target.process.wait(30)
         if postgres is not None:
             postgres.stop()
-    save_raw(targets, pages, queries, results)
-    report = format_report(targets, pages, queries, results, args, time.monotonic() - started)
+    save_raw(targets, pages, queries, results, instructions)
+    report = format_report(
+        targets, pages, queries, results, instructions, args, time.monotonic() - started
+    )
     print(report)
     (RESULTS_DIR / "report.txt").write_text(report + "\n")
     log(f"The table, the raw figures and every page's query plans are in {RESULTS_DIR}")
@@ -307,13 +327,18 @@ def run_rounds(targets: list[Target], pages: list, args) -> dict:
 
 
 def _run(target: Target, page: list, seconds: int, results: dict, args) -> dict:
-    """Loads ``page`` for ``seconds``, and keeps and gives wrk's result."""
+    """Loads ``page`` for ``seconds``, and keeps and gives wrk's result, with the CPU time the
+    server (gunicorn and its database) spent per request answered, in ms."""
+    cpu_before = cpu_seconds(target.cpu_roots)
     outcome = wrk(target.url(page), _headers(target, page), seconds, args)
+    cpu = cpu_seconds(target.cpu_roots) - cpu_before
+    outcome["cpu_ms"] = _ratio(cpu * 1000, outcome["requests"])
     results.setdefault((target.name, page[0]), []).append(outcome)
     if page[0] != "floor":
         log(
             f"  {target.name:<16} {page[0]:<36} {outcome['rps']:>8.0f} req/s  "
-            f"p50 {outcome['p50']:.1f} ms  p99 {outcome['p99']:.1f} ms"
+            f"p50 {outcome['p50']:.1f} ms  p99 {outcome['p99']:.1f} ms  "
+            f"cpu {outcome['cpu_ms']:.2f} ms"
             + (f"  {outcome['errors']} errors" if outcome["errors"] else "")
         )
     return outcome
@@ -341,16 +366,142 @@ def wrk(url: str, headers: dict, seconds: int, args) -> dict:
         errors += sum(map(int, match.groups()))
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "p50": latency("50"),
         "p99": latency("99"),
         "errors": errors,
     }
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(roots: list[int]) -> float:
+    """The CPU time (user and system) that the processes ``roots`` and all their descendants
+    have used: the ones alive, and the ones that have exited (in their parents' cutime and
+    cstime). Unlike requests per second, it does not move with what else the machine runs: the
+    time another process or the hypervisor takes a core for is not counted in it."""
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:  # it has exited since the listing
+            continue
+        fields = text.rsplit(")", 1)[1].split()  # the name in brackets may hold spaces
+        # proc(5): ppid is field 4; utime, stime, cutime and cstime fields 14 to 17.
+        stats[int(entry.name)] = (int(fields[1]), sum(map(int, fields[11:15])))
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    ticks, todo = 0, [pid for pid in roots if pid in stats]
+    while todo:
+        pid = todo.pop()
+        ticks += stats[pid][1]
+        todo += children.get(pid, [])
+    return ticks / CLOCK_TICKS
+
+
+# Instructions per request: what a page costs, counted, not timed ----------------------------------
+
+INSTRUCTION_REQUESTS = 200
+INSTRUCTION_REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def count_instructions(targets: list[Target], pages: list, workdir: Path, requests: int) -> dict:
+    """{(target, page): the CPU instructions one request of the page takes in the Python
+    process}, counted by valgrind's cachegrind. Requests per second, and CPU time with them,
+    move with the machine (its caches, the hypervisor's other guests); the count of the same
+    work does not: two start-ups differ by a few parts in ten thousand, half a per cent of a
+    request's count over the 200 requests. Each count is of Django's production request
+    handler (``WSGIHandler``, the one gunicorn calls, with the product's middleware) answering
+    the page ``requests`` times in one process, less a run that did all but those: the
+    start-up, the imports and a warm-up of every page, the same in both, cancel out. SQLite
+    runs in that process, so its count is the database's work too; PostgreSQL's server is a
+    process of its own, which the count leaves out (its share is in the query plans)."""
+    if requests <= 0:
+        return {}
+    if not shutil.which("valgrind"):
+        log("valgrind is not installed (apt-get install valgrind): no instruction counts")
+        return {}
+    counts = {}
+    for target in targets:
+        log(f"Counting instructions per request on {target.name} (valgrind, {requests} each)")
+        env = {**target.env, "PYTHONHASHSEED": "0"}  # the same hashes in every run
+        # Compiled once (not under valgrind, and not into the tree), so that no run compiles
+        # a module another has not: the count is of answering, not of compiling.
+        env["PYTHONPYCACHEPREFIX"] = str(workdir / "pycache")
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        _answer(target, env, "", 0, valgrind=False)
+        names = ["", *(name for name, *_ in pages)]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            runs = {name: pool.submit(_answer, target, env, name, requests) for name in names}
+        totals = {name: run.result() for name, run in runs.items()}
+        for name in names[1:]:
+            counts[target.name, name] = (totals[name] - totals[""]) / requests
+            log(f"  {target.name:<16} {name:<36} {counts[target.name, name] / 1e6:>8.3f} M")
+    return counts
+
+
+def _answer(target: Target, env: dict, page: str, requests: int, *, valgrind=True) -> int:
+    """Runs ``answer_in_process``, under valgrind unless told otherwise: the instructions."""
+    command = [sys.executable, __file__, "--plan", str(target.plan_file)]
+    command += ["--answer", page, "--instructions", str(requests)]
+    if valgrind:
+        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+        command += ["--cachegrind-out-file=/dev/null", *command]
+    done = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{target.name} {page}: {done.stderr[-2000:]}")
+    return int(INSTRUCTION_REFS.search(done.stderr).group(1).replace(",", "")) if valgrind else 0
+
+
+def answer_in_process(plan_file: Path, page_name: str, requests: int) -> int:
+    """Under valgrind (``count_instructions``): answers every page of the plan twice (imports,
+    caches, the database's pages warm), then ``page_name`` ``requests`` times more."""
+    import django
+
+    django.setup()
+    from wsgiref.util import setup_testing_defaults
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    plan = json.loads(plan_file.read_text())
+    handler = WSGIHandler()
+
+    def answer(page: list) -> None:
+        name, path, headers, logged_in = page
+        path, _, query = path.partition("?")
+        environ = {"PATH_INFO": path, "QUERY_STRING": query, "HTTP_HOST": "127.0.0.1"}
+        for key, value in headers.items():
+            environ["HTTP_" + key.upper().replace("-", "_")] = value
+        if logged_in:
+            environ["HTTP_COOKIE"] = f"sessionid={plan['session']}"
+        setup_testing_defaults(environ)
+        statuses = []
+        body = handler(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        b"".join(body)
+        body.close()
+        expected = "302" if "redirect" in name else "200"
+        if not statuses[0].startswith(expected):
+            raise SystemExit(f"{name}: {statuses[0]}")
+
+    for page in plan["pages"] * 2:
+        answer(page)
+    for page in plan["pages"]:
+        if page[0] == page_name:
+            for _ in range(requests):
+                answer(page)
+    return 0
+
+
 # The report -----------------------------------------------------------------------------------
 
 
-def format_report(targets, pages, queries, results, args, elapsed: float | None) -> str:
+def format_report(
+    targets, pages, queries, results, instructions, args, elapsed: float | None
+) -> str:
     load = Path("/proc/loadavg").read_text().split()[:3]
     lines = [
         f"scripts/bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
@@ -378,6 +529,8 @@ def format_report(targets, pages, queries, results, args, elapsed: float | None)
         group = [t for t in targets if t.database == database]
         lines += ["", _table(database, group, pages, queries, results)]
     lines += ["", _doi_cost(targets, pages, results)]
+    if instructions:
+        lines += ["", _instruction_table(targets, pages, instructions)]
     errors = sum(o["errors"] for runs in results.values() for o in runs)
     lines += ["", f"Non-2xx/3xx answers and socket errors during the timed runs: {errors}."]
     return "\n".join(lines)
@@ -404,9 +557,9 @@ def _table(database: str, group: list[Target], pages, queries, results) -> str:
     head = f"{'page':<36}"
     for t in group:
         head += f" | {f'{t.scale:,} repos':>15} {'q':>5} {'req/s':>6} {'ratio':>5}"
-        head += f" {'p50':>6} {'p99':>6}"
+        head += f" {'p50':>6} {'p99':>6} {'cpu':>5}"
     if len(group) > 1:
-        head += f" | {'large/small':>11}"
+        head += f" | {'large/small':>11} {'by cpu':>6}"
     rows = [f"{database}", head, "-" * len(head)]
     for name, *_ in pages:
         row = f"{name:<36}"
@@ -419,22 +572,43 @@ def _table(database: str, group: list[Target], pages, queries, results) -> str:
                 f" {_median(_ratios(results, t.name, name)):>5.2f}"
                 f" {_median(o['p50'] for o in runs):>6.1f}"
                 f" {_median(o['p99'] for o in runs):>6.0f}"
+                f" {_median(_cpu(results, t.name, name)):>5.2f}"
             )
         if len(group) > 1:
             small, large = group[0].name, group[-1].name
-            change = _median(
-                _ratio(a, b)
-                for a, b in zip(
-                    _ratios(results, large, name), _ratios(results, small, name), strict=True
-                )
-            )
-            row += f" | {change:>11.2f}"
+            change = _quotients(_ratios(results, large, name), _ratios(results, small, name))
+            by_cpu = _quotients(_cpu(results, small, name), _cpu(results, large, name))
+            row += f" | {_median(change):>11.2f} {_median(by_cpu):>6.2f}"
         rows.append(row)
     rows.append(
-        "(q: queries per request; p50 and p99 in ms; large/small: the page's ratio at the "
-        "largest scale over the smallest, round by round, median; 1.00 = unchanged)"
+        "(q: queries per request; p50 and p99 in ms; cpu: ms of CPU time the server, gunicorn "
+        "and its database, spent per request; large/small: the page's ratio at the largest "
+        "scale over the smallest, round by round, median; by cpu: the smallest scale's CPU per "
+        "request over the largest's, the same way; 1.00 = unchanged, below 1 = slower at scale)"
     )
     return "\n".join(rows)
+
+
+def _cpu(results, target: str, page: str) -> list[float]:
+    """The server's CPU ms per request of the page, round by round (nan from an older raw.json,
+    which did not have it)."""
+    return [o.get("cpu_ms", float("nan")) for o in results[target, page]]
+
+
+def _quotients(a: list[float], b: list[float]) -> list[float]:
+    """a over b, round by round: the two runs of a pair are minutes apart at most, so that the
+    machine's drift between rounds cancels out."""
+    return [_ratio(x, y) for x, y in zip(a, b, strict=True)]
+
+
+def _spread(values: list[float]) -> str:
+    """The median, and in brackets the middle half of the rounds (the first and third
+    quartiles): how far one run's figure is from the next."""
+    values = [v for v in values if v == v]
+    if len(values) < 2:
+        return f"{_median(values):.2f}"
+    low, _, high = statistics.quantiles(values, n=4, method="inclusive")
+    return f"{statistics.median(values):.2f} ({low:.2f}-{high:.2f})"
 
 
 # Each page with DOIs, and the same page without: what the DOI tag and Cite panel cost.
@@ -446,25 +620,71 @@ DOI_PAIRS = [
 
 
 def _doi_cost(targets, pages, results) -> str:
-    """Each page with DOIs over the same page without, round by round (the two runs minutes
-    apart at most), median: the machine's drift between rounds cancels out, as in large/small."""
+    """Each page with DOIs over the same page without, round by round, median: by requests per
+    second (each as its ratio to the floor), and by the server's CPU time per request (the
+    page without over the page with, so that here too 1.00 is no cost and below 1 a cost)."""
     names = {name for name, *_ in pages}
     pairs = [(a, b) for a, b in DOI_PAIRS if a in names and b in names]
     if not pairs:
         return ""
-    head = f"{'the DOI: page with DOIs / without':<58}" + "".join(
-        f" | {t.name:>16}" for t in targets
+    head = f"{'the DOI: page with DOIs / without':<64}" + "".join(
+        f" | {t.name:>18}" for t in targets
     )
     rows = [head, "-" * len(head)]
     for with_dois, without in pairs:
-        row = f"{f'{with_dois} / {without}':<58}"
-        for t in targets:
-            pair = zip(
-                _ratios(results, t.name, with_dois), _ratios(results, t.name, without), strict=True
-            )
-            row += f" | {_median(_ratio(a, b) for a, b in pair):>16.2f}"
+        for measure in ("req/s", "cpu"):
+            row = f"{f'{with_dois} / {without}, {measure}':<64}"
+            for t in targets:
+                if measure == "req/s":
+                    quotients = _quotients(
+                        _ratios(results, t.name, with_dois), _ratios(results, t.name, without)
+                    )
+                else:
+                    quotients = _quotients(
+                        _cpu(results, t.name, without), _cpu(results, t.name, with_dois)
+                    )
+                row += f" | {_spread(quotients):>18}"
+            rows.append(row)
+    rows.append(
+        "(round by round: median (first-third quartile); 1.00 = the DOI costs nothing; the "
+        "target is ≥ 0.95; cpu: the server's CPU ms per request without the DOIs over with)"
+    )
+    return "\n".join(rows)
+
+
+def _instruction_table(targets, pages, instructions) -> str:
+    """Millions of instructions per request; each large scale against its small one; and the
+    DOIs' cost, the page without DOIs over the page with them."""
+    groups = {}
+    for t in targets:
+        groups.setdefault(t.database, []).append(t.name)
+    scaled = {database: names for database, names in groups.items() if len(names) > 1}
+    head = f"{'instructions per request (millions)':<50}"
+    head += "".join(f" | {t.name:>16}" for t in targets)
+    head += "".join(f" | {f'{database} small/large':>20}" for database in scaled)
+    rows = [head, "-" * len(head)]
+    for name, *_ in pages:
+        row = f"{name:<50}" + "".join(
+            f" | {instructions[t.name, name] / 1e6:>16.3f}" for t in targets
+        )
+        for names in scaled.values():
+            change = _ratio(instructions[names[0], name], instructions[names[-1], name])
+            row += f" | {change:>20.3f}"
         rows.append(row)
-    rows.append("(round by round, median; 1.00 = the DOI costs nothing; the target is ≥ 0.95)")
+    names = {name for name, *_ in pages}
+    for with_dois, without in DOI_PAIRS:
+        if with_dois in names and without in names:
+            row = f"{f'the DOI: {without} / {with_dois.removeprefix("repo page, ")}':<50}"
+            for t in targets:
+                cost = _ratio(instructions[t.name, without], instructions[t.name, with_dois])
+                row += f" | {cost:>16.3f}"
+            rows.append(row)
+    rows.append(
+        "(valgrind's count of the instructions Django's request handler takes per request in "
+        "the Python process, SQLite's included, PostgreSQL's server not; small/large: the "
+        "smallest scale's count over the largest's, 1.000 = unchanged; the DOI: the page "
+        "without over the page with, 1.000 = it costs nothing, the target is ≥ 0.95)"
+    )
     return "\n".join(rows)
 
 
@@ -479,16 +699,18 @@ def report_from(raw_file: Path, args) -> str:
         return {tuple(key.split(" | ", 1)): value for key, value in table.items()}
 
     queries, results = keyed(raw["queries"]), keyed(raw["results"])
-    return format_report(targets, raw["pages"], queries, results, args, elapsed=None)
+    instructions = keyed(raw.get("instructions", {}))
+    return format_report(targets, raw["pages"], queries, results, instructions, args, None)
 
 
-def save_raw(targets, pages, queries, results) -> None:
+def save_raw(targets, pages, queries, results, instructions) -> None:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     raw = {
         "targets": {t.name: t.plan["seeding"] for t in targets},
         "pages": pages,
         "queries": {f"{t} | {p}": c for (t, p), c in queries.items()},
         "results": {f"{t} | {p}": runs for (t, p), runs in results.items()},
+        "instructions": {f"{t} | {p}": n for (t, p), n in instructions.items()},
     }
     (RESULTS_DIR / "raw.json").write_text(json.dumps(raw, indent=1))
     for target in targets:
