@@ -231,6 +231,7 @@ def main() -> int:
         pages = [targets[0].plan["pages"][0], *(p for p in pages if p[0] != "floor")]
         queries = count_queries(targets, pages)
         results = run_rounds(targets, pages, args)
+        save_raw(targets, pages, queries, results, {})  # kept, should the counting fail
         instructions = count_instructions(targets, pages, workdir, args.instructions)
     finally:
         for target in targets:
@@ -449,8 +450,13 @@ def _answer(target: Target, env: dict, page: str, requests: int, *, valgrind=Tru
     command = [sys.executable, __file__, "--plan", str(target.plan_file)]
     command += ["--answer", page, "--instructions", str(requests)]
     if valgrind:
-        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
-        command += ["--cachegrind-out-file=/dev/null", *command]
+        tool = [
+            "valgrind",
+            "--tool=cachegrind",
+            "--cache-sim=no",
+            "--cachegrind-out-file=/dev/null",
+        ]
+        command = [*tool, *command]
     done = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{target.name} {page}: {done.stderr[-2000:]}")
