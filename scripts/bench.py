@@ -414,13 +414,14 @@ def count_instructions(targets: list[Target], pages: list, workdir: Path, reques
     """{(target, page): the CPU instructions one request of the page takes in the Python
     process}, counted by valgrind's cachegrind. Requests per second, and CPU time with them,
     move with the machine (its caches, the hypervisor's other guests); the count of the same
-    work does not: two start-ups differ by a few parts in ten thousand, half a per cent of a
-    request's count over the 200 requests. Each count is of Django's production request
-    handler (``WSGIHandler``, the one gunicorn calls, with the product's middleware) answering
-    the page ``requests`` times in one process, less a run that did all but those: the
-    start-up, the imports and a warm-up of every page, the same in both, cancel out. SQLite
-    runs in that process, so its count is the database's work too; PostgreSQL's server is a
-    process of its own, which the count leaves out (its share is in the query plans)."""
+    work hardly does: two runs' totals differ by up to two parts in a thousand, which over 200
+    requests is up to about 75,000 instructions a request (2.5 % of a repository page). Each
+    count is of Django's production request handler (``WSGIHandler``, the one gunicorn calls,
+    with the product's middleware) answering the page ``requests`` times in one process, less
+    a run that did all but those: the start-up, the imports and a warm-up of every page, the
+    same in both, cancel out. SQLite runs in that process, so its count is the database's work
+    too; PostgreSQL's server is a process of its own, which the count leaves out (its share is
+    in the query plans)."""
     if requests <= 0:
         return {}
     if not shutil.which("valgrind"):
