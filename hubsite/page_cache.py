@@ -65,7 +65,7 @@ def page(
         response = render(_placeholders([*fill, "user_nav", "htmx_csrf", "messages"]))
         # The text between the placeholders, encoded, with the placeholders' names in between:
         # each request then joins bytes, where encoding the whole page again would go character
-        # by character through any page with a character beyond Latin-1 (a "—"), a third of
+        # by character through any page with a character beyond Latin-1 (a "—"), two thirds of
         # the DOI tag and Cite panel's cost on a repository page.
         pieces = _placeholders_pattern().split(response.text)
         pieces[::2] = [text.encode(response.charset) for text in pieces[::2]]

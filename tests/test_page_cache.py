@@ -42,3 +42,22 @@ def test_each_request_gets_its_own_nonce_and_fill_from_one_render(owner):
     assert first == f"<script nonce='{first_nonce}'></script>&lt;1 hour&gt;|False"
     assert second == f"<script nonce='{second_nonce}'></script>2 hours|False"
     assert first_nonce != second_nonce
+
+
+def test_text_beyond_latin_1_comes_back_whole_from_the_cache():
+    """The cache keeps a page encoded; what it shows and what is filled in must survive it."""
+    template = engines["django"].from_string("Zoë — 模型 {{ holes.age }}")
+    renders = []
+
+    def render(context):
+        renders.append(context)
+        return HttpResponse(template.render(context))
+
+    bodies = [
+        page_cache.page(
+            request_of(AnonymousUser()), "test-page-text", ["b"], render, {"age": lambda: "2 小时"}
+        ).content
+        for _ in range(2)
+    ]
+    assert len(renders) == 1
+    assert bodies == ["Zoë — 模型 2 小时".encode()] * 2
